@@ -1,0 +1,153 @@
+using EventSourced.Domain.Packets;
+using static EventSourced.Domain.Client.Event;
+
+namespace EventSourced.Domain.Client;
+
+/// <summary>
+/// The facts about conversations and messages that decisions need (who sent what, what is
+/// revoked, deleted or pinned, who is admin, how far this user has read). The full read models
+/// live in Projections; this is the minimal state the deciders fold.
+/// </summary>
+public static class Chat
+{
+    /// <summary>What a decision needs to know about a message.</summary>
+    public sealed record Message(string Id, string ConvId, long Seq, string Sender, string Text, bool Revoked, bool Deleted);
+
+    /// <summary>What a decision needs to know about a conversation.</summary>
+    public sealed record Conversation(string Id, long LastSeq, long ReadSeq, Option<string> PinnedMsgId, Map<string, string> Roles, bool Ended);
+
+    /// <summary>Decision state.</summary>
+    public sealed record State(Option<string> Me, Map<string, Conversation> Conversations, Map<string, Message> Messages, Pending Pending)
+    {
+        /// <summary>Nothing known.</summary>
+        public static readonly State Initial = new(None, Map<string, Conversation>(), Map<string, Message>(), Pending.Empty);
+    }
+
+    /// <summary>The text of a content object (<c>content</c>, falling back to <c>text</c>).</summary>
+    public static string TextOf(Json content) => content switch
+    {
+        Json.Obj o => (o["content"] || o["text"]).Bind(c => c is Json.Str s ? Some(s.Value) : None).IfNone(""),
+        Json.Str s => Json.Parse(s.Value).Match(Right: j => j is Json.Obj ? TextOf(j) : s.Value, Left: _ => s.Value),
+        _ => "",
+    };
+
+    /// <summary>Applies one event. Total; unrelated events return the same instance.</summary>
+    public static State Evolve(State s, Event e) => e switch
+    {
+        Connected c => c.Result.UserId.IsSome && s.Me != c.Result.UserId ? s with { Me = c.Result.UserId, Pending = Pending.Empty } : s,
+        ConnectRequested c => c.UserId.IsSome && s.Me.IsNone ? s with { Me = c.UserId } : s,
+        Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Pending.Empty },
+        ConversationCreated c => Upsert(s, c.Result.Conversation),
+        ConversationsLoaded l => l.Result.ListConvs.Fold(s, Upsert),
+        ConversationWithUserLoaded l => l.Result.Conversations.Fold(s, Upsert),
+        ConversationDeleted d => s.Conversations.ContainsKey(d.Result.ConvId) ? s with { Conversations = s.Conversations.Remove(d.Result.ConvId) } : s,
+        MessageSendRequested or MessageEditRequested or ConversationReadMarked or MessageDeleteRequested or MessagePinRequested
+            or MessageRevokeRequested or RoleSetRequested => s with { Pending = s.Pending.Track(e) },
+        MessageSent m => s.Pending.Find(m.Result.RequestId).Match(
+            Some: cmd => cmd is MessageSendRequested req
+                ? Add(s with { Pending = s.Pending.Forget(m.Result.RequestId) },
+                    new Message(m.Result.MsgId, m.Result.ConvId, m.Result.Seq, s.Me.IfNone(""), TextOf(req.Request.Message), false, false))
+                : s,
+            None: () => s),
+        MessageReceived m => Add(s, new Message(m.Packet.MsgId, m.Packet.ConvId, m.Packet.Seq, m.Packet.From, TextOf(m.Packet.Message), false, false)),
+        MessagesLoaded l => l.Result.Msgs.Fold(s, AddInfo),
+        MessagesByIdsLoaded l => l.Result.ListMsgs.Fold(s, AddInfo),
+        MessageEdited ed => Edit(s, ed.Packet.MsgId, TextOf(ed.Packet.NewContent)),
+        MessagesRevoked r => r.Packet.MsgIds.Fold(s, (st, id) => Mark(st, id, m => m with { Revoked = true })),
+        MessageRevokeAnswered r => r.Result.MsgIds.Fold(s with { Pending = s.Pending.Forget(r.Result.RequestId) }, (st, id) => Mark(st, id, m => m with { Revoked = true })),
+        MessagesDeleted d => d.Result.MessageIds.Fold(s with { Pending = s.Pending.Forget(d.Result.RequestId) }, (st, id) => Mark(st, id, m => m with { Deleted = true })),
+        MessagePinChanged p => Pin(s, p.Packet.ConvId, p.Packet.MsgId, p.Packet.IsPin),
+        MessagePinAnswered p => s.Pending.Find(p.Result.RequestId).Match(
+            Some: cmd => cmd is MessagePinRequested req ? Pin(s with { Pending = s.Pending.Forget(p.Result.RequestId) }, req.Request.ConvId, req.Request.MsgId, req.Request.IsPin) : s,
+            None: () => s),
+        MessageReportReceived r => s.Me == Some(r.Packet.From) && r.Packet.Status == 2 ? Read(s, r.Packet.ConvId, r.Packet.LastMsgSeq) : s,
+        RequestAcknowledged a => s.Pending.Find(a.Result.RequestId).Match(
+            Some: cmd => Acknowledge(s with { Pending = s.Pending.Forget(a.Result.RequestId) }, cmd),
+            None: () => s),
+        RequestFailed f => Forget(s, f.Result.RequestId),
+        RequestTimedOut t => Forget(s, Some(t.RequestId)),
+        RoleSet r => s.Pending.Find(r.Result.RequestId).Match(
+            Some: cmd => cmd is RoleSetRequested req ? SetRole(s with { Pending = s.Pending.Forget(r.Result.RequestId) }, req.Request.ConvId, req.Request.UserId, req.Request.Role) : s,
+            None: () => s),
+        ParticipantsAdded a => a.Result.ConvId.Match(c => a.Result.Added.Fold(s, (st, p) => SetRole(st, c, p.User, p.Role.IfNone("member"))), () => s),
+        ParticipantsAddedNotified a => a.Packet.Added.Fold(s, (st, p) => SetRole(st, a.Packet.ConvId, p.User, p.Role.IfNone("member"))),
+        ChatEnded c => EndConv(s, c.Result.ConvId),
+        ConversationEnded c => EndConv(s, c.Packet.ConvId),
+        LocalDataCleared => State.Initial with { Me = s.Me },
+        _ => s,
+    };
+
+    static State Forget(State s, Option<long> id)
+    {
+        var p = s.Pending.Forget(id);
+        return ReferenceEquals(p, s.Pending) ? s : s with { Pending = p };
+    }
+
+    static State Acknowledge(State s, Event cmd) => cmd switch
+    {
+        MessageEditRequested ed => Edit(s, ed.Request.MsgId, TextOf(ed.Request.NewContent)),
+        ConversationReadMarked r => Read(s, r.Request.ConvId, r.Request.LastMsgSeq),
+        _ => s,
+    };
+
+    static State Upsert(State s, ConversationInfo c)
+    {
+        var existing = s.Conversations.Find(c.ConvId);
+        var roles = c.Participants.Match(ps => toMap(ps.Map(p => (p.User, p.Role.IfNone("member")))), () => existing.Map(x => x.Roles).IfNone(Map<string, string>()));
+        var conv = new Conversation(c.ConvId,
+            Math.Max(c.ConvLastSeq.IfNone(0), existing.Map(x => x.LastSeq).IfNone(0)),
+            Math.Max(c.LastMsgSeqSeen.IfNone(0), existing.Map(x => x.ReadSeq).IfNone(0)),
+            c.PinMsgId.Bind(p => p.Length == 0 ? None : Some(p)) || existing.Bind(x => x.PinnedMsgId),
+            roles,
+            c.Ended.Map(IsTrue).IfNone(false) || existing.Map(x => x.Ended).IfNone(false));
+        return existing == Some(conv) ? s : s with { Conversations = s.Conversations.AddOrUpdate(c.ConvId, conv) };
+    }
+
+    static bool IsTrue(Json j) => j is Json.Bool { Value: true } || j is Json.Number n && n.Value != 0;
+
+    static State AddInfo(State s, MessageInfo m) => m.ConvId.Match(
+        Some: conv => Add(s, new Message(m.Id, conv, m.Seq, m.User.IfNone(""), m.Content.Map(TextOf).IfNone(""),
+            m.Revoked.IfNone(0) != 0, m.DeletedStatus.IfNone(0) != 0)),
+        None: () => s);
+
+    static State Add(State s, Message m)
+    {
+        // A message already known keeps its own revoked/deleted/edited facts: a reload never resurrects it.
+        if (s.Messages.ContainsKey(m.Id)) return s;
+        var conv = s.Conversations.Find(m.ConvId).IfNone(new Conversation(m.ConvId, 0, 0, None, Map<string, string>(), false));
+        return s with
+        {
+            Messages = s.Messages.Add(m.Id, m),
+            Conversations = conv.LastSeq >= m.Seq ? s.Conversations.AddOrUpdate(m.ConvId, conv) : s.Conversations.AddOrUpdate(m.ConvId, conv with { LastSeq = m.Seq }),
+        };
+    }
+
+    static State Mark(State s, string id, Func<Message, Message> change) => s.Messages.Find(id).Match(
+        Some: m => change(m) is var n && n != m ? s with { Messages = s.Messages.SetItem(id, n) } : s,
+        None: () => s);
+
+    static State Edit(State s, string id, string text) => Mark(s, id, m => m.Revoked ? m : m with { Text = text });
+
+    static State Pin(State s, string convId, string msgId, bool pin) => s.Conversations.Find(convId).Match(
+        Some: c =>
+        {
+            var next = pin ? Some(msgId) : c.PinnedMsgId == Some(msgId) ? None : c.PinnedMsgId;
+            return next == c.PinnedMsgId ? s : s with { Conversations = s.Conversations.SetItem(convId, c with { PinnedMsgId = next }) };
+        },
+        None: () => s);
+
+    static State Read(State s, string convId, long seq) => s.Conversations.Find(convId).Match(
+        Some: c => c.ReadSeq >= seq ? s : s with { Conversations = s.Conversations.SetItem(convId, c with { ReadSeq = seq }) },
+        None: () => s);
+
+    static State SetRole(State s, string convId, string user, string role) => s.Conversations.Find(convId).Match(
+        Some: c => c.Roles.Find(user) == Some(role) ? s : s with { Conversations = s.Conversations.SetItem(convId, c with { Roles = c.Roles.AddOrUpdate(user, role) }) },
+        None: () => s);
+
+    static State EndConv(State s, string convId) => s.Conversations.Find(convId).Match(
+        Some: c => c.Ended ? s : s with { Conversations = s.Conversations.SetItem(convId, c with { Ended = true }) },
+        None: () => s);
+
+    /// <summary>Applies events in order.</summary>
+    public static State Fold(State s, Seq<Event> events) => events.Fold(s, Evolve);
+}

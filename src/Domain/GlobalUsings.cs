@@ -1,0 +1,2 @@
+global using LanguageExt;
+global using static LanguageExt.Prelude;

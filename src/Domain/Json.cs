@@ -1,0 +1,171 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace EventSourced.Domain;
+
+/// <summary>
+/// An immutable JSON value with structural equality: the body of every packet.
+/// Objects are keyed maps (key order carries no meaning in Stringee's protocol); the exact bytes
+/// a peer sent are kept beside the value wherever byte-exactness matters.
+/// </summary>
+public abstract record Json
+{
+    private Json() { }
+
+    /// <summary>JSON <c>null</c>.</summary>
+    public sealed record Null : Json { /// <summary>The only instance.</summary>
+        public static readonly Null Value = new(); }
+    /// <summary>JSON <c>true</c> / <c>false</c>.</summary>
+    public sealed record Bool(bool Value) : Json;
+    /// <summary>A JSON number; every number the protocol uses (ids, seq, epoch ms) fits a decimal.</summary>
+    public sealed record Number(decimal Value) : Json;
+    /// <summary>A JSON string.</summary>
+    public sealed record Str(string Value) : Json;
+    /// <summary>A JSON array.</summary>
+    public sealed record Arr(Seq<Json> Items) : Json;
+    /// <summary>A JSON object.</summary>
+    public sealed record Obj(Map<string, Json> Fields) : Json
+    {
+        /// <summary>The empty object.</summary>
+        public static readonly Obj Empty = new(Map<string, Json>());
+        /// <summary>The value of a field, if present.</summary>
+        public Option<Json> this[string key] => Fields.Find(key);
+        /// <summary>This object with one field set.</summary>
+        public Obj With(string key, Json value) => new(Fields.AddOrUpdate(key, value));
+        /// <summary>This object without one field.</summary>
+        public Obj Without(string key) => new(Fields.Remove(key));
+    }
+
+    /// <summary>Short name of the JSON kind, for error messages.</summary>
+    public string Kind => this switch
+    {
+        Null => "null", Bool => "boolean", Number => "number", Str => "string", Arr => "array", _ => "object",
+    };
+
+    /// <summary>Builds an object from key/value pairs (later keys win).</summary>
+    public static Obj Object(params (string Key, Json Value)[] fields) =>
+        new(fields.Aggregate(Map<string, Json>(), (m, f) => m.AddOrUpdate(f.Key, f.Value)));
+
+    /// <summary>Parses UTF-8 JSON text. Never throws: malformed or too deeply nested text is a Left with the reason.</summary>
+    public static Either<string, Json> Parse(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = MaxDepth });
+            if (!reader.Read()) return "empty JSON text";
+            var value = ReadValue(ref reader);
+            if (value.IsLeft) return value;
+            return reader.Read() ? "trailing data after the JSON value" : value;
+        }
+        catch (JsonException ex)
+        {
+            return $"malformed JSON: {ex.Message}";
+        }
+        catch (InvalidOperationException ex)
+        {
+            return $"malformed JSON: {ex.Message}";
+        }
+    }
+
+    /// <summary>Parses JSON held in a .NET string.</summary>
+    public static Either<string, Json> Parse(string text) => Parse(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>The deepest nesting accepted by <see cref="Parse(ReadOnlySpan{byte})"/>.</summary>
+    public const int MaxDepth = 64;
+
+    static Either<string, Json> ReadValue(ref Utf8JsonReader r)
+    {
+        switch (r.TokenType)
+        {
+            case JsonTokenType.Null: return Null.Value;
+            case JsonTokenType.True: return new Bool(true);
+            case JsonTokenType.False: return new Bool(false);
+            case JsonTokenType.String: return new Str(r.GetString() ?? "");
+            case JsonTokenType.Number:
+                return r.TryGetDecimal(out var d) ? new Number(d) : "number out of range";
+            case JsonTokenType.StartArray:
+            {
+                var items = new List<Json>();
+                while (r.Read() && r.TokenType != JsonTokenType.EndArray)
+                {
+                    var item = ReadValue(ref r);
+                    if (item.IsLeft) return item;
+                    items.Add((Json)item);
+                }
+                return new Arr(toSeq(items).Strict());
+            }
+            case JsonTokenType.StartObject:
+            {
+                var fields = Map<string, Json>();
+                while (r.Read() && r.TokenType != JsonTokenType.EndObject)
+                {
+                    var key = r.GetString() ?? "";
+                    r.Read();
+                    var item = ReadValue(ref r);
+                    if (item.IsLeft) return item;
+                    fields = fields.AddOrUpdate(key, (Json)item);
+                }
+                return new Obj(fields);
+            }
+            default: return $"unexpected token {r.TokenType}";
+        }
+    }
+
+    /// <summary>Serialises to compact UTF-8 JSON (object keys in ordinal order).</summary>
+    public byte[] ToUtf8()
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions)) Write(w);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Compact JSON text.</summary>
+    public string ToJsonString() => Encoding.UTF8.GetString(ToUtf8());
+
+    static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = false,
+    };
+
+    /// <summary>Writes this value with a caller's writer (used to frame packets without copying).</summary>
+    public void Write(Utf8JsonWriter w)
+    {
+        switch (this)
+        {
+            case Null: w.WriteNullValue(); break;
+            case Bool b: w.WriteBooleanValue(b.Value); break;
+            case Number n: w.WriteNumberValue(n.Value); break;
+            case Str s: w.WriteStringValue(s.Value); break;
+            case Arr a:
+                w.WriteStartArray();
+                foreach (var i in a.Items) i.Write(w);
+                w.WriteEndArray();
+                break;
+            case Obj o:
+                w.WriteStartObject();
+                foreach (var (k, v) in o.Fields)
+                {
+                    w.WritePropertyName(k);
+                    v.Write(w);
+                }
+                w.WriteEndObject();
+                break;
+        }
+    }
+
+    /// <summary>Compact JSON text.</summary>
+    public override string ToString() => ToJsonString();
+
+    /// <summary>A JSON string.</summary>
+    public static implicit operator Json(string s) => new Str(s);
+    /// <summary>A JSON number.</summary>
+    public static implicit operator Json(long n) => new Number(n);
+    /// <summary>A JSON boolean.</summary>
+    public static implicit operator Json(bool b) => new Bool(b);
+
+    /// <summary>Invariant text of a number, for messages.</summary>
+    public static string Show(decimal d) => d.ToString(CultureInfo.InvariantCulture);
+}

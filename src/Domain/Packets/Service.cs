@@ -1,0 +1,85 @@
+namespace EventSourced.Domain.Packets;
+
+/// <summary>
+/// Stringee service numbers (protocol §5). A request and its response share a number;
+/// notifications pushed by the server have numbers of their own.
+/// </summary>
+public enum Service : short
+{
+    Ping = 1,
+    Authen = 2,
+    CallStart = 26,
+    CallStartFromServer = 33,
+    MsgFromOtherDevice = 38,
+    PushDeviceTokenRegister = 39,
+    PushDeviceTokenUnregister = 40,
+    ChatCreateConversation = 41,
+    ChatMessage = 42,
+    ChatMessageFromServer = 45,
+    ChatMessageReport = 46,
+    ChatMessageReportFromServer = 47,
+    ChatConversationLoad = 48,
+    ChatMessagesLoad = 50,
+    ChatConversationClearHistory = 51,
+    ChatDeleteConversation = 52,
+    CustomMessage = 54,
+    CustomMessageFromServer = 55,
+    ChatGetUsersInfo = 56,
+    ChatGetConversationsInfo = 57,
+    ChatAddParticipant = 58,
+    ChatAddParticipantFromServer = 59,
+    ChatRemoveParticipant = 60,
+    ChatRemoveParticipantFromServer = 61,
+    ChatDeleteMessage = 62,
+    ChatUpdateConversation = 63,
+    ChatRouteToAgent = 64,
+    ChatAgentResponse = 65,
+    TimeoutRouteToAgent = 66,
+    TimeoutRouteToQueue = 67,
+    EndChat = 68,
+    RateChat = 69,
+    UpdateUserInfo = 70,
+    SendEmailTranscript = 71,
+    GetChatServices = 72,
+    ViewChat = 73,
+    JoinChatCustomerCare = 74,
+    ChatConversationForUsers = 75,
+    ChatUnreadConversationCount = 76,
+    ChatTransferToAnotherAgent = 77,
+    ChatConfirmTransferRequest = 78,
+    ChatTransferRequestFromAnotherAgent = 79,
+    GetMessagesInfo = 80,
+    UpdateUserInfoNotification = 81,
+    ChatContinue = 82,
+    ChatUserBeginTyping = 84,
+    ChatUserEndTyping = 85,
+    ChatUserBeginTypingNotification = 86,
+    ChatUserEndTypingNotification = 87,
+    ChatPinMessage = 88,
+    ChatPinMessageFromServer = 89,
+    ChatEditMessage = 90,
+    ChatEditMessageFromServer = 91,
+    ChatRevokeMessage = 92,
+    ChatRevokeMessageFromServer = 93,
+    ChatAgentResolveConversation = 94,
+    ChatConversationAttachment = 95,
+    ChatSetRole = 96,
+    ChatLoadAllMessagesForConversations = 97,
+    ChatConversationEndedNotification = 98,
+    ChatRequestLoad = 99,
+    SubscribeFromServer = 102,
+    ChangeAttribute = 103,
+    OtherDeviceAuthen = 104,
+    ChatBlockUser = 105,
+    VideoRoomCallInvite = 129,
+    ChatJoinOaConversation = 200,
+}
+
+/// <summary>Which way a packet travelled.</summary>
+public enum Direction
+{
+    /// <summary>Client to server: a request.</summary>
+    ClientToServer = 0,
+    /// <summary>Server to client: a response or a notification.</summary>
+    ServerToClient = 1,
+}
