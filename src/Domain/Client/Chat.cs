@@ -31,6 +31,17 @@ public static class Chat
         _ => "",
     };
 
+    /// <summary>
+    /// An edit's <c>newContent</c> as a content object: a JSON string holding an object (web SDK,
+    /// and the server's 91) is parsed; plain text becomes <c>{"content": text}</c>; an object is used as is.
+    /// </summary>
+    public static Json.Obj ContentOf(Json newContent) => newContent switch
+    {
+        Json.Obj o => o,
+        Json.Str s => Json.Parse(s.Value).Match(Right: j => j as Json.Obj ?? Json.Object(("content", s.Value)), Left: _ => Json.Object(("content", s.Value))),
+        _ => Json.Object(("content", newContent)),
+    };
+
     /// <summary>Applies one event. Total; unrelated events return the same instance.</summary>
     public static State Evolve(State s, Event e) => e switch
     {
@@ -41,7 +52,7 @@ public static class Chat
         ConversationsLoaded l => l.Result.ListConvs.Fold(s, Upsert),
         ConversationWithUserLoaded l => l.Result.Conversations.Fold(s, Upsert),
         ConversationDeleted d => s.Conversations.ContainsKey(d.Result.ConvId) ? s with { Conversations = s.Conversations.Remove(d.Result.ConvId) } : s,
-        MessageSendRequested or MessageEditRequested or ConversationReadMarked or MessageDeleteRequested or MessagePinRequested
+        MessageSendRequested or MessageEditRequested or MessageDeleteRequested or MessagePinRequested
             or MessageRevokeRequested or RoleSetRequested => s with { Pending = s.Pending.Track(e) },
         MessageSent m => s.Pending.Find(m.Result.RequestId).Match(
             Some: cmd => cmd is MessageSendRequested req
@@ -71,6 +82,7 @@ public static class Chat
             None: () => s),
         ParticipantsAdded a => a.Result.ConvId.Match(c => a.Result.Added.Fold(s, (st, p) => SetRole(st, c, p.User, p.Role.IfNone("member"))), () => s),
         ParticipantsAddedNotified a => a.Packet.Added.Fold(s, (st, p) => SetRole(st, a.Packet.ConvId, p.User, p.Role.IfNone("member"))),
+        ConversationReadMarked r => Read(s, r.Request.ConvId, r.Request.LastMsgSeq),
         ChatEnded c => EndConv(s, c.Result.ConvId),
         ConversationEnded c => EndConv(s, c.Packet.ConvId),
         LocalDataCleared => State.Initial with { Me = s.Me },
@@ -86,7 +98,6 @@ public static class Chat
     static State Acknowledge(State s, Event cmd) => cmd switch
     {
         MessageEditRequested ed => Edit(s, ed.Request.MsgId, TextOf(ed.Request.NewContent)),
-        ConversationReadMarked r => Read(s, r.Request.ConvId, r.Request.LastMsgSeq),
         _ => s,
     };
 

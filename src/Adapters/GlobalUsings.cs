@@ -1,0 +1,5 @@
+global using LanguageExt;
+global using LanguageExt.Common;
+global using static LanguageExt.Prelude;
+global using EventSourced.Domain;
+global using EventSourced.Domain.Client;

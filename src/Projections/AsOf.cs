@@ -1,0 +1,48 @@
+namespace EventSourced.Projections;
+
+/// <summary>
+/// Time travel over a recorded log (in log order). Two clocks: the client's (log position, local
+/// receive time: what the client knew, and when) and the server's (conversation <c>seq</c>: what was
+/// true in the conversation).
+/// </summary>
+public static class AsOf
+{
+    /// <summary>State after the event at local position <paramref name="position"/> (inclusive).</summary>
+    public static TState Position<TState>(IEnumerable<Recorded> log, long position, Reducer<TState> reducer) =>
+        reducer.Fold(log.TakeWhile(r => r.Meta.Position <= position).Select(r => r.Event));
+
+    /// <summary>What the client knew at local time <paramref name="at"/> (epoch ms, inclusive).</summary>
+    public static TState Time<TState>(IEnumerable<Recorded> log, long at, Reducer<TState> reducer) =>
+        reducer.Fold(log.Where(r => r.Meta.ReceivedAt <= at).Select(r => r.Event));
+
+    /// <summary>
+    /// One conversation as it stood at <paramref name="seq"/>: every message with a seq up to it
+    /// (whenever it was received), and the facts without a seq (edits, pins, revokes, reports)
+    /// recorded before the client first saw a message beyond it.
+    /// </summary>
+    public static TState Seq<TState>(IEnumerable<Recorded> log, string convId, long seq, Reducer<TState> reducer)
+    {
+        var mine = log.Where(r => Recording.ConversationOf(r.Event) == Some(convId)).Select(r => r.Event).ToList();
+        var cut = mine.FindIndex(e => MaxSeq(e).Exists(q => q > seq));
+        var kept = mine.Select((e, i) => MaxSeq(e).IsSome ? Trim(e, seq) : cut < 0 || i < cut ? Some(e) : None).Somes();
+        return reducer.Fold(kept);
+    }
+
+    static Option<long> MaxSeq(Event e) => e switch
+    {
+        MessageReceived m => m.Packet.Seq,
+        MessageSent m => m.Result.Seq,
+        MessagesLoaded l => l.Result.Msgs.IsEmpty ? None : Some(l.Result.Msgs.Max(m => m.Seq)),
+        MessagesByIdsLoaded l => l.Result.ListMsgs.IsEmpty ? None : Some(l.Result.ListMsgs.Max(m => m.Seq)),
+        _ => None,
+    };
+
+    static Option<Event> Trim(Event e, long seq) => e switch
+    {
+        MessageReceived m => m.Packet.Seq <= seq ? Some(e) : None,
+        MessageSent m => m.Result.Seq <= seq ? Some(e) : None,
+        MessagesLoaded l => Some<Event>(new MessagesLoaded(l.Result with { Msgs = l.Result.Msgs.Filter(m => m.Seq <= seq) })),
+        MessagesByIdsLoaded l => Some<Event>(new MessagesByIdsLoaded(l.Result with { ListMsgs = l.Result.ListMsgs.Filter(m => m.Seq <= seq) })),
+        _ => Some(e),
+    };
+}

@@ -1,0 +1,45 @@
+namespace EventSourced.Projections;
+
+/// <summary>Calls this client rang or started (signalling only).</summary>
+public static class CallLog
+{
+    /// <summary>A call.</summary>
+    public sealed record Call(string CallId, string From, string To, Option<string> FromAlias, Option<string> ToAlias, int CallType,
+        bool IsVideo, bool IsCall2, bool Incoming, Option<string> CustomData);
+
+    /// <summary>Read model state; <c>Order</c> keeps first-seen order.</summary>
+    public sealed record State(Map<string, Call> ByCallId, Seq<string> Order, Pending Pending)
+    {
+        /// <summary>No call.</summary>
+        public static readonly State Initial = new(Map<string, Call>(), Seq<string>(), Pending.Empty);
+    }
+
+    /// <summary>The reducer.</summary>
+    public static readonly Reducer<State> Reducer = new("call-log", State.Initial, Evolve);
+
+    /// <summary>Calls in the order first seen.</summary>
+    public static Seq<Call> Calls(State s) => s.Order.Map(id => s.ByCallId[id]);
+
+    /// <summary>Applies one event. Total; unrelated events return the same instance.</summary>
+    public static State Evolve(State s, Event e) => e switch
+    {
+        IncomingCallReceived c => Add(s, Incoming(c.Packet, false)),
+        IncomingCall2Received c => Add(s, Incoming(c.Packet, true)),
+        CallStartRequested => s with { Pending = s.Pending.Track(e) },
+        CallStarted r => s.Pending.Find(r.Result.RequestId).Match(
+            Some: cmd => cmd is CallStartRequested q
+                ? Add(s with { Pending = s.Pending.Forget(r.Result.RequestId) }, new Call(r.Result.CallId, q.Request.FromNumber.IfNone(""), q.Request.ToNumber,
+                    q.Request.FromAlias, q.Request.ToAlias, 0, q.Request.Video.IfNone(false), q.Request.Call2.IfNone(false), false, q.Request.CustomData))
+                : s,
+            None: () => s),
+        RequestFailed f => s.Pending.Find(f.Result.RequestId).IsSome ? s with { Pending = s.Pending.Forget(f.Result.RequestId) } : s,
+        Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Pending.Empty },
+        _ => s,
+    };
+
+    static Call Incoming(IncomingCallNotice n, bool call2) =>
+        new(n.CallId, n.From, n.To, n.FromAlias, n.ToAlias, n.CallType, n.IsVideoCall, call2, true, n.CustomDataFromYourServer);
+
+    static State Add(State s, Call c) => s.ByCallId.ContainsKey(c.CallId) ? s
+        : s with { ByCallId = s.ByCallId.Add(c.CallId, c), Order = s.Order.Add(c.CallId) };
+}

@@ -1,0 +1,218 @@
+namespace EventSourced.Projections;
+
+/// <summary>
+/// The user's conversations with every field the SDKs expose: identity, participants with roles
+/// and read/received seq, flags, channel, unread count, last message, pinned message, ended/left.
+/// </summary>
+public static class ConversationList
+{
+    /// <summary>A participant and how far they have received and read.</summary>
+    public sealed record Participant(string User, string Role, Option<string> DisplayName, Option<string> AvatarUrl,
+        long LastMsgSeqReceived, long LastMsgSeqSeen);
+
+    /// <summary>The last message summary.</summary>
+    public sealed record LastMessage(string Id, long Seq, int Type, string Sender, Json Content, long Created);
+
+    /// <summary>One conversation.</summary>
+    public sealed record Conversation(string Id, Option<string> Name, Option<string> Avatar, Option<string> Creator, long Created,
+        Map<string, Participant> Participants, bool IsGroup, bool IsDistinct, int ChannelType, Option<string> CustomData,
+        Option<string> OaId, long LastSeq, long ReadSeq, Set<long> UnreadSeqs, int ServerUnread, Option<LastMessage> Last,
+        long LastUpdate, Option<string> PinnedMsgId, bool Ended, Option<string> EndedBy, bool Left, bool Deleted)
+    {
+        /// <summary>Unread messages: those from others past this user's read seq (the server's count until any is known).</summary>
+        public int Unread => UnreadSeqs.IsEmpty ? ServerUnread : UnreadSeqs.Count;
+
+        /// <summary>An empty conversation with an id.</summary>
+        public static Conversation Empty(string id) => new(id, None, None, None, 0, Map<string, Participant>(), false, false, 0, None, None,
+            0, 0, Set<long>(), 0, None, 0, None, false, None, false, false);
+    }
+
+    /// <summary>Read model state.</summary>
+    public sealed record State(Option<string> Me, Map<string, Conversation> ById, Map<string, (string ConvId, int Type, Json.Obj Content)> Sending, Pending Pending)
+    {
+        /// <summary>No conversation.</summary>
+        public static readonly State Initial = new(None, Map<string, Conversation>(), Map<string, (string, int, Json.Obj)>(), Pending.Empty);
+    }
+
+    /// <summary>The reducer.</summary>
+    public static readonly Reducer<State> Reducer = new("conversation-list", State.Initial, Evolve);
+
+    /// <summary>Conversations as the user sees them: not deleted, latest update first.</summary>
+    public static Seq<Conversation> Visible(State s) =>
+        s.ById.Values.Filter(c => !c.Deleted).OrderByDescending(c => c.LastUpdate).ThenBy(c => c.Id, StringComparer.Ordinal).ToSeq();
+
+    /// <summary>Number of conversations with unread messages.</summary>
+    public static int UnreadConversations(State s) => Visible(s).Count(c => c.Unread > 0);
+
+    /// <summary>Applies one event. Total; unrelated events return the same instance.</summary>
+    public static State Evolve(State s, Event e) => e switch
+    {
+        Connected c => c.Result.UserId.IsSome && s.Me != c.Result.UserId ? s with { Me = c.Result.UserId } : s,
+        Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Pending.Empty },
+        ConversationCreated c => Upsert(s, c.Result.Conversation),
+        ConversationsLoaded l => l.Result.ListConvs.Fold(s, Upsert),
+        ConversationWithUserLoaded l => l.Result.Conversations.Fold(s, Upsert),
+        MessageSendRequested m => s with
+        {
+            Sending = s.Sending.AddOrUpdate(m.Request.LocalDbId.IfNone(""), (m.Request.ConvId, m.Request.Type, m.Request.Message)),
+            Pending = s.Pending.Track(e),
+        },
+        MessageSent m => Sent(s, m.Result),
+        MessageReceived m => Message(s, m.Packet.ConvId, new LastMessage(m.Packet.MsgId, m.Packet.Seq, m.Packet.Type, m.Packet.From, m.Packet.Message, m.Packet.CreatedTime)),
+        MessagesLoaded l => l.Result.Msgs.Fold(s, Loaded),
+        MessagesByIdsLoaded l => l.Result.ListMsgs.Fold(s, Loaded),
+        MessageReportReceived r => Report(s, r.Packet.ConvId, r.Packet.From, r.Packet.LastMsgSeq, r.Packet.Status),
+        ConversationReadMarked r => s.Me.Match(me => Report(s, r.Request.ConvId, me, r.Request.LastMsgSeq, 2), () => Read(s, r.Request.ConvId, r.Request.LastMsgSeq)),
+        MessageDeliveryReported r => s.Me.Match(me => Report(s, r.Request.ConvId, me, r.Request.LastMsgSeq, 1), () => s),
+        ConversationUpdateRequested or RoleSetRequested or MessagePinRequested => s with { Pending = s.Pending.Track(e) },
+        RequestAcknowledged a => Answered(s, a.Result.RequestId),
+        RoleSet r => Answered(s, r.Result.RequestId),
+        MessagePinAnswered p => Answered(s, p.Result.RequestId),
+        RequestFailed f => Forget(s, f.Result.RequestId),
+        RequestTimedOut t => Forget(s, Some(t.RequestId)),
+        ParticipantsAdded a => a.Result.ConvId.Match(c => Add(s, c, a.Result.Added), () => s),
+        ParticipantsAddedNotified a => Add(s, a.Packet.ConvId, a.Packet.Added),
+        ParticipantsRemoved r => r.Result.ConvId.Match(c => r.Result.Removed.Fold(s, (st, p) => Remove(st, c, p.User)), () => s),
+        ParticipantRemovedNotified r => RemovedUser(r.Packet.RemovedInfo).Match(u => Remove(s, r.Packet.GroupId, u), () => s),
+        ConversationDeleted d => Change(s, d.Result.ConvId, c => c with { Deleted = true }),
+        MessagePinChanged p => Pin(s, p.Packet.ConvId, p.Packet.MsgId, p.Packet.IsPin),
+        ChatEnded c => Change(s, c.Result.ConvId, x => x with { Ended = true, EndedBy = c.Result.Endedby }),
+        ConversationEnded c => Change(s, c.Packet.ConvId, x => x with { Ended = true, EndedBy = c.Packet.Endedby }),
+        UserInfoChanged u => s.ById.Fold(s, (st, kv) => Change(st, kv.Key, c => c.Participants.Find(u.Packet.UserId).Match(
+            p => c with { Participants = c.Participants.SetItem(u.Packet.UserId, p with { DisplayName = u.Packet.DisplayName || p.DisplayName, AvatarUrl = u.Packet.AvatarUrl || p.AvatarUrl }) },
+            () => c))),
+        LocalDataCleared => State.Initial with { Me = s.Me },
+        _ => s,
+    };
+
+    /// <summary>The user id inside 61's <c>removedInfo</c> (a JSON string <c>{"user":id}</c>, or a bare id).</summary>
+    public static Option<string> RemovedUser(string removedInfo) => Json.Parse(removedInfo).Match(
+        Right: j => j is Json.Obj o ? o["user"].Bind(u => u is Json.Str str ? Some(str.Value) : None) : j is Json.Str str2 ? Some(str2.Value) : None,
+        Left: _ => string.IsNullOrWhiteSpace(removedInfo) ? None : Some(removedInfo));
+
+    static State Change(State s, string id, Func<Conversation, Conversation> f) => s.ById.Find(id).Match(
+        Some: c => f(c) is var n && n != c ? s with { ById = s.ById.SetItem(id, n) } : s,
+        None: () => s);
+
+    static State Forget(State s, Option<long> id)
+    {
+        var p = s.Pending.Forget(id);
+        return ReferenceEquals(p, s.Pending) ? s : s with { Pending = p };
+    }
+
+    static State Answered(State s, Option<long> requestId) => s.Pending.Find(requestId).Match(
+        Some: cmd =>
+        {
+            var t = s with { Pending = s.Pending.Forget(requestId) };
+            return cmd switch
+            {
+                ConversationUpdateRequested u => Change(t, u.Request.ConvId, c => c with
+                {
+                    Name = u.Request.GroupName || c.Name, Avatar = u.Request.ImageUrl || c.Avatar,
+                }),
+                RoleSetRequested r => Change(t, r.Request.ConvId, c => c.Participants.Find(r.Request.UserId).Match(
+                    p => c with { Participants = c.Participants.SetItem(r.Request.UserId, p with { Role = r.Request.Role }) }, () => c)),
+                MessagePinRequested p => Pin(t, p.Request.ConvId, p.Request.MsgId, p.Request.IsPin),
+                _ => t,
+            };
+        },
+        None: () => s);
+
+    static State Upsert(State s, ConversationInfo i)
+    {
+        var c = s.ById.Find(i.ConvId).IfNone(Conversation.Empty(i.ConvId));
+        var participants = i.Participants.Match(
+            ps => toMap(ps.Map(p => (p.User, new Participant(p.User, p.Role.IfNone("member"), p.DisplayName, p.AvatarUrl,
+                Math.Max(p.LastMsgSeqReceived.IfNone(0), c.Participants.Find(p.User).Map(x => x.LastMsgSeqReceived).IfNone(0)),
+                Math.Max(p.LastMsgSeqSeen.IfNone(0), c.Participants.Find(p.User).Map(x => x.LastMsgSeqSeen).IfNone(0)))))),
+            () => c.Participants);
+        var lastSeq = Math.Max(c.LastSeq, i.ConvLastSeq.IfNone(0));
+        var readSeq = Math.Max(c.ReadSeq, i.LastMsgSeqSeen.IfNone(0));
+        var last = i.LastMsgId.Match(
+            id => i.ConvLastSeq.IfNone(0) >= c.Last.Map(l => l.Seq).IfNone(0)
+                ? Some(new LastMessage(id, i.ConvLastSeq.IfNone(0), i.LastMsgType.IfNone(1), i.LastMsgSender.IfNone(""), i.LastMsg.IfNone(Json.Obj.Empty),
+                    i.LastTimeNewMsg.IfNone(0)))
+                : c.Last,
+            () => c.Last);
+        var n = c with
+        {
+            Name = i.ConvName || c.Name, Avatar = i.AvatarUrl || c.Avatar, Creator = i.Creator || c.Creator, Created = i.Created.IfNone(c.Created),
+            Participants = participants, IsGroup = i.IsGroup.IfNone(c.IsGroup), IsDistinct = i.IsDistinct.IfNone(c.IsDistinct),
+            ChannelType = i.ChannelType.IfNone(c.ChannelType), CustomData = i.CustomData || c.CustomData, OaId = i.OaId || c.OaId,
+            LastSeq = lastSeq, ReadSeq = readSeq, UnreadSeqs = c.UnreadSeqs.Filter(q => q > readSeq), ServerUnread = i.Unread.IfNone(c.ServerUnread),
+            Last = last, LastUpdate = Math.Max(c.LastUpdate, i.LastUpdate.IfNone(0)),
+            PinnedMsgId = i.PinMsgId.Match(p => p.Length == 0 ? None : Some(p), () => c.PinnedMsgId),
+            Ended = c.Ended || i.Ended.Map(j => j is Json.Bool { Value: true } || j is Json.Number { Value: not 0m }).IfNone(false),
+            Deleted = false,
+            Left = s.Me.Match(me => i.Participants.Match(ps => !ps.Exists(p => p.User == me), () => c.Left), () => c.Left),
+        };
+        return n == c && s.ById.ContainsKey(i.ConvId) ? s : s with { ById = s.ById.AddOrUpdate(i.ConvId, n) };
+    }
+
+    static State Sent(State s, SendMessageResult r)
+    {
+        var local = r.LocalDbId.Bind(l => s.Sending.Find(l))
+            || s.Pending.Find(r.RequestId).Bind(cmd => cmd is MessageSendRequested m ? Some((ConvId: m.Request.ConvId, Type: m.Request.Type, Content: m.Request.Message)) : None);
+        var t = s with
+        {
+            Sending = r.LocalDbId.Match(l => s.Sending.Remove(l), () => s.Sending),
+            Pending = s.Pending.Forget(r.RequestId),
+        };
+        return local.Match(
+            Some: x => Message(t, r.ConvId, new LastMessage(r.MsgId, r.Seq, x.Type, t.Me.IfNone(""), x.Content, r.Created)),
+            None: () => Message(t, r.ConvId, new LastMessage(r.MsgId, r.Seq, 1, t.Me.IfNone(""), Json.Obj.Empty, r.Created)));
+    }
+
+    static State Loaded(State s, MessageInfo m) => m.ConvId.Match(
+        Some: conv => Message(s, conv, new LastMessage(m.Id, m.Seq, m.Type.IfNone(1), m.User.IfNone(""), m.Content.IfNone(Json.Obj.Empty), m.Created.IfNone(0))),
+        None: () => s);
+
+    static State Message(State s, string convId, LastMessage m)
+    {
+        var c = s.ById.Find(convId).IfNone(Conversation.Empty(convId));
+        var newer = m.Seq >= c.Last.Map(l => l.Seq).IfNone(0);
+        var fromOther = s.Me.Match(me => me != m.Sender, () => true);
+        var n = c with
+        {
+            LastSeq = Math.Max(c.LastSeq, m.Seq),
+            Last = newer ? m : c.Last,
+            LastUpdate = Math.Max(c.LastUpdate, m.Created),
+            UnreadSeqs = fromOther && m.Seq > c.ReadSeq ? c.UnreadSeqs.TryAdd(m.Seq) : c.UnreadSeqs,
+        };
+        return n == c && s.ById.ContainsKey(convId) ? s : s with { ById = s.ById.AddOrUpdate(convId, n) };
+    }
+
+    static State Report(State s, string convId, string user, long seq, int status)
+    {
+        var t = Change(s, convId, c =>
+        {
+            var p = c.Participants.Find(user).IfNone(new Participant(user, "member", None, None, 0, 0));
+            var q = status == 2
+                ? p with { LastMsgSeqSeen = Math.Max(p.LastMsgSeqSeen, seq), LastMsgSeqReceived = Math.Max(p.LastMsgSeqReceived, seq) }
+                : p with { LastMsgSeqReceived = Math.Max(p.LastMsgSeqReceived, seq) };
+            return q == p && c.Participants.ContainsKey(user) ? c : c with { Participants = c.Participants.AddOrUpdate(user, q) };
+        });
+        return status == 2 && s.Me == Some(user) ? Read(t, convId, seq) : t;
+    }
+
+    static State Read(State s, string convId, long seq) => Change(s, convId, c => c.ReadSeq >= seq ? c
+        : c with { ReadSeq = seq, UnreadSeqs = c.UnreadSeqs.Filter(q => q > seq), ServerUnread = 0 });
+
+    static State Add(State s, string convId, Seq<EventSourced.Domain.Packets.Participant> added) => Change(s, convId, c => c with
+    {
+        Participants = added.Fold(c.Participants, (m, p) => m.ContainsKey(p.User) ? m
+            : m.Add(p.User, new Participant(p.User, p.Role.IfNone("member"), p.DisplayName, p.AvatarUrl, 0, 0))),
+        Left = c.Left && !s.Me.Exists(me => added.Exists(p => p.User == me)),
+    });
+
+    static State Remove(State s, string convId, string user) => Change(s, convId, c => c with
+    {
+        Participants = c.Participants.Remove(user),
+        Left = c.Left || s.Me == Some(user),
+    });
+
+    static State Pin(State s, string convId, string msgId, bool pin) => Change(s, convId, c => c with
+    {
+        PinnedMsgId = pin ? Some(msgId) : c.PinnedMsgId == Some(msgId) ? None : c.PinnedMsgId,
+    });
+}

@@ -1,0 +1,37 @@
+using System.Reactive.Linq;
+
+namespace EventSourced.Projections;
+
+/// <summary>
+/// Read models as observables: <c>events.Scan(Initial, Evolve)</c>, emitting once for each
+/// recorded event that changes the model and never for one that does not. Operators only; no
+/// side effects, no clock.
+/// </summary>
+public static class Observables
+{
+    /// <summary>The states of a read model after each event that changed it.</summary>
+    public static IObservable<TState> Project<TState>(this IObservable<Event> events, Reducer<TState> reducer) =>
+        events.Project(reducer.Initial, reducer.Evolve);
+
+    /// <summary>The states of a read model, starting from a given state (for example a snapshot).</summary>
+    public static IObservable<TState> Project<TState>(this IObservable<Event> events, TState initial, Func<TState, Event, TState> evolve) =>
+        events
+            .Scan((Previous: initial, Current: initial), (acc, e) => (acc.Current, evolve(acc.Current, e)))
+            .Where(t => !ReferenceEquals(t.Previous, t.Current))
+            .Select(t => t.Current);
+
+    /// <summary>The events of a feed of recorded events.</summary>
+    public static IObservable<Event> Events(this IObservable<Recorded> recorded) => recorded.Select(r => r.Event);
+
+    /// <summary>The user's view of one conversation's timeline, emitted when it changes.</summary>
+    public static IObservable<Seq<Timeline.MessageView>> TimelineOf(this IObservable<Event> events, string convId) =>
+        events.Project(Timeline.Reducer).Select(s => Timeline.View(s, convId)).DistinctUntilChanged();
+
+    /// <summary>The visible conversation list, emitted when it changes.</summary>
+    public static IObservable<Seq<ConversationList.Conversation>> ConversationListOf(this IObservable<Event> events) =>
+        events.Project(ConversationList.Reducer).Select(ConversationList.Visible).DistinctUntilChanged();
+
+    /// <summary>onObjectChange notifications derived from the feed.</summary>
+    public static IObservable<ObjectChanges.Change> ObjectChangesOf(this IObservable<Event> events) =>
+        events.SelectMany(e => ObjectChanges.Derive(e));
+}

@@ -1,0 +1,39 @@
+namespace EventSourced.Projections;
+
+/// <summary>Every revoked message, and by whom when the client knows (its own revokes).</summary>
+public static class Revokes
+{
+    /// <summary>A revocation.</summary>
+    public sealed record Revocation(string ConvId, string MsgId, Option<string> By);
+
+    /// <summary>Read model state.</summary>
+    public sealed record State(Option<string> Me, Map<string, Revocation> ByMsg, Pending Pending)
+    {
+        /// <summary>Nothing revoked.</summary>
+        public static readonly State Initial = new(None, Map<string, Revocation>(), Pending.Empty);
+    }
+
+    /// <summary>The reducer.</summary>
+    public static readonly Reducer<State> Reducer = new("revokes", State.Initial, Evolve);
+
+    /// <summary>Applies one event. Total; unrelated events return the same instance.</summary>
+    public static State Evolve(State s, Event e) => e switch
+    {
+        Connected c => c.Result.UserId.IsSome && s.Me != c.Result.UserId ? s with { Me = c.Result.UserId } : s,
+        MessageRevokeRequested => s with { Pending = s.Pending.Track(e) },
+        MessageRevokeAnswered r => r.Result.MsgIds.Fold(s with { Pending = s.Pending.Forget(r.Result.RequestId) },
+            (st, id) => Add(st, new Revocation(r.Result.ConvId, id, s.Me))),
+        MessagesRevoked r => r.Packet.MsgIds.Fold(s, (st, id) => Add(st, new Revocation(r.Packet.ConvId, id, None))),
+        MessagesLoaded l => l.Result.Msgs.Filter(m => m.Revoked.IfNone(0) != 0 && m.ConvId.IsSome)
+            .Fold(s, (st, m) => Add(st, new Revocation((string)m.ConvId, m.Id, None))),
+        RequestFailed f => s.Pending.Find(f.Result.RequestId).IsSome ? s with { Pending = s.Pending.Forget(f.Result.RequestId) } : s,
+        Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Pending.Empty },
+        LocalDataCleared => State.Initial with { Me = s.Me },
+        _ => s,
+    };
+
+    // The first report wins, except that knowing who revoked is added when our own answer arrives.
+    static State Add(State s, Revocation r) => s.ByMsg.Find(r.MsgId).Match(
+        Some: existing => existing.By.IsNone && r.By.IsSome ? s with { ByMsg = s.ByMsg.SetItem(r.MsgId, r) } : s,
+        None: () => s with { ByMsg = s.ByMsg.Add(r.MsgId, r) });
+}

@@ -1,0 +1,228 @@
+namespace EventSourced.Projections;
+
+/// <summary>
+/// Messages of every conversation ordered by server <c>seq</c>: type, content, sender, delivery
+/// state, deleted, pinned, edited with every earlier version, revoked. The user view hides what
+/// was deleted or cleared and blanks revoked content; the audit view keeps every version.
+/// </summary>
+public static class Timeline
+{
+    /// <summary>Message state (§8.2): wire values of the SDKs.</summary>
+    public enum MessageState
+    {
+        /// <summary>Created locally.</summary>
+        Initialize = 0,
+        /// <summary>Sent, not yet acknowledged.</summary>
+        Sending = 1,
+        /// <summary>The server assigned it a seq.</summary>
+        Sent = 2,
+        /// <summary>Another participant received it.</summary>
+        Delivered = 3,
+        /// <summary>Another participant read it.</summary>
+        Read = 4,
+    }
+
+    /// <summary>A message with its full history. <c>Versions</c> holds the original first, then every edit.</summary>
+    public sealed record Message(string Id, string ConvId, long Seq, Option<string> LocalId, string Sender, int Type, long Created,
+        bool Deleted, bool Revoked, Seq<Json.Obj> Versions)
+    {
+        /// <summary>The current content (the last version).</summary>
+        public Json.Obj Content => Versions.Last;
+        /// <summary>The content as first sent.</summary>
+        public Json.Obj Original => Versions.Head;
+        /// <summary>True once edited.</summary>
+        public bool Edited => Versions.Count > 1;
+    }
+
+    /// <summary>How far a participant has received and read.</summary>
+    public sealed record Reads(long Received, long Seen);
+
+    /// <summary>A message recorded as sent but not yet given a seq by the server (the outbox).</summary>
+    public sealed record Outgoing(string LocalId, string ConvId, int Type, Json.Obj Content);
+
+    /// <summary>One conversation's messages.</summary>
+    public sealed record Conversation(string Id, Map<long, Message> BySeq, Map<string, long> SeqOf, Map<string, Reads> Reports,
+        Option<string> Pinned, long ClearedUpTo, Set<string> RevokedIds, Set<string> DeletedIds, bool Deleted)
+    {
+        /// <summary>No message.</summary>
+        public static Conversation Empty(string id) => new(id, Map<long, Message>(), Map<string, long>(), Map<string, Reads>(), None, 0,
+            Set<string>(), Set<string>(), false);
+    }
+
+    /// <summary>Read model state.</summary>
+    public sealed record State(Option<string> Me, Map<string, Conversation> Conversations, Map<string, Outgoing> Outbox, Pending Pending)
+    {
+        /// <summary>Nothing known.</summary>
+        public static readonly State Initial = new(None, Map<string, Conversation>(), Map<string, Outgoing>(), Pending.Empty);
+    }
+
+    /// <summary>The reducer.</summary>
+    public static readonly Reducer<State> Reducer = new("timeline", State.Initial, Evolve);
+
+    /// <summary>A message as the user sees it.</summary>
+    public sealed record MessageView(string Id, long Seq, string Sender, int Type, Json.Obj Content, long Created, MessageState State,
+        bool Edited, bool Revoked, bool Pinned);
+
+    /// <summary>The user's view of one conversation, oldest first: deleted and cleared messages hidden, revoked content blanked.</summary>
+    public static Seq<MessageView> View(State s, string convId) => s.Conversations.Find(convId).Match(
+        Some: c => c.Deleted ? Seq<MessageView>() : c.BySeq.Values
+            .Filter(m => !m.Deleted && m.Seq > c.ClearedUpTo)
+            .Map(m => new MessageView(m.Id, m.Seq, m.Sender, m.Type, m.Revoked ? Json.Obj.Empty : m.Content, m.Created,
+                StateOf(s.Me, c, m), m.Edited, m.Revoked, c.Pinned == Some(m.Id)))
+            .ToSeq(),
+        None: () => Seq<MessageView>());
+
+    /// <summary>The audit view of one conversation: every message ever seen, with every version, revoked and deleted included.</summary>
+    public static Seq<Message> Audit(State s, string convId) =>
+        s.Conversations.Find(convId).Map(c => c.BySeq.Values.ToSeq()).IfNone(Seq<Message>());
+
+    /// <summary>Messages waiting for the server, in the order they were sent.</summary>
+    public static Seq<Outgoing> Pending(State s, string convId) => s.Outbox.Values.Filter(o => o.ConvId == convId).ToSeq();
+
+    /// <summary>One message by id.</summary>
+    public static Option<Message> Find(State s, string convId, string msgId) =>
+        s.Conversations.Find(convId).Bind(c => c.SeqOf.Find(msgId).Bind(q => c.BySeq.Find(q)));
+
+    /// <summary>SENT, DELIVERED or READ from the other participants' reports (§7.2).</summary>
+    public static MessageState StateOf(Option<string> me, Conversation c, Message m)
+    {
+        var others = c.Reports.Filter((user, _) => user != m.Sender).Values.ToSeq();
+        if (others.Exists(r => r.Seen >= m.Seq)) return MessageState.Read;
+        if (others.Exists(r => r.Received >= m.Seq)) return MessageState.Delivered;
+        return MessageState.Sent;
+    }
+
+    /// <summary>Applies one event. Total; unrelated events return the same instance.</summary>
+    public static State Evolve(State s, Event e) => e switch
+    {
+        Connected c => c.Result.UserId.IsSome && s.Me != c.Result.UserId ? s with { Me = c.Result.UserId } : s,
+        Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Domain.Client.Pending.Empty },
+        MessageSendRequested m => s with
+        {
+            Outbox = s.Outbox.AddOrUpdate(m.Request.LocalDbId.IfNone(""), new Outgoing(m.Request.LocalDbId.IfNone(""), m.Request.ConvId, m.Request.Type, m.Request.Message)),
+            Pending = s.Pending.Track(e),
+        },
+        MessageSent m => Sent(s, m.Result),
+        MessageReceived m => Add(m.Packet.LocalDbId.Match(l => s.Outbox.ContainsKey(l) ? s with { Outbox = s.Outbox.Remove(l) } : s, () => s),
+            new Message(m.Packet.MsgId, m.Packet.ConvId, m.Packet.Seq, m.Packet.LocalDbId, m.Packet.From, m.Packet.Type, m.Packet.CreatedTime,
+                false, false, Seq1(m.Packet.Message))),
+        MessagesLoaded l => l.Result.Msgs.Fold(s, Loaded),
+        MessagesByIdsLoaded l => l.Result.ListMsgs.Fold(s, Loaded),
+        MessageEdited ed => Edit(s, ed.Packet.ConvId, ed.Packet.MsgId, Chat.ContentOf(ed.Packet.NewContent)),
+        MessagesRevoked r => r.Packet.MsgIds.Fold(s, (st, id) => Revoke(st, r.Packet.ConvId, id)),
+        MessageRevokeAnswered r => r.Result.MsgIds.Fold(Forget(s, r.Result.RequestId), (st, id) => Revoke(st, r.Result.ConvId, id)),
+        MessagesDeleted d => d.Result.MessageIds.Fold(Forget(s, d.Result.RequestId), (st, id) => Delete(st, d.Result.ConvId, id)),
+        MessagePinChanged p => Pin(s, p.Packet.ConvId, p.Packet.MsgId, p.Packet.IsPin),
+        MessageEditRequested or MessagePinRequested or HistoryClearRequested => s with { Pending = s.Pending.Track(e) },
+        MessagePinAnswered p => Answered(s, p.Result.RequestId),
+        RequestAcknowledged a => Answered(s, a.Result.RequestId),
+        RequestFailed f => Forget(s, f.Result.RequestId),
+        RequestTimedOut t => Forget(s, Some(t.RequestId)),
+        MessageReportReceived r => Report(s, r.Packet.ConvId, r.Packet.From, r.Packet.LastMsgSeq, r.Packet.Status == 2),
+        ConversationReadMarked r => s.Me.Match(me => Report(s, r.Request.ConvId, me, r.Request.LastMsgSeq, true), () => s),
+        MessageDeliveryReported r => s.Me.Match(me => Report(s, r.Request.ConvId, me, r.Request.LastMsgSeq, false), () => s),
+        ConversationDeleted d => Change(s, d.Result.ConvId, c => c with { Deleted = true }),
+        ConversationCreated c => Change(s, c.Result.Conversation.ConvId, x => x with { Deleted = false }, create: true),
+        LocalDataCleared => State.Initial with { Me = s.Me },
+        _ => s,
+    };
+
+    static State Forget(State s, Option<long> id)
+    {
+        var p = s.Pending.Forget(id);
+        return ReferenceEquals(p, s.Pending) ? s : s with { Pending = p };
+    }
+
+    static State Answered(State s, Option<long> requestId) => s.Pending.Find(requestId).Match(
+        Some: cmd =>
+        {
+            var t = s with { Pending = s.Pending.Forget(requestId) };
+            return cmd switch
+            {
+                MessageEditRequested ed => Edit(t, ed.Request.ConvId, ed.Request.MsgId, Chat.ContentOf(ed.Request.NewContent)),
+                MessagePinRequested p => Pin(t, p.Request.ConvId, p.Request.MsgId, p.Request.IsPin),
+                HistoryClearRequested h => Change(t, h.Request.ConvId, c => c.ClearedUpTo >= h.Request.Seq ? c : c with { ClearedUpTo = h.Request.Seq }),
+                _ => t,
+            };
+        },
+        None: () => s);
+
+    static State Change(State s, string convId, Func<Conversation, Conversation> f, bool create = false)
+    {
+        var found = s.Conversations.Find(convId);
+        if (found.IsNone && !create) return s;
+        var c = found.IfNone(() => Conversation.Empty(convId));
+        var n = f(c);
+        return found.IsSome && n == c ? s : s with { Conversations = s.Conversations.AddOrUpdate(convId, n) };
+    }
+
+    static State Sent(State s, SendMessageResult r)
+    {
+        var local = r.LocalDbId.Bind(l => s.Outbox.Find(l))
+            || s.Pending.Find(r.RequestId).Bind(cmd => cmd is MessageSendRequested m
+                ? Some(new Outgoing(m.Request.LocalDbId.IfNone(""), m.Request.ConvId, m.Request.Type, m.Request.Message)) : None);
+        var t = s with { Outbox = local.Match(o => s.Outbox.Remove(o.LocalId), () => s.Outbox), Pending = s.Pending.Forget(r.RequestId) };
+        var content = local.Map(o => o.Content).IfNone(Json.Obj.Empty);
+        return Add(t, new Message(r.MsgId, r.ConvId, r.Seq, r.LocalDbId || local.Map(o => o.LocalId), s.Me.IfNone(""),
+            local.Map(o => o.Type).IfNone(1), r.Created, false, false, Seq1(content)));
+    }
+
+    static State Loaded(State s, MessageInfo i) => i.ConvId.Match(
+        Some: convId =>
+        {
+            var content = i.Content.Map(Chat.ContentOf).IfNone(Json.Obj.Empty);
+            var revoked = i.Revoked.IfNone(0) != 0;
+            var deleted = i.DeletedStatus.IfNone(0) != 0;
+            var known = Find(s, convId, i.Id);
+            if (known.IsNone)
+                return Add(s, new Message(i.Id, convId, i.Seq, i.LocalDbId, i.User.IfNone(""), i.Type.IfNone(1), i.Created.IfNone(0),
+                    deleted, revoked, Seq1(content)));
+            // A reload only adds facts: a later version, a revocation, a deletion. It never resurrects or rewinds.
+            var t = revoked ? Revoke(s, convId, i.Id) : s;
+            t = deleted ? Delete(t, convId, i.Id) : t;
+            return content.Fields.IsEmpty ? t : Edit(t, convId, i.Id, content, fromReload: true);
+        },
+        None: () => s);
+
+    static State Add(State s, Message m) => Change(s, m.ConvId, c =>
+        c.SeqOf.ContainsKey(m.Id) || c.BySeq.ContainsKey(m.Seq) ? c : c with
+        {
+            BySeq = c.BySeq.Add(m.Seq, m with { Revoked = m.Revoked || c.RevokedIds.Contains(m.Id), Deleted = m.Deleted || c.DeletedIds.Contains(m.Id) }),
+            SeqOf = c.SeqOf.Add(m.Id, m.Seq),
+        }, create: true);
+
+    static State ChangeMessage(State s, string convId, string msgId, Func<Message, Message> f) => Change(s, convId, c =>
+        c.SeqOf.Find(msgId).Bind(q => c.BySeq.Find(q)).Match(
+            Some: m => f(m) is var n && n != m ? c with { BySeq = c.BySeq.SetItem(m.Seq, n) } : c,
+            None: () => c));
+
+    // fromReload: a reloaded message whose content equals any known version adds nothing (a stale copy);
+    // an edit notice only has to differ from the current content (A -> B -> A is two edits).
+    static State Edit(State s, string convId, string msgId, Json.Obj newContent, bool fromReload = false) => ChangeMessage(s, convId, msgId, m =>
+    {
+        if (m.Revoked) return m; // an edit never resurrects revoked content
+        var merged = new Json.Obj(newContent.Fields.Fold(m.Content.Fields, (acc, kv) => acc.AddOrUpdate(kv.Key, kv.Value)));
+        return merged == m.Content || (fromReload && m.Versions.Exists(v => v == merged)) ? m : m with { Versions = m.Versions.Add(merged) };
+    });
+
+    static State Revoke(State s, string convId, string msgId) => ChangeMessage(
+        Change(s, convId, c => c.RevokedIds.Contains(msgId) ? c : c with { RevokedIds = c.RevokedIds.Add(msgId) }, create: true),
+        convId, msgId, m => m.Revoked ? m : m with { Revoked = true });
+
+    static State Delete(State s, string convId, string msgId) => ChangeMessage(
+        Change(s, convId, c => c.DeletedIds.Contains(msgId) ? c : c with { DeletedIds = c.DeletedIds.Add(msgId) }, create: true),
+        convId, msgId, m => m.Deleted ? m : m with { Deleted = true });
+
+    static State Pin(State s, string convId, string msgId, bool pin) => Change(s, convId, c =>
+    {
+        var next = pin ? Some(msgId) : c.Pinned == Some(msgId) ? None : c.Pinned;
+        return next == c.Pinned ? c : c with { Pinned = next };
+    }, create: true);
+
+    static State Report(State s, string convId, string user, long seq, bool seen) => Change(s, convId, c =>
+    {
+        var r = c.Reports.Find(user).IfNone(new Reads(0, 0));
+        var n = seen ? new Reads(Math.Max(r.Received, seq), Math.Max(r.Seen, seq)) : r with { Received = Math.Max(r.Received, seq) };
+        return n == r && c.Reports.ContainsKey(user) ? c : c with { Reports = c.Reports.AddOrUpdate(user, n) };
+    }, create: true);
+}
