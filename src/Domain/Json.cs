@@ -157,7 +157,7 @@ public abstract record Json
     }
 
     /// <summary>Compact JSON text.</summary>
-    public override string ToString() => ToJsonString();
+    public sealed override string ToString() => ToJsonString();
 
     /// <summary>A JSON string.</summary>
     public static implicit operator Json(string s) => new Str(s);

@@ -44,6 +44,7 @@ public static class BodyCodec
         if (t == typeof(string)) return new StringCodec();
         if (t == typeof(long)) return new IntegerCodec(long.MinValue, long.MaxValue, v => v);
         if (t == typeof(int)) return new IntegerCodec(int.MinValue, int.MaxValue, v => (int)v);
+        if (t == typeof(short)) return new IntegerCodec(short.MinValue, short.MaxValue, v => (short)v);
         if (t == typeof(bool)) return new BoolCodec();
         if (t == typeof(decimal)) return new DecimalCodec();
         if (t == typeof(Json)) return new AnyCodec();
@@ -63,14 +64,18 @@ public static class BodyCodec
         public virtual object? Missing => null;
     }
 
-    static string Wrong(string path, string expected, Json got) => $"field '{path}' must be {expected}, got {got.Kind}";
+    static Either<string, object> Wrong(string path, string expected, Json got) =>
+        Left<string, object>($"field '{path}' must be {expected}, got {got.Kind}");
+
+    // Explicit: a decoded string must never be taken for an error message by the implicit conversion.
+    static Either<string, object> Ok(object value) => Right<string, object>(value);
 
     sealed class StringCodec : FieldCodec
     {
         public override Either<string, object> Decode(Json v, string path) => v switch
         {
-            Json.Str s => s.Value,
-            Json.Number n => n.Value.ToString(CultureInfo.InvariantCulture),
+            Json.Str s => Ok(s.Value),
+            Json.Number n => Ok(n.Value.ToString(CultureInfo.InvariantCulture)),
             _ => Wrong(path, "a string", v),
         };
         public override Option<Json> Encode(object? v) => new Json.Str((string)v!);
@@ -80,7 +85,7 @@ public static class BodyCodec
     {
         public override Either<string, object> Decode(Json v, string path) =>
             v is Json.Number n && n.Value == decimal.Truncate(n.Value) && n.Value >= min && n.Value <= max
-                ? Right<string, object>(box((long)n.Value))
+                ? Ok(box((long)n.Value))
                 : Wrong(path, $"an integer in [{min}, {max}]", v);
         public override Option<Json> Encode(object? v) => new Json.Number(Convert.ToInt64(v, CultureInfo.InvariantCulture));
     }
@@ -89,9 +94,9 @@ public static class BodyCodec
     {
         public override Either<string, object> Decode(Json v, string path) => v switch
         {
-            Json.Bool b => b.Value,
-            Json.Number { Value: 0m } => false,
-            Json.Number { Value: 1m } => true,
+            Json.Bool b => Ok(b.Value),
+            Json.Number { Value: 0m } => Ok(false),
+            Json.Number { Value: 1m } => Ok(true),
             _ => Wrong(path, "a boolean", v),
         };
         public override Option<Json> Encode(object? v) => new Json.Bool((bool)v!);
@@ -100,19 +105,19 @@ public static class BodyCodec
     sealed class DecimalCodec : FieldCodec
     {
         public override Either<string, object> Decode(Json v, string path) =>
-            v is Json.Number n ? n.Value : Wrong(path, "a number", v);
+            v is Json.Number n ? Ok(n.Value) : Wrong(path, "a number", v);
         public override Option<Json> Encode(object? v) => new Json.Number((decimal)v!);
     }
 
     sealed class AnyCodec : FieldCodec
     {
-        public override Either<string, object> Decode(Json v, string path) => v;
+        public override Either<string, object> Decode(Json v, string path) => Ok(v);
         public override Option<Json> Encode(object? v) => (Json)v!;
     }
 
     sealed class ObjCodec : FieldCodec
     {
-        public override Either<string, object> Decode(Json v, string path) => v is Json.Obj o ? o : Wrong(path, "an object", v);
+        public override Either<string, object> Decode(Json v, string path) => v is Json.Obj o ? Ok(o) : Wrong(path, "an object", v);
         public override Option<Json> Encode(object? v) => (Json)v!;
     }
 
@@ -122,7 +127,7 @@ public static class BodyCodec
         public override bool Optional => true;
         public override object? Missing => Option<T>.None;
         public override Either<string, object> Decode(Json v, string path) =>
-            v is Json.Null ? Option<T>.None : inner.Decode(v, path).Map(x => (object)Some((T)x));
+            v is Json.Null ? Ok(Option<T>.None) : inner.Decode(v, path).Map(x => (object)Some((T)x));
         public override Option<Json> Encode(object? v) => ((Option<T>)v!).Match(x => inner.Encode(x), () => None);
     }
 
@@ -138,9 +143,9 @@ public static class BodyCodec
             {
                 var d = inner.Decode(item, $"{path}[{i}]");
                 if (d.IsLeft) return d;
-                items[i++] = (T)(object)d;
+                items[i++] = (T)d.IfLeft(_ => null!);
             }
-            return toSeq(items).Strict();
+            return Ok(toSeq(items).Strict());
         }
         public override Option<Json> Encode(object? v) =>
             new Json.Arr(((Seq<T>)v!).Map(x => inner.Encode(x).IfNone(Json.Null.Value)).Strict());
@@ -185,21 +190,21 @@ public static class BodyCodec
                 {
                     var inner = ((RecordCodec)f.Codec).DecodeObject(o, path);
                     if (inner.IsLeft) return inner;
-                    args[i] = (object)inner;
+                    args[i] = inner.IfLeft(_ => null!);
                     continue;
                 }
                 var present = o.Fields.Find(f.Wire);
                 if (present.IsNone || (Json)present is Json.Null)
                 {
-                    if (!f.Codec.Optional) return present.IsNone ? $"missing field '{fieldPath}'" : $"field '{fieldPath}' is null";
+                    if (!f.Codec.Optional) return Left<string, object>(present.IsNone ? $"missing field '{fieldPath}'" : $"field '{fieldPath}' is null");
                     args[i] = f.Codec.Missing;
                     continue;
                 }
                 var d = f.Codec.Decode((Json)present, fieldPath);
                 if (d.IsLeft) return d;
-                args[i] = (object)d;
+                args[i] = d.IfLeft(_ => null!);
             }
-            return ctor.Invoke(args);
+            return Ok(ctor.Invoke(args));
         }
 
         public Json.Obj EncodeObject(object record)

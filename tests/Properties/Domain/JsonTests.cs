@@ -1,0 +1,40 @@
+using System.Text;
+
+namespace EventSourced.Tests.Properties.Domain;
+
+public sealed class JsonTests
+{
+    [Property(MaxTest = 300)]
+    public Property Writing_then_parsing_gives_back_the_same_value() =>
+        Prop.ForAll(Generators.JsonValue(3).ToArbitrary(), j => Json.Parse(j.ToUtf8()) == Right<string, Json>(j));
+
+    [Property(MaxTest = 500)]
+    public Property Parsing_arbitrary_bytes_never_throws(byte[] bytes) =>
+        (Json.Parse(bytes).IsLeft || Json.Parse(bytes).IsRight).ToProperty();
+
+    [Property(MaxTest = 300)]
+    public Property Parsing_arbitrary_text_never_throws(NonNull<string> text) =>
+        (Json.Parse(text.Get).IsLeft || Json.Parse(text.Get).IsRight).ToProperty();
+
+    [Fact]
+    public void Nesting_deeper_than_the_limit_is_an_error_not_a_crash()
+    {
+        var deep = new string('[', Json.MaxDepth + 5) + new string(']', Json.MaxDepth + 5);
+        Assert.True(Json.Parse(deep).IsLeft);
+    }
+
+    [Fact]
+    public void A_number_beyond_decimal_range_is_an_error() =>
+        Assert.Equal("number out of range", Json.Parse("1e400").LeftToSeq().Head);
+
+    [Fact]
+    public void Trailing_data_after_the_value_is_an_error() =>
+        Assert.True(Json.Parse("{} {}").IsLeft);
+
+    [Fact]
+    public void Strings_keep_unicode_and_escapes()
+    {
+        var j = Json.Object(("content", "chào ✓ \"q\" \n"));
+        Assert.Equal("{\"content\":\"chào ✓ \\\"q\\\" \\n\"}", Encoding.UTF8.GetString(j.ToUtf8()));
+    }
+}

@@ -1,0 +1,11 @@
+global using Xunit;
+global using FsCheck;
+global using FsCheck.Fluent;
+global using FsCheck.Xunit;
+global using LanguageExt;
+global using static LanguageExt.Prelude;
+global using EventSourced.Domain;
+global using EventSourced.Domain.Packets;
+global using EventSourced.Domain.Client;
+global using EventSourced.Tests.Properties.Support;
+global using Seq = LanguageExt.Seq;
