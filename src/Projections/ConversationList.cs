@@ -122,9 +122,9 @@ public static class ConversationList
     {
         var c = s.ById.Find(i.ConvId).IfNone(Conversation.Empty(i.ConvId));
         var participants = i.Participants.Match(
-            ps => toMap(ps.Map(p => (p.User, new Participant(p.User, p.Role.IfNone("member"), p.DisplayName, p.AvatarUrl,
+            ps => ps.Fold(Map<string, Participant>(), (m, p) => m.AddOrUpdate(p.User, new Participant(p.User, p.Role.IfNone("member"), p.DisplayName, p.AvatarUrl,
                 Math.Max(p.LastMsgSeqReceived.IfNone(0), c.Participants.Find(p.User).Map(x => x.LastMsgSeqReceived).IfNone(0)),
-                Math.Max(p.LastMsgSeqSeen.IfNone(0), c.Participants.Find(p.User).Map(x => x.LastMsgSeqSeen).IfNone(0)))))),
+                Math.Max(p.LastMsgSeqSeen.IfNone(0), c.Participants.Find(p.User).Map(x => x.LastMsgSeqSeen).IfNone(0))))),
             () => c.Participants);
         var lastSeq = Math.Max(c.LastSeq, i.ConvLastSeq.IfNone(0));
         var readSeq = Math.Max(c.ReadSeq, i.LastMsgSeqSeen.IfNone(0));

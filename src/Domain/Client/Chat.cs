@@ -104,7 +104,7 @@ public static class Chat
     static State Upsert(State s, ConversationInfo c)
     {
         var existing = s.Conversations.Find(c.ConvId);
-        var roles = c.Participants.Match(ps => toMap(ps.Map(p => (p.User, p.Role.IfNone("member")))), () => existing.Map(x => x.Roles).IfNone(Map<string, string>()));
+        var roles = c.Participants.Match(ps => ps.Fold(Map<string, string>(), (m, p) => m.AddOrUpdate(p.User, p.Role.IfNone("member"))), () => existing.Map(x => x.Roles).IfNone(Map<string, string>()));
         var conv = new Conversation(c.ConvId,
             Math.Max(c.ConvLastSeq.IfNone(0), existing.Map(x => x.LastSeq).IfNone(0)),
             Math.Max(c.LastMsgSeqSeen.IfNone(0), existing.Map(x => x.ReadSeq).IfNone(0)),

@@ -100,10 +100,8 @@ public static class Generators
     /// <summary>A new message packet in conversation c with a seq; ids follow from (conv, seq) so duplicates are real duplicates.</summary>
     public static Gen<Event> Message(string conv) =>
         from seq in Gen.Choose(1, 12)
-        from sender in Gen.Elements("a", "b", "c")
-        from text in Gen.Elements(Texts)
-        select (Event)new Event.MessageReceived(new MessageNotice(conv, $"{conv}-{seq}", sender, 1000 + seq, seq, 1,
-            Json.Object(("content", text)), None, None, None, None, None, None));
+        select (Event)new Event.MessageReceived(new MessageNotice(conv, $"{conv}-{seq}", Ids[seq % 3], 1000 + seq, seq, 1,
+            Json.Object(("content", Texts[seq % Texts.Length])), None, None, None, None, None, None));
 
     /// <summary>A read or received report in conversation c.</summary>
     public static Gen<Event> Report(string conv) =>
