@@ -50,8 +50,8 @@ public static class ConversationList
         Connected c => c.Result.UserId.IsSome && s.Me != c.Result.UserId ? s with { Me = c.Result.UserId } : s,
         Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Pending.Empty },
         ConversationCreated c => Upsert(s, c.Result.Conversation),
-        ConversationsLoaded l => l.Result.ListConvs.Fold(s, Upsert),
-        ConversationWithUserLoaded l => l.Result.Conversations.Fold(s, Upsert),
+        ConversationsLoaded l => Chat.Distinct(l.Result.ListConvs).Fold(s, Upsert),
+        ConversationWithUserLoaded l => Chat.Distinct(l.Result.Conversations).Fold(s, Upsert),
         MessageSendRequested m => s with
         {
             Sending = s.Sending.AddOrUpdate(m.Request.LocalDbId.IfNone(""), (m.Request.ConvId, m.Request.Type, m.Request.Message)),
@@ -170,7 +170,8 @@ public static class ConversationList
     static State Message(State s, string convId, LastMessage m)
     {
         var c = s.ById.Find(convId).IfNone(Conversation.Empty(convId));
-        var newer = m.Seq >= c.Last.Map(l => l.Seq).IfNone(0);
+        // The same message again (a duplicate, or our own message echoed) never replaces its first summary.
+        var newer = m.Seq >= c.Last.Map(l => l.Seq).IfNone(0) && !c.Last.Exists(l => l.Id == m.Id);
         var fromOther = s.Me.Match(me => me != m.Sender, () => true);
         var n = c with
         {
@@ -184,7 +185,8 @@ public static class ConversationList
 
     static State Report(State s, string convId, string user, long seq, int status)
     {
-        var t = Change(s, convId, c =>
+        // A report may arrive before anything else of its conversation: it still counts.
+        var t = Change(s.ById.ContainsKey(convId) ? s : s with { ById = s.ById.Add(convId, Conversation.Empty(convId)) }, convId, c =>
         {
             var p = c.Participants.Find(user).IfNone(new Participant(user, "member", None, None, 0, 0));
             var q = status == 2

@@ -64,8 +64,8 @@ public static class Coverage
         MessagesLoaded l => l.Result.Msgs.Fold(s, (st, m) => m.ConvId.Match(c => Hold(st, c, m.Seq), () => st)),
         MessagesByIdsLoaded l => l.Result.ListMsgs.Fold(s, (st, m) => m.ConvId.Match(c => Hold(st, c, m.Seq), () => st)),
         ConversationCreated c => Known(s, c.Result.Conversation),
-        ConversationsLoaded l => l.Result.ListConvs.Fold(s, Known),
-        ConversationWithUserLoaded l => l.Result.Conversations.Fold(s, Known),
+        ConversationsLoaded l => Chat.Distinct(l.Result.ListConvs).Fold(s, Known),
+        ConversationWithUserLoaded l => Chat.Distinct(l.Result.Conversations).Fold(s, Known),
         MessageReportReceived r => Last(s, r.Packet.ConvId, r.Packet.LastMsgSeq),
         _ => s,
     };

@@ -31,7 +31,7 @@ public static class Pins
             None: () => s),
         RequestFailed f => s.Pending.Find(f.Result.RequestId).IsSome ? s with { Pending = s.Pending.Forget(f.Result.RequestId) } : s,
         ConversationCreated c => Server(s, c.Result.Conversation),
-        ConversationsLoaded l => l.Result.ListConvs.Fold(s, Server),
+        ConversationsLoaded l => Chat.Distinct(l.Result.ListConvs).Fold(s, Server),
         Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Pending.Empty },
         LocalDataCleared => State.Initial,
         _ => s,

@@ -173,12 +173,11 @@ public static class Timeline
             var content = i.Content.Map(Chat.ContentOf).IfNone(Json.Obj.Empty);
             var revoked = i.Revoked.IfNone(0) != 0;
             var deleted = i.DeletedStatus.IfNone(0) != 0;
-            var known = Find(s, convId, i.Id);
-            if (known.IsNone)
-                return Add(s, new Message(i.Id, convId, i.Seq, i.LocalDbId, i.User.IfNone(""), i.Type.IfNone(1), i.Created.IfNone(0),
-                    deleted, revoked, Seq1(content)));
+            var t = Find(s, convId, i.Id).IsNone
+                ? Add(s, new Message(i.Id, convId, i.Seq, i.LocalDbId, i.User.IfNone(""), i.Type.IfNone(1), i.Created.IfNone(0), false, false, Seq1(content)))
+                : s;
             // A reload only adds facts: a later version, a revocation, a deletion. It never resurrects or rewinds.
-            var t = revoked ? Revoke(s, convId, i.Id) : s;
+            t = revoked ? Revoke(t, convId, i.Id) : t;
             t = deleted ? Delete(t, convId, i.Id) : t;
             return content.Fields.IsEmpty ? t : Edit(t, convId, i.Id, content, fromReload: true);
         },
@@ -201,7 +200,8 @@ public static class Timeline
     static State Edit(State s, string convId, string msgId, Json.Obj newContent, bool fromReload = false) => ChangeMessage(s, convId, msgId, m =>
     {
         if (m.Revoked) return m; // an edit never resurrects revoked content
-        var merged = new Json.Obj(newContent.Fields.Fold(m.Content.Fields, (acc, kv) => acc.AddOrUpdate(kv.Key, kv.Value)));
+        // A notice carries the changed fields; a reload carries the whole content as the server holds it.
+        var merged = fromReload ? newContent : new Json.Obj(newContent.Fields.Fold(m.Content.Fields, (acc, kv) => acc.AddOrUpdate(kv.Key, kv.Value)));
         return merged == m.Content || (fromReload && m.Versions.Exists(v => v == merged)) ? m : m with { Versions = m.Versions.Add(merged) };
     });
 

@@ -42,6 +42,16 @@ public static class Chat
         _ => Json.Object(("content", newContent)),
     };
 
+    /// <summary>
+    /// A listing as a set: one entry per conversation, the last one listed winning, so that a
+    /// listing folded twice (a duplicated packet) gives what it gave once.
+    /// </summary>
+    public static Seq<ConversationInfo> Distinct(Seq<ConversationInfo> listed)
+    {
+        var last = listed.Fold(Map<string, ConversationInfo>(), (m, c) => m.AddOrUpdate(c.ConvId, c));
+        return listed.Map(c => c.ConvId).Distinct().Map(id => last[id]).ToSeq().Strict();
+    }
+
     /// <summary>Applies one event. Total; unrelated events return the same instance.</summary>
     public static State Evolve(State s, Event e) => e switch
     {
@@ -49,8 +59,8 @@ public static class Chat
         ConnectRequested c => c.UserId.IsSome && s.Me.IsNone ? s with { Me = c.UserId } : s,
         Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Pending.Empty },
         ConversationCreated c => Upsert(s, c.Result.Conversation),
-        ConversationsLoaded l => l.Result.ListConvs.Fold(s, Upsert),
-        ConversationWithUserLoaded l => l.Result.Conversations.Fold(s, Upsert),
+        ConversationsLoaded l => Chat.Distinct(l.Result.ListConvs).Fold(s, Upsert),
+        ConversationWithUserLoaded l => Chat.Distinct(l.Result.Conversations).Fold(s, Upsert),
         ConversationDeleted d => s.Conversations.ContainsKey(d.Result.ConvId) ? s with { Conversations = s.Conversations.Remove(d.Result.ConvId) } : s,
         MessageSendRequested or MessageEditRequested or MessageDeleteRequested or MessagePinRequested
             or MessageRevokeRequested or RoleSetRequested => s with { Pending = s.Pending.Track(e) },

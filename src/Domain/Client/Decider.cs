@@ -92,8 +92,8 @@ public static class Decider
         C.GetConversationWithUser k => UserId(k.UserId).Bind(_ =>
             One(new ConversationWithUserRequested(new W.GetConversationWithUser(id, Seq(k.UserId, me))))),
         C.GetUnreadConversationCount => One(new UnreadCountRequested(new GetUnreadCount(id))),
-        C.SendBeginTyping k => ConvId(k.ConversationId).Bind(_ => One(new TypingBeginRequested(new Typing(id, k.ConversationId, me)))),
-        C.SendEndTyping k => ConvId(k.ConversationId).Bind(_ => One(new TypingEndRequested(new Typing(id, k.ConversationId, me)))),
+        C.SendBeginTyping k => ConvId(k.ConversationId).Bind(_ => One(new TypingBeginRequested(new TypingRequest(id, k.ConversationId, me)))),
+        C.SendEndTyping k => ConvId(k.ConversationId).Bind(_ => One(new TypingEndRequested(new TypingRequest(id, k.ConversationId, me)))),
         C.DeleteMessage k => Known(s, k.ConversationId, k.MessageId).Bind(m => m.Deleted ? Nothing
             : One(new MessageDeleteRequested(new DeleteMessages(id, k.ConversationId, Seq1(k.MessageId))))),
         C.GetLocalMessages k => ConvId(k.ConversationId).Bind(_ => Count(k.Count)).Bind(_ => Nothing),

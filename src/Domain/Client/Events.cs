@@ -184,9 +184,9 @@ public abstract record Event
     /// <summary>A participant received or read up to a seq (47).</summary>
     public sealed record MessageReportReceived(ReportNotice Packet) : Event;
     /// <summary>sendBeginTyping (84).</summary>
-    public sealed record TypingBeginRequested(Typing Request) : Event;
+    public sealed record TypingBeginRequested(TypingRequest Request) : Event;
     /// <summary>sendEndTyping (85).</summary>
-    public sealed record TypingEndRequested(Typing Request) : Event;
+    public sealed record TypingEndRequested(TypingRequest Request) : Event;
     /// <summary>onUserBeginTyping (86).</summary>
     public sealed record UserBeganTyping(TypingNotice Packet) : Event;
     /// <summary>onUserEndTyping (87).</summary>

@@ -218,7 +218,7 @@ public sealed record RevokeMessagesResult(int R, Option<long> RequestId, string 
 /// <summary>CHAT_REVOKE_MESSAGE_FROM_SERVER (93).</summary>
 public sealed record RevokeNotice(string ConvId, Seq<string> MsgIds) : Body;
 /// <summary>CHAT_USER_BEGIN_TYPING (84) and CHAT_USER_END_TYPING (85).</summary>
-public sealed record Typing(Option<long> RequestId, string ConvId, string UserId) : Body, IRequest;
+public sealed record TypingRequest(Option<long> RequestId, string ConvId, string UserId) : Body, IRequest;
 /// <summary>86 / 87: someone began or ended typing.</summary>
 public sealed record TypingNotice(string ConvId, string UserId, Option<string> DisplayName) : Body;
 

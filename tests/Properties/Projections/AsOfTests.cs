@@ -1,0 +1,37 @@
+using EventSourced.Projections;
+using static EventSourced.Tests.Properties.Projections.Scenario;
+
+namespace EventSourced.Tests.Properties.Projections;
+
+public sealed class AsOfTests
+{
+    static Seq<Recorded> Log(Seq<Event> events) =>
+        toSeq(events.Select((e, i) => Recording.Local("alice", e, 1_000 + i * 10) is var r ? r with { Meta = r.Meta with { Position = i + 1, Seq = Recording.Clocks(e).Seq } } : r)).Strict();
+
+    [Property(MaxTest = 100, Arbitrary = [typeof(Arbitraries)])]
+    public Property State_as_of_the_last_position_is_the_full_fold(Seq<Event> events) =>
+        (AsOf.Position(Log(events), events.Count, Timeline.Reducer) == Timeline.Reducer.Fold(events)).ToProperty();
+
+    [Property(MaxTest = 100, Arbitrary = [typeof(Arbitraries)])]
+    public Property State_as_of_position_p_is_the_fold_of_the_first_p_events(Seq<Event> events, NonNegativeInt p) =>
+        (AsOf.Position(Log(events), p.Get, ConversationList.Reducer) == ConversationList.Reducer.Fold(events.Take(p.Get))).ToProperty();
+
+    [Fact]
+    public void As_of_a_local_time_shows_what_the_client_knew_then()
+    {
+        var log = Log(Canonical);
+        var beforeEdits = AsOf.Time(log, 1_000 + 6 * 10 - 1, Timeline.Reducer);
+        Assert.False(Timeline.Find(beforeEdits, "c1", "m3").Map(m => m.Edited).IfNone(true));
+    }
+
+    [Fact]
+    public void As_of_a_seq_shows_the_conversation_when_it_reached_that_seq()
+    {
+        // seq 2 arrives late (catch-up) after seq 3: it still belongs to the conversation as of seq 2.
+        var log = Log(Seq(Received("c1", "m1", 1, "b", "one"), Edited("c1", "m1", "one!"), Received("c1", "m3", 3, "b", "three"),
+            Edited("c1", "m1", "one!!"), Received("c1", "m2", 2, "b", "two")));
+        var s = AsOf.Seq(log, "c1", 2, Timeline.Reducer);
+        Assert.Equal(Seq(1L, 2L), Timeline.View(s, "c1").Map(m => m.Seq));
+        Assert.Equal("one!", Chat.TextOf(Timeline.Find(s, "c1", "m1").Map(m => m.Content).IfNone(Json.Obj.Empty)));
+    }
+}
