@@ -1,0 +1,97 @@
+using System.Reactive.Linq;
+using EventSourced.Adapters.Storage;
+
+namespace EventSourced.Tests.Properties.Adapters.Storage;
+
+/// <summary>The event-log contract: every implementation (in memory, Marten) runs these same tests.</summary>
+public abstract class EventLogContract
+{
+    protected abstract Task<IEventLog> CreateAsync();
+
+    protected static Recorded Ev(string stream, string text, long at = 1) =>
+        Recording.Local("u", new Event.MessageReceived(new MessageNotice("c", text, "bob", at, 1, 1, Json.Object(("content", text)), None, None, None, None, None, None)), at)
+            is var r ? r with { Meta = r.Meta with { Stream = stream, Raw = new Raw(System.Text.Encoding.UTF8.GetBytes($"{{\"raw\":\"{text}\"}}")) } } : r;
+
+    static async Task<List<Recorded>> All(IAsyncEnumerable<Recorded> xs)
+    {
+        var list = new List<Recorded>();
+        await foreach (var x in xs) list.Add(x);
+        return list;
+    }
+
+    [Fact]
+    public async Task Appended_events_read_back_in_order_with_gap_free_positions_and_versions()
+    {
+        await using var log = await CreateAsync();
+        Assert.True((await log.AppendAsync("s1", ExpectedVersion.NoStream, [Ev("s1", "a"), Ev("s1", "b")])).IsSucc);
+        Assert.True((await log.AppendAsync("s2", ExpectedVersion.Any, [Ev("s2", "c")])).IsSucc);
+        Assert.True((await log.AppendAsync("s1", ExpectedVersion.Exactly(2), [Ev("s1", "d")])).IsSucc);
+        var all = await All(log.ReadAllAsync());
+        Assert.Equal([1L, 2L, 3L, 4L], all.Select(r => r.Meta.Position));
+        Assert.Equal(["a", "b", "c", "d"], all.Select(r => ((Event.MessageReceived)r.Event).Packet.MsgId));
+        var s1 = await All(log.ReadStreamAsync("s1"));
+        Assert.Equal([1L, 2L, 3L], s1.Select(r => r.Meta.Version));
+        Assert.Equal(4, log.LastPosition);
+    }
+
+    [Fact]
+    public async Task Events_read_back_equal_what_was_appended_raw_bytes_included()
+    {
+        await using var log = await CreateAsync();
+        var e = Ev("s", "x\u00e9\"");
+        await log.AppendAsync("s", ExpectedVersion.Any, [e]);
+        var back = (await All(log.ReadStreamAsync("s"))).Single();
+        Assert.Equal(e.Event, back.Event);
+        Assert.Equal(e.Meta.Raw, back.Meta.Raw);
+        Assert.Equal(e.Meta with { Position = back.Meta.Position, Version = 1 }, back.Meta);
+    }
+
+    [Fact]
+    public async Task An_append_at_the_wrong_version_is_rejected_and_changes_nothing()
+    {
+        await using var log = await CreateAsync();
+        await log.AppendAsync("s", ExpectedVersion.NoStream, [Ev("s", "a")]);
+        var conflict = await log.AppendAsync("s", ExpectedVersion.NoStream, [Ev("s", "b")]);
+        Assert.True(conflict.IsFail);
+        conflict.IfFail(e =>
+        {
+            Assert.Equal(EventLogErrors.WrongExpectedVersion, e.Code);
+            Assert.Equal("stream 's' expected no stream but is at version 1", e.Message);
+        });
+        Assert.Single(await All(log.ReadAllAsync()));
+    }
+
+    [Fact]
+    public async Task Concurrent_appends_to_one_stream_at_the_same_version_let_exactly_one_win()
+    {
+        await using var log = await CreateAsync();
+        await log.AppendAsync("s", ExpectedVersion.NoStream, [Ev("s", "a")]);
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => log.AppendAsync("s", ExpectedVersion.Exactly(1), [Ev("s", $"w{i}")])));
+        Assert.Equal(1, results.Count(r => r.IsSucc));
+        Assert.Equal(2, (await All(log.ReadStreamAsync("s"))).Count);
+    }
+
+    [Fact]
+    public async Task A_subscription_replays_then_follows_live_without_gap_or_duplicate()
+    {
+        await using var log = await CreateAsync();
+        await log.AppendAsync("s", ExpectedVersion.Any, [Ev("s", "a"), Ev("s", "b")]);
+        var seen = new List<long>();
+        using var sub = log.Subscribe(2).Subscribe(r => { lock (seen) seen.Add(r.Meta.Position); });
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 25; i++) await log.AppendAsync($"w{w}", ExpectedVersion.Any, [Ev($"w{w}", $"{w}-{i}")]);
+        }));
+        await Task.WhenAll(writers);
+        lock (seen) Assert.Equal(Enumerable.Range(2, 101).Select(i => (long)i), seen);
+    }
+
+    [Fact]
+    public async Task Reading_a_stream_from_a_version_skips_the_earlier_events()
+    {
+        await using var log = await CreateAsync();
+        await log.AppendAsync("s", ExpectedVersion.Any, [Ev("s", "a"), Ev("s", "b"), Ev("s", "c")]);
+        Assert.Equal(["b", "c"], (await All(log.ReadStreamAsync("s", 2))).Select(r => ((Event.MessageReceived)r.Event).Packet.MsgId));
+        Assert.Empty(await All(log.ReadStreamAsync("missing")));
+    }
+}
