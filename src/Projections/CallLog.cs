@@ -29,7 +29,7 @@ public static class CallLog
         CallStarted r => s.Pending.Find(r.Result.RequestId).Match(
             Some: cmd => cmd is CallStartRequested q
                 ? Add(s with { Pending = s.Pending.Forget(r.Result.RequestId) }, new Call(r.Result.CallId, q.Request.FromNumber.IfNone(""), q.Request.ToNumber,
-                    q.Request.FromAlias, q.Request.ToAlias, 0, q.Request.Video.IfNone(false), q.Request.Call2.IfNone(false), false, q.Request.CustomData))
+                    None, None, 0, q.Request.Video.IfNone(false), q.Request.Call2.IfNone(false), false, q.Request.Custom))
                 : s,
             None: () => s),
         RequestFailed f => s.Pending.Find(f.Result.RequestId).IsSome ? s with { Pending = s.Pending.Forget(f.Result.RequestId) } : s,
@@ -37,8 +37,9 @@ public static class CallLog
         _ => s,
     };
 
+    // callType as the seed defines it: 1 app-to-app incoming, 3 phone-to-app.
     static Call Incoming(IncomingCallNotice n, bool call2) =>
-        new(n.CallId, n.From, n.To, n.FromAlias, n.ToAlias, n.CallType, n.IsVideoCall, call2, true, n.CustomDataFromYourServer);
+        new(n.CallId, n.FromNumber, n.ToNumber, n.FromAlias, n.ToAlias, n.FromInternal.IfNone(true) ? 1 : 3, n.Video, call2, true, n.CustomDataFromYourServer);
 
     static State Add(State s, Call c) => s.ByCallId.ContainsKey(c.CallId) ? s
         : s with { ByCallId = s.ByCallId.Add(c.CallId, c), Order = s.Order.Add(c.CallId) };

@@ -136,7 +136,7 @@ public static class Decider
             ? One(new RoleSetRequested(new W.SetRole(id, k.ConversationId, k.UserId, k.Role))) : Rejection.Invalid("Role must be admin or member")),
         C.GetUsersInfo k => Users(k.UserIds).Bind(_ => One(new UsersInfoRequested(new W.GetUsersInfo(id, string.Join(",", k.UserIds))))),
         C.StartCall k => UserId(k.ToUserId).Bind(_ =>
-            One(new CallStartRequested(new CallStart(id, k.ToUserId, me, None, None, k.IsVideo, k.CustomData, k.IsCall2)))),
+            One(new CallStartRequested(new CallStart(id, me, k.ToUserId, k.IsVideo, k.CustomData, k.IsCall2)))),
         _ => Rejection.GenericError,
     };
 

@@ -94,14 +94,15 @@ public sealed record OtherDeviceMessageNotice(string Type, Option<Json> Data) : 
 
 // ---- calls (enough to ring: 26, 33, 129) ----
 
-/// <summary>CALL_START (26): start a call to a user (no media in this project).</summary>
-public sealed record CallStart(Option<long> RequestId, string ToNumber, Option<string> FromNumber, Option<string> FromAlias,
-    Option<string> ToAlias, Option<bool> Video, Option<string> CustomData, Option<bool> Call2) : Body, IRequest;
+/// <summary>CALL_START (26): start a call to a user (no media in this project). Field names are the web SDK's.</summary>
+public sealed record CallStart(Option<long> RequestId, Option<string> FromNumber, string ToNumber, Option<bool> Video, Option<string> Custom,
+    Option<bool> Call2) : Body, IRequest;
 /// <summary>CALL_START response (26).</summary>
-public sealed record CallStartResult(int R, Option<long> RequestId, Option<string> Message, string CallId) : Body, IResponse;
-/// <summary>CALL_START_FROM_SERVER (33) and VIDEO_ROOM_CALL_INVITE (129): an incoming call.</summary>
-public sealed record IncomingCallNotice(string CallId, string From, string To, Option<string> FromAlias, Option<string> ToAlias,
-    int CallType, bool IsVideoCall, Option<string> CustomDataFromYourServer) : Body;
+public sealed record CallStartResult(int R, Option<long> RequestId, Option<string> Message, string CallId, Option<string> ToType,
+    Option<string> CustomDataFromYourServer) : Body, IResponse;
+/// <summary>CALL_START_FROM_SERVER (33) and VIDEO_ROOM_CALL_INVITE (129): an incoming call, with the fields the web SDK reads.</summary>
+public sealed record IncomingCallNotice(string CallId, string FromNumber, string ToNumber, Option<string> FromAlias, Option<string> ToAlias,
+    bool Video, Option<bool> FromInternal, Option<string> CustomDataFromYourServer) : Body;
 
 // ---- push (39, 40) ----
 

@@ -77,7 +77,7 @@ public sealed class RecordingTests
     [Fact]
     public void Incoming_calls_one_and_two_are_told_apart_by_service()
     {
-        const string body = "{\"callId\":\"k\",\"from\":\"bob\",\"to\":\"alice\",\"callType\":1,\"isVideoCall\":false}";
+        const string body = "{\"callId\":\"k\",\"fromNumber\":\"bob\",\"toNumber\":\"alice\",\"video\":false}";
         Assert.IsType<Event.IncomingCallReceived>(Receive($"{{\"service\":33,\"body\":{body}}}").Single().Event);
         Assert.IsType<Event.IncomingCall2Received>(Receive($"{{\"service\":129,\"body\":{body}}}").Single().Event);
     }
