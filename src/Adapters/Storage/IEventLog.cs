@@ -39,16 +39,16 @@ public static class EventLogErrors
 /// are global and gap-free from 1; versions count events within a stream from 1. The feed emits
 /// each event once, in position order, after it is durable.
 /// </summary>
-public interface IEventLog : IAsyncDisposable
+public interface IEventLog<T> : IAsyncDisposable where T : class, IRecorded<T>
 {
     /// <summary>Appends events to one stream atomically, or fails with <see cref="EventLogErrors.WrongExpectedVersion"/>.</summary>
-    Task<Fin<AppendResult>> AppendAsync(string stream, ExpectedVersion expected, IReadOnlyList<Recorded> events, CancellationToken ct = default);
+    Task<Fin<AppendResult>> AppendAsync(string stream, ExpectedVersion expected, IReadOnlyList<T> events, CancellationToken ct = default);
 
     /// <summary>A stream's events from a version (inclusive), in order.</summary>
-    IAsyncEnumerable<Recorded> ReadStreamAsync(string stream, long fromVersion = 1, CancellationToken ct = default);
+    IAsyncEnumerable<T> ReadStreamAsync(string stream, long fromVersion = 1, CancellationToken ct = default);
 
     /// <summary>Every event from a global position (inclusive), in order.</summary>
-    IAsyncEnumerable<Recorded> ReadAllAsync(long fromPosition = 1, CancellationToken ct = default);
+    IAsyncEnumerable<T> ReadAllAsync(long fromPosition = 1, CancellationToken ct = default);
 
     /// <summary>The highest position written (0 when empty).</summary>
     long LastPosition { get; }
@@ -57,5 +57,10 @@ public interface IEventLog : IAsyncDisposable
     /// Events from a position on: those already stored, then live ones as they are appended, with
     /// no gap and no duplicate between the two.
     /// </summary>
-    IObservable<Recorded> Subscribe(long fromPosition = 1);
+    IObservable<T> Subscribe(long fromPosition = 1);
+}
+
+/// <summary>The client's event log.</summary>
+public interface IEventLog : IEventLog<Recorded>
+{
 }

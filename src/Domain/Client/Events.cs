@@ -63,8 +63,22 @@ public enum Origin
 public sealed record Envelope(string Stream, long Position, long Version, long ReceivedAt, Option<long> ServerTime, Option<long> Seq,
     Origin Origin, Option<short> Service, Option<long> RequestId, Raw Raw);
 
-/// <summary>An event as stored: envelope and payload.</summary>
-public sealed record Recorded(Envelope Meta, Event Event);
+/// <summary>Anything an event log stores: a payload with its envelope.</summary>
+/// <typeparam name="TSelf">The record type itself.</typeparam>
+public interface IRecorded<TSelf>
+{
+    /// <summary>The envelope.</summary>
+    Envelope Meta { get; }
+    /// <summary>The same record with another envelope (the log assigns stream, position and version).</summary>
+    TSelf WithMeta(Envelope meta);
+}
+
+/// <summary>A client event as stored: envelope and payload.</summary>
+public sealed record Recorded(Envelope Meta, Event Event) : IRecorded<Recorded>
+{
+    /// <inheritdoc />
+    public Recorded WithMeta(Envelope meta) => this with { Meta = meta };
+}
 
 /// <summary>
 /// The client's event catalogue: every user command, every server packet and every connection

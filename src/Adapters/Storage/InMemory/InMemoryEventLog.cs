@@ -10,12 +10,12 @@ namespace EventSourced.Adapters.Storage.InMemory;
 /// that want no database. Appends are serialised; subscribers are notified in position order
 /// inside the append, so when <see cref="AppendAsync"/> completes every subscriber has seen it.
 /// </summary>
-public sealed class InMemoryEventLog : IEventLog
+public class InMemoryEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
 {
     readonly SemaphoreSlim gate = new(1, 1);
-    readonly List<Recorded> all = [];
-    readonly Dictionary<string, List<Recorded>> streams = new(StringComparer.Ordinal);
-    readonly Subject<Recorded> live = new();
+    readonly List<T> all = [];
+    readonly Dictionary<string, List<T>> streams = new(StringComparer.Ordinal);
+    readonly Subject<T> live = new();
     readonly AsyncLocal<bool> notifying = new();
     bool closed;
 
@@ -23,7 +23,7 @@ public sealed class InMemoryEventLog : IEventLog
     public long LastPosition { get { lock (all) return all.Count; } }
 
     /// <inheritdoc />
-    public async Task<Fin<AppendResult>> AppendAsync(string stream, ExpectedVersion expected, IReadOnlyList<Recorded> events, CancellationToken ct = default)
+    public async Task<Fin<AppendResult>> AppendAsync(string stream, ExpectedVersion expected, IReadOnlyList<T> events, CancellationToken ct = default)
     {
         if (notifying.Value) return Error.New(EventLogErrors.ReentrantAppend, "cannot append from inside a subscriber's notification; queue the append instead");
         await gate.WaitAsync(ct).ConfigureAwait(false);
@@ -35,12 +35,12 @@ public sealed class InMemoryEventLog : IEventLog
             if (expected.Value >= 0 && expected.Value != version) return EventLogErrors.Conflict(stream, expected, version);
             if (events.Count == 0) return new AppendResult(0, 0, version);
             list ??= streams[stream] = [];
-            var stored = new List<Recorded>(events.Count);
+            var stored = new List<T>(events.Count);
             lock (all)
             {
                 foreach (var e in events)
                 {
-                    var r = e with { Meta = e.Meta with { Stream = stream, Position = all.Count + 1, Version = list.Count + 1 } };
+                    var r = e.WithMeta(e.Meta with { Stream = stream, Position = all.Count + 1, Version = list.Count + 1 });
                     all.Add(r);
                     list.Add(r);
                     stored.Add(r);
@@ -64,9 +64,9 @@ public sealed class InMemoryEventLog : IEventLog
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<Recorded> ReadStreamAsync(string stream, long fromVersion = 1, [EnumeratorCancellation] CancellationToken ct = default)
+    public async IAsyncEnumerable<T> ReadStreamAsync(string stream, long fromVersion = 1, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        Recorded[] copy;
+        T[] copy;
         lock (all) copy = streams.TryGetValue(stream, out var l) ? l.Skip((int)Math.Max(0, fromVersion - 1)).ToArray() : [];
         foreach (var r in copy)
         {
@@ -77,9 +77,9 @@ public sealed class InMemoryEventLog : IEventLog
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<Recorded> ReadAllAsync(long fromPosition = 1, [EnumeratorCancellation] CancellationToken ct = default)
+    public async IAsyncEnumerable<T> ReadAllAsync(long fromPosition = 1, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        Recorded[] copy;
+        T[] copy;
         lock (all) copy = all.Skip((int)Math.Max(0, fromPosition - 1)).ToArray();
         foreach (var r in copy)
         {
@@ -90,7 +90,7 @@ public sealed class InMemoryEventLog : IEventLog
     }
 
     /// <inheritdoc />
-    public IObservable<Recorded> Subscribe(long fromPosition = 1) => Observable.Create<Recorded>(observer =>
+    public IObservable<T> Subscribe(long fromPosition = 1) => Observable.Create<T>(observer =>
     {
         if (notifying.Value)
         {
@@ -101,7 +101,7 @@ public sealed class InMemoryEventLog : IEventLog
         gate.Wait();
         try
         {
-            Recorded[] past;
+            T[] past;
             lock (all) past = all.Skip((int)Math.Max(0, fromPosition - 1)).ToArray();
             foreach (var r in past) observer.OnNext(r);
             return closed ? Disposable.Empty : live.Where(r => r.Meta.Position >= fromPosition).Subscribe(observer);
@@ -129,3 +129,6 @@ public sealed class InMemoryEventLog : IEventLog
         }
     }
 }
+
+/// <summary>The client's event log in memory.</summary>
+public sealed class InMemoryEventLog : InMemoryEventLog<Recorded>, IEventLog;

@@ -1,0 +1,129 @@
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using EventSourced.Domain.Packets;
+
+namespace EventSourced.Adapters.Server;
+
+/// <summary>
+/// One client's WebSocket: a receive loop that hands each frame to the hub (one at a time, so a
+/// flood is throttled by the socket itself), and a bounded send queue drained by its own loop.
+/// A client that cannot keep up is closed with a clear reason instead of growing memory.
+/// </summary>
+public sealed class Connection
+{
+    readonly WebSocket socket;
+    readonly Channel<byte[]> outbound;
+    readonly CancellationTokenSource closing = new();
+    string? closeReason;
+
+    /// <summary>Server-assigned connection id.</summary>
+    public long Id { get; }
+    /// <summary>The authenticated user, once AUTHEN succeeded.</summary>
+    public string? UserId { get; set; }
+    /// <summary>Project of the authenticated user.</summary>
+    public long ProjectId { get; set; }
+    /// <summary>Live-chat service id claim, if any.</summary>
+    public Option<string> ServiceId { get; set; }
+    /// <summary>The browser id the web SDK sent in AUTHEN.</summary>
+    public string? BrowserId { get; set; }
+    /// <summary>Packets received before authentication (bounded).</summary>
+    public int UnauthenticatedPackets { get; set; }
+    /// <summary>Local time of the last packet received (ms).</summary>
+    public long LastReceived { get; set; }
+    /// <summary>Why the server closed it, if it did.</summary>
+    public string? CloseReason => closeReason;
+    /// <summary>Cancelled when the connection is closing.</summary>
+    public CancellationToken Closing => closing.Token;
+
+    /// <summary>Wraps an accepted socket.</summary>
+    public Connection(long id, WebSocket socket, int sendQueueCapacity, long now)
+    {
+        Id = id;
+        this.socket = socket;
+        LastReceived = now;
+        outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(sendQueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    }
+
+    /// <summary>Queues a packet; a full queue means a slow consumer, which is dropped.</summary>
+    public void Send(Packet packet)
+    {
+        if (closing.IsCancellationRequested) return;
+        if (!outbound.Writer.TryWrite(Frame.EncodeText(packet))) Close(WebSocketCloseStatus.PolicyViolation, "send queue full: slow consumer dropped");
+    }
+
+    /// <summary>Starts closing with a status and reason (idempotent).</summary>
+    public void Close(WebSocketCloseStatus status, string reason)
+    {
+        if (Interlocked.CompareExchange(ref closeReason, reason, null) is not null) return;
+        outbound.Writer.TryComplete();
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                    await socket.CloseOutputAsync(status, reason.Length > 120 ? reason[..120] : reason, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // the peer is gone already
+            }
+            finally
+            {
+                await closing.CancelAsync().ConfigureAwait(false);
+            }
+        });
+    }
+
+    /// <summary>Drains the send queue to the socket until the connection closes.</summary>
+    public async Task SendLoopAsync()
+    {
+        try
+        {
+            await foreach (var frame in outbound.Reader.ReadAllAsync(closing.Token).ConfigureAwait(false))
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closing.Token);
+                timeout.CancelAfter(TimeSpan.FromSeconds(10));
+                await socket.SendAsync(frame, WebSocketMessageType.Text, true, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            Close(WebSocketCloseStatus.EndpointUnavailable, "send failed or timed out");
+        }
+    }
+
+    /// <summary>Reads frames and hands each to <paramref name="handle"/>; returns when the socket closes.</summary>
+    public async Task ReceiveLoopAsync(int maxFrameBytes, Func<byte[], bool, Task> handle)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (socket.State == WebSocketState.Open && !closing.IsCancellationRequested)
+            {
+                using var frame = new MemoryStream();
+                WebSocketReceiveResult result;
+                do
+                {
+                    result = await socket.ReceiveAsync(buffer, closing.Token).ConfigureAwait(false);
+                    if (result.MessageType == WebSocketMessageType.Close) return;
+                    if (frame.Length + result.Count > maxFrameBytes)
+                    {
+                        Close(WebSocketCloseStatus.MessageTooBig, $"frame exceeds {maxFrameBytes} bytes");
+                        return;
+                    }
+                    frame.Write(buffer, 0, result.Count);
+                } while (!result.EndOfMessage);
+                await handle(frame.ToArray(), result.MessageType == WebSocketMessageType.Binary).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // closed by the peer or by us
+        }
+        finally
+        {
+            Close(WebSocketCloseStatus.NormalClosure, closeReason ?? "closed");
+        }
+    }
+}

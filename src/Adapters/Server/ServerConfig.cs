@@ -1,0 +1,71 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using EventSourced.Domain.Server;
+
+namespace EventSourced.Adapters.Server;
+
+/// <summary>An API key in the configuration file.</summary>
+public sealed record KeyConfig(string Sid, string Secret);
+
+/// <summary>A live-chat queue in the configuration file.</summary>
+public sealed record QueueConfig(string Id, string Name, string[] Agents, long AgentTimeoutMs = 15_000, long QueueTimeoutMs = 120_000);
+
+/// <summary>A live-chat widget (portal) in the configuration file.</summary>
+public sealed record WidgetConfig(string Key, string Name, string[] Queues, string Language = "en");
+
+/// <summary>A project in the configuration file.</summary>
+public sealed record ProjectConfig(long Id, string Name, KeyConfig[] Keys, WidgetConfig[] Widgets, QueueConfig[] Queues);
+
+/// <summary>
+/// The local server's configuration: projects with their API keys, live-chat widgets and queues
+/// (agents and timeouts), the ping interval, frame and queue limits, and the outbox folder where
+/// transcripts (.eml), tickets and push records are written. Loaded from a JSON file; the
+/// built-in default serves local use on loopback.
+/// </summary>
+public sealed record ServerConfig(ProjectConfig[] Projects, long PingIntervalMs = 30_000, int MaxFrameBytes = 1 << 20,
+    int SendQueueCapacity = 1024, int MaxUnauthenticatedPackets = 5, string Outbox = "outbox")
+{
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never };
+
+    /// <summary>The built-in configuration: one project, one key, one widget with one queue of two agents. For loopback use only.</summary>
+    public static ServerConfig Default => new(
+    [
+        new ProjectConfig(1, "local", [new KeyConfig("SK.local", "local-development-secret-not-for-production")],
+            [new WidgetConfig("widget-local", "Local support", ["support"])],
+            [new QueueConfig("support", "Support", ["agent1", "agent2"])]),
+    ]);
+
+    /// <summary>Reads a configuration file (camelCase JSON, same shape as <see cref="Default"/>).</summary>
+    public static Fin<ServerConfig> Load(string path)
+    {
+        try
+        {
+            var config = JsonSerializer.Deserialize<ServerConfig>(File.ReadAllText(path), Json);
+            return config is null || config.Projects is null or { Length: 0 }
+                ? Error.New($"{path}: no projects configured")
+                : config;
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return Error.New($"{path}: {ex.Message}");
+        }
+    }
+
+    /// <summary>The configuration as JSON (what <c>--config</c> files look like).</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Looks an API key up by SID.</summary>
+    public Option<ApiKey> Key(string sid) => Projects.SelectMany(p => p.Keys.Select(k => new ApiKey(k.Sid, k.Secret, p.Id)))
+        .FirstOrDefault(k => k.Sid == sid) is { } key ? Some(key) : None;
+
+    /// <summary>The first key of the first project (what <c>token</c> signs with by default).</summary>
+    public ApiKey DefaultKey => new(Projects[0].Keys[0].Sid, Projects[0].Keys[0].Secret, Projects[0].Id);
+
+    /// <summary>The routing rules the server's decisions use.</summary>
+    public ServerRules Rules => new(Projects.SelectMany(p => p.Queues).Aggregate(Map<string, QueueRules>(),
+        (m, q) => m.AddOrUpdate(q.Id, new QueueRules(q.Id, q.Name, toSeq(q.Agents), q.AgentTimeoutMs, q.QueueTimeoutMs))));
+
+    /// <summary>A widget by key, with its project.</summary>
+    public Option<(ProjectConfig Project, WidgetConfig Widget)> Widget(string key) =>
+        Projects.SelectMany(p => p.Widgets.Select(w => (p, w))).FirstOrDefault(x => x.w.Key == key) is { p: not null } found ? Some(found) : None;
+}

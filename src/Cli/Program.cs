@@ -1,0 +1,98 @@
+using System.CommandLine;
+using EventSourced.Adapters.Server;
+using LanguageExt;
+using static LanguageExt.Prelude;
+
+namespace EventSourced.Cli;
+
+/// <summary>Entry point of <c>stringee-es</c>.</summary>
+public static class Program
+{
+    /// <summary>Parses the command line and runs the command.</summary>
+    public static Task<int> Main(string[] args) => Root().Parse(args).InvokeAsync();
+
+    static RootCommand Root()
+    {
+        var root = new RootCommand("stringee-es: an event-sourced Stringee chat client, with a local Stringee-compatible server");
+        root.Subcommands.Add(ServerCommand());
+        root.Subcommands.Add(TokenCommand());
+        root.Subcommands.Add(ConfigCommand());
+        return root;
+    }
+
+    static System.CommandLine.Option<string?> ConfigOption() => new("--config") { Description = "JSON configuration file (default: the built-in local configuration)" };
+
+    static Either<string, ServerConfig> LoadConfig(string? path) =>
+        path is null ? ServerConfig.Default : ServerConfig.Load(path).Match(Succ: c => Right<string, ServerConfig>(c), Fail: e => Left<string, ServerConfig>(e.Message));
+
+    static Command ServerCommand()
+    {
+        var port = new System.CommandLine.Option<int>("--port") { Description = "port on 127.0.0.1 (0 picks a free one)", DefaultValueFactory = _ => 5080 };
+        var config = ConfigOption();
+        var command = new Command("server", "run the local Stringee-compatible server on 127.0.0.1") { port, config };
+        command.SetAction(async (parse, ct) =>
+        {
+            var loaded = LoadConfig(parse.GetValue(config));
+            if (loaded.IsLeft)
+            {
+                await Console.Error.WriteLineAsync($"config: {loaded.LeftToSeq().Head}").ConfigureAwait(false);
+                return 2;
+            }
+            await using var server = await StringeeServer.StartAsync((ServerConfig)loaded, parse.GetValue(port), ct: ct).ConfigureAwait(false);
+            Console.WriteLine($"stringee-es server listening on {server.Url} (REST on http://127.0.0.1:{server.Port})");
+            Console.WriteLine("press Ctrl+C to stop");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Console.WriteLine("stopping");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    static Command TokenCommand()
+    {
+        var user = new System.CommandLine.Option<string?>("--user") { Description = "the userId claim of a client token" };
+        var ttl = new System.CommandLine.Option<long>("--ttl") { Description = "lifetime in seconds", DefaultValueFactory = _ => 3600 };
+        var rest = new System.CommandLine.Option<bool>("--rest") { Description = "a REST API token (rest_api: true, no userId)" };
+        var config = ConfigOption();
+        var command = new Command("token", "print an access token signed with the configured API key") { user, ttl, rest, config };
+        command.SetAction(parse =>
+        {
+            var loaded = LoadConfig(parse.GetValue(config));
+            if (loaded.IsLeft)
+            {
+                Console.Error.WriteLine($"config: {loaded.LeftToSeq().Head}");
+                return 2;
+            }
+            var isRest = parse.GetValue(rest);
+            var userId = parse.GetValue(user);
+            if (!isRest && string.IsNullOrWhiteSpace(userId))
+            {
+                Console.Error.WriteLine("token: --user is required for a client token (or pass --rest)");
+                return 2;
+            }
+            if (parse.GetValue(ttl) <= 0)
+            {
+                Console.Error.WriteLine("token: --ttl must be positive");
+                return 2;
+            }
+            var cfg = (ServerConfig)loaded;
+            Console.WriteLine(TokenIssuer.Issue(cfg.DefaultKey, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), parse.GetValue(ttl),
+                isRest ? None : Optional(userId), isRest));
+            return 0;
+        });
+        return command;
+    }
+
+    static Command ConfigCommand()
+    {
+        var command = new Command("config", "print the built-in server configuration (a starting point for --config files)");
+        command.SetAction(_ => Console.WriteLine(ServerConfig.Default.ToJson()));
+        return command;
+    }
+}
