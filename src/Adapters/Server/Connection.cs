@@ -51,45 +51,44 @@ public sealed class Connection
         if (!outbound.Writer.TryWrite(Frame.EncodeText(packet))) Close(WebSocketCloseStatus.PolicyViolation, "send queue full: slow consumer dropped");
     }
 
-    /// <summary>Starts closing with a status and reason (idempotent).</summary>
+    /// <summary>
+    /// Starts closing with a status and reason (idempotent): the send loop sends what is queued,
+    /// then the close frame, then gives the peer a moment to answer before the socket is dropped.
+    /// </summary>
     public void Close(WebSocketCloseStatus status, string reason)
     {
         if (Interlocked.CompareExchange(ref closeReason, reason, null) is not null) return;
+        closeStatus = status;
         outbound.Writer.TryComplete();
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-                    await socket.CloseOutputAsync(status, reason.Length > 120 ? reason[..120] : reason, timeout.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
-            {
-                // the peer is gone already
-            }
-            finally
-            {
-                await closing.CancelAsync().ConfigureAwait(false);
-            }
-        });
     }
 
-    /// <summary>Drains the send queue to the socket until the connection closes.</summary>
+    WebSocketCloseStatus closeStatus = WebSocketCloseStatus.NormalClosure;
+
+    /// <summary>Drains the send queue to the socket, then closes it with the reason given.</summary>
     public async Task SendLoopAsync()
     {
         try
         {
-            await foreach (var frame in outbound.Reader.ReadAllAsync(closing.Token).ConfigureAwait(false))
+            await foreach (var frame in outbound.Reader.ReadAllAsync().ConfigureAwait(false))
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closing.Token);
-                timeout.CancelAfter(TimeSpan.FromSeconds(10));
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
                 await socket.SendAsync(frame, WebSocketMessageType.Text, true, timeout.Token).ConfigureAwait(false);
+            }
+            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                var reason = closeReason ?? "closed";
+                await socket.CloseOutputAsync(closeStatus, reason.Length > 120 ? reason[..120] : reason, timeout.Token).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
-            Close(WebSocketCloseStatus.EndpointUnavailable, "send failed or timed out");
+            Interlocked.CompareExchange(ref closeReason, "send failed or timed out", null);
+        }
+        finally
+        {
+            // The peer has a moment to answer the close frame; then the receive loop is cancelled.
+            closing.CancelAfter(TimeSpan.FromSeconds(1));
         }
     }
 
@@ -123,7 +122,7 @@ public sealed class Connection
         }
         finally
         {
-            Close(WebSocketCloseStatus.NormalClosure, closeReason ?? "closed");
+            Close(WebSocketCloseStatus.NormalClosure, "closed");
         }
     }
 }

@@ -161,7 +161,7 @@ public sealed class Hub : IAsyncDisposable
         }
     }
 
-    /// <summary>Pings every connection and closes those silent past the window (ping interval + 15 s).</summary>
+    /// <summary>Pings every connection and closes those silent past the window (ping interval + grace, 15 s by default as the web SDK assumes).</summary>
     public async Task PingAsync(IEnumerable<Connection> all)
     {
         await gate.WaitAsync().ConfigureAwait(false);
@@ -170,7 +170,7 @@ public sealed class Hub : IAsyncDisposable
             var now = clock();
             foreach (var c in all)
             {
-                if (now - c.LastReceived > config.PingIntervalMs + 15_000) c.Close(WebSocketCloseStatus.PolicyViolation, "no packet within the ping window");
+                if (now - c.LastReceived > config.PingIntervalMs + config.LivenessGraceMs) c.Close(WebSocketCloseStatus.PolicyViolation, "no packet within the ping window");
                 else if (c.UserId is not null) c.Send(new Packet(Service.Ping, Json.Obj.Empty));
             }
         }

@@ -22,7 +22,7 @@ public sealed record ProjectConfig(long Id, string Name, KeyConfig[] Keys, Widge
 /// transcripts (.eml), tickets and push records are written. Loaded from a JSON file; the
 /// built-in default serves local use on loopback.
 /// </summary>
-public sealed record ServerConfig(ProjectConfig[] Projects, long PingIntervalMs = 30_000, int MaxFrameBytes = 1 << 20,
+public sealed record ServerConfig(ProjectConfig[] Projects, long PingIntervalMs = 30_000, long LivenessGraceMs = 15_000, int MaxFrameBytes = 1 << 20,
     int SendQueueCapacity = 1024, int MaxUnauthenticatedPackets = 5, string Outbox = "outbox")
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never };

@@ -86,7 +86,7 @@ public sealed class StringeeServer : IAsyncDisposable
         {
             connections.TryRemove(c.Id, out _);
             await Hub.DisconnectedAsync(c).ConfigureAwait(false);
-            await Task.WhenAny(sending, Task.Delay(TimeSpan.FromSeconds(3))).ConfigureAwait(false);
+            await Task.WhenAny(sending, Task.Delay(TimeSpan.FromSeconds(12))).ConfigureAwait(false);
         }
     }
 

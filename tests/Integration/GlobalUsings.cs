@@ -1,0 +1,6 @@
+global using Xunit;
+global using LanguageExt;
+global using static LanguageExt.Prelude;
+global using EventSourced.Domain;
+global using EventSourced.Domain.Packets;
+global using EventSourced.Adapters.Server;
