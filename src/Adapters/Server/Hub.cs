@@ -45,6 +45,20 @@ public sealed class Hub : IAsyncDisposable
 
     bool Online(string user) => sessions.TryGetValue(user, out var list) && list.Count > 0;
 
+    /// <summary>Whether a user has a live session now.</summary>
+    public async Task<bool> IsOnlineAsync(string user)
+    {
+        await gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            return Online(user);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
     /// <summary>Handles one frame from a connection.</summary>
     public async Task ReceiveAsync(Connection c, byte[] raw, bool binary)
     {
