@@ -28,7 +28,11 @@ public sealed class CallsAndPushTests(ServerFixture f) : IClassFixture<ServerFix
         await using var alice = await f.Login(a);
         var conv = (await alice.RequestAsync(Service.ChatCreateConversation, Json.Object(("participants", new Json.Arr(Seq1<Json>(b))), ("isGroup", true), ("distinct", false)))).Str("convId");
         await alice.RequestAsync(Service.ChatMessage, Json.Object(("convId", conv), ("type", 1L), ("message", Json.Object(("content", "wake up")))));
-        var records = Directory.GetFiles(Path.Combine(f.Outbox, "push"), $"*{b}*").Select(File.ReadAllText).ToList();
-        Assert.Contains(records, r => r.Contains("wake up", StringComparison.Ordinal) && r.Contains("fcm-" + b, StringComparison.Ordinal));
+        // The reply is queued before the fan-out finishes writing push records: wait for the record, boundedly.
+        var dir = Path.Combine(f.Outbox, "push");
+        bool Found() => Directory.Exists(dir) && Directory.GetFiles(dir, $"*{b}*").Select(File.ReadAllText)
+            .Any(r => r.Contains("wake up", StringComparison.Ordinal) && r.Contains("fcm-" + b, StringComparison.Ordinal));
+        for (var i = 0; i < 60 && !Found(); i++) await Task.Delay(50);
+        Assert.True(Found());
     }
 }
