@@ -169,4 +169,26 @@ public sealed class ChatTests(ServerFixture f) : IClassFixture<ServerFixture>
         Assert.Equal((a, "there"), (custom.Str("fromUser"), custom.Obj("message").Str("hello")));
         Assert.Equal(0L, (await alice.RequestAsync(Service.ChatBlockUser, Json.Object(("userId", b)))).Int("r"));
     }
+
+    [Fact]
+    public async Task Messages_across_conversations_by_time_and_the_plain_acknowledgements()
+    {
+        string a = U("a"), b = U("b");
+        await using var alice = await f.Login(a);
+        var one = (await alice.RequestAsync(Service.ChatCreateConversation, Create(true, false, b))).Str("convId");
+        var two = (await alice.RequestAsync(Service.ChatCreateConversation, Create(true, false, b))).Str("convId");
+        await alice.RequestAsync(Service.ChatMessage, Text(one, "x"));
+        await alice.RequestAsync(Service.ChatMessage, Text(two, "y"));
+        var all = await alice.RequestAsync(Service.ChatLoadAllMessagesForConversations,
+            Json.Object(("convIds", $"{one},{two}"), ("createdGreater", 0L), ("createdSmaller", 9007199254740991L), ("sort", "ASC"), ("limit", 10L)));
+        Assert.Equal(4, all.Objs("msgs").Count);
+        foreach (var (service, body) in new (Service, Json.Obj)[]
+        {
+            (Service.ChatContinue, Json.Object(("convId", one))), (Service.ChatJoinOaConversation, Json.Object(("convId", one))),
+            (Service.ChatAgentResolveConversation, Json.Object(("convId", one), ("resolved", true))), (Service.GetChatServices, Json.Obj.Empty),
+            (Service.ViewChat, Json.Object(("convId", one))), (Service.ChangeAttribute, Json.Object(("attribute", "status"), ("value", "away"))),
+            (Service.PushDeviceTokenUnregister, Json.Object(("deviceToken", "none"))),
+        })
+            Assert.Equal(0L, (await alice.RequestAsync(service, body)).Int("r"));
+    }
 }

@@ -11,6 +11,22 @@ public sealed class EventSnapshots
         return data;
     }
 
+    public static TheoryData<string> ServerEventTypes()
+    {
+        var data = new TheoryData<string>();
+        foreach (var t in typeof(EventSourced.Domain.Server.ServerEvent).GetNestedTypes().Where(t => t.IsSealed).OrderBy(t => t.Name, StringComparer.Ordinal))
+            data.Add(t.Name);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ServerEventTypes))]
+    public void Server_event_json(string name)
+    {
+        var type = typeof(EventSourced.Domain.Server.ServerEvent).GetNestedType(name)!;
+        Snapshot.Match(Samples.Parse(BodyCodec.Encode(Samples.Of(type))), SnapshotNameExtension.Create(name));
+    }
+
     [Theory]
     [MemberData(nameof(EventTypes))]
     public void Event_json(string name)

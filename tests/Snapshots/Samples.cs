@@ -36,7 +36,7 @@ public static class Samples
     };
     static readonly System.Collections.Generic.HashSet<string> TimeFields = new(StringComparer.OrdinalIgnoreCase)
     {
-        "created", "createdTime", "lastUpdate", "lastTimeNewMsg", "lastMsgTimestamp", "receivedAt", "serverTime",
+        "created", "createdTime", "lastUpdate", "lastTimeNewMsg", "lastMsgTimestamp", "receivedAt", "serverTime", "at",
     };
 
     /// <summary>Ids and times replaced by placeholders, so a snapshot pins the shape and not the sample values.</summary>
