@@ -35,22 +35,41 @@ public sealed class WebSdkTests(ServerFixture f) : IClassFixture<ServerFixture>
         };
         using var node = Process.Start(psi)!;
         var lines = Channel.CreateUnbounded<Json.Obj>();
+        var transcript = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        node.ErrorDataReceived += (_, e) => { if (e.Data is { } err) transcript.Enqueue("stderr: " + err); };
         node.OutputDataReceived += (_, e) =>
         {
+            if (e.Data is { } raw) transcript.Enqueue(raw);
             if (e.Data is { } line && line.StartsWith('{') && Json.Parse(line).Case is Json.Obj o) lines.Writer.TryWrite(o);
         };
         node.BeginOutputReadLine();
         node.BeginErrorReadLine();
         try
         {
+            // The SDK raises some events asynchronously (typing after a conversation lookup), so events are matched in any order.
+            var seen = new List<Json.Obj>();
             async Task<Json.Obj> Next(string evt)
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
                 while (true)
                 {
-                    var o = await lines.Reader.ReadAsync(timeout.Token);
-                    if (o.Str("event") is "error" or "timeout") Assert.Fail($"web SDK scenario failed: {o}");
-                    if (o.Str("event") == evt) return o;
+                    var found = seen.Find(o => o.Str("event") == evt);
+                    if (found is not null)
+                    {
+                        seen.Remove(found);
+                        return found;
+                    }
+                    try
+                    {
+                        var o = await lines.Reader.ReadAsync(timeout.Token);
+                        if (o.Str("event") is "error" or "timeout") Assert.Fail($"web SDK scenario failed: {o}");
+                        seen.Add(o);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        Assert.Fail($"no '{evt}' from the web SDK within 15 s; it printed:\n{string.Join("\n", transcript.Where(l => !l.StartsWith("  ", StringComparison.Ordinal)))}");
+                        throw;
+                    }
                 }
             }
 
