@@ -37,8 +37,8 @@ public static class Timeline
     /// <summary>How far a participant has received and read.</summary>
     public sealed record Reads(long Received, long Seen);
 
-    /// <summary>A message recorded as sent but not yet given a seq by the server (the outbox).</summary>
-    public sealed record Outgoing(string LocalId, string ConvId, int Type, Json.Obj Content);
+    /// <summary>A message recorded as sent but not yet given a seq by the server (the outbox); <c>Order</c> is its request id, the order it was sent in.</summary>
+    public sealed record Outgoing(string LocalId, string ConvId, int Type, Json.Obj Content, long Order);
 
     /// <summary>One conversation's messages.</summary>
     public sealed record Conversation(string Id, Map<long, Message> BySeq, Map<string, long> SeqOf, Map<string, Reads> Reports,
@@ -77,7 +77,10 @@ public static class Timeline
         s.Conversations.Find(convId).Map(c => c.BySeq.Values.ToSeq()).IfNone(Seq<Message>());
 
     /// <summary>Messages waiting for the server, in the order they were sent.</summary>
-    public static Seq<Outgoing> Pending(State s, string convId) => s.Outbox.Values.Filter(o => o.ConvId == convId).ToSeq();
+    public static Seq<Outgoing> Pending(State s, string convId) => Outbox(s).Filter(o => o.ConvId == convId);
+
+    /// <summary>Every message waiting for the server, in the order they were sent.</summary>
+    public static Seq<Outgoing> Outbox(State s) => s.Outbox.Values.OrderBy(o => o.Order).ToSeq();
 
     /// <summary>One message by id.</summary>
     public static Option<Message> Find(State s, string convId, string msgId) =>
@@ -99,7 +102,9 @@ public static class Timeline
         Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Domain.Client.Pending.Empty },
         MessageSendRequested m => s with
         {
-            Outbox = s.Outbox.AddOrUpdate(m.Request.LocalDbId.IfNone(""), new Outgoing(m.Request.LocalDbId.IfNone(""), m.Request.ConvId, m.Request.Type, m.Request.Message)),
+            // A resend after a reconnect keeps the message's first place in the order.
+            Outbox = s.Outbox.AddOrUpdate(m.Request.LocalDbId.IfNone(""), new Outgoing(m.Request.LocalDbId.IfNone(""), m.Request.ConvId, m.Request.Type, m.Request.Message,
+                s.Outbox.Find(m.Request.LocalDbId.IfNone("")).Map(o => o.Order).IfNone(m.Request.RequestId.IfNone(0)))),
             Pending = s.Pending.Track(e),
         },
         MessageSent m => Sent(s, m.Result),
@@ -122,10 +127,15 @@ public static class Timeline
         ConversationReadMarked r => s.Me.Match(me => Report(s, r.Request.ConvId, me, r.Request.LastMsgSeq, true), () => s),
         MessageDeliveryReported r => s.Me.Match(me => Report(s, r.Request.ConvId, me, r.Request.LastMsgSeq, false), () => s),
         ConversationDeleted d => Change(s, d.Result.ConvId, c => c with { Deleted = true }),
-        ConversationCreated c => Change(s, c.Result.Conversation.ConvId, x => x with { Deleted = false }, create: true),
+        // 41's answer carries the creation message (type 7) as lastMsg: the creator gets it from there.
+        ConversationCreated c => c.Result.Conversation.LastMsg.Bind(j => j is Json.Obj o ? BodyCodec.Decode<MessageInfo>(o).ToOption() : None)
+            .Map(m => m with { ConvId = m.ConvId || Some(c.Result.Conversation.ConvId) })
+            .Match(m => Loaded(Reopen(s, c.Result.Conversation.ConvId), m), () => Reopen(s, c.Result.Conversation.ConvId)),
         LocalDataCleared => State.Initial with { Me = s.Me },
         _ => s,
     };
+
+    static State Reopen(State s, string convId) => Change(s, convId, x => x.Deleted ? x with { Deleted = false } : x, create: true);
 
     static State Forget(State s, Option<long> id)
     {
@@ -160,7 +170,7 @@ public static class Timeline
     {
         var local = r.LocalDbId.Bind(l => s.Outbox.Find(l))
             || s.Pending.Find(r.RequestId).Bind(cmd => cmd is MessageSendRequested m
-                ? Some(new Outgoing(m.Request.LocalDbId.IfNone(""), m.Request.ConvId, m.Request.Type, m.Request.Message)) : None);
+                ? Some(new Outgoing(m.Request.LocalDbId.IfNone(""), m.Request.ConvId, m.Request.Type, m.Request.Message, m.Request.RequestId.IfNone(0))) : None);
         var t = s with { Outbox = local.Match(o => s.Outbox.Remove(o.LocalId), () => s.Outbox), Pending = s.Pending.Forget(r.RequestId) };
         var content = local.Map(o => o.Content).IfNone(Json.Obj.Empty);
         return Add(t, new Message(r.MsgId, r.ConvId, r.Seq, r.LocalDbId || local.Map(o => o.LocalId), s.Me.IfNone(""),

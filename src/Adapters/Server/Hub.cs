@@ -45,6 +45,21 @@ public sealed class Hub : IAsyncDisposable
 
     bool Online(string user) => sessions.TryGetValue(user, out var list) && list.Count > 0;
 
+    /// <summary>Closes every live session of a user with a reason (an operator's action; clients reconnect by themselves).</summary>
+    public async Task DropUserAsync(string user, string reason)
+    {
+        await gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (sessions.TryGetValue(user, out var list))
+                foreach (var c in list.ToList()) c.Close(WebSocketCloseStatus.EndpointUnavailable, reason);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
     /// <summary>Whether a user has a live session now.</summary>
     public async Task<bool> IsOnlineAsync(string user)
     {

@@ -295,6 +295,8 @@ public abstract record Event
     public sealed record RequestFailed(short Service, Failure Result) : Event;
     /// <summary>A request with no answer in time.</summary>
     public sealed record RequestTimedOut(short Service, long RequestId) : Event;
+    /// <summary>Catch-up found seqs missing in a conversation (From..To inclusive; To is the highest known) and will fetch them.</summary>
+    public sealed record GapDetected(string ConvId, long From, long To) : Event;
     /// <summary>clearDb(): the local view of this user's data is emptied; the log itself is kept.</summary>
     public sealed record LocalDataCleared : Event;
     /// <summary>A frame that could not be read, or a body missing fields: kept with its raw bytes.</summary>

@@ -243,6 +243,7 @@ public static class Recording
         ConversationEnded x => Some(x.Packet.ConvId),
         ChatRateRequested x => Some(x.Request.ConvId),
         TranscriptSendRequested x => Some(x.Request.ConvId),
+        GapDetected x => Some(x.ConvId),
         _ => None,
     };
 

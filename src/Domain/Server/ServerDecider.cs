@@ -72,11 +72,14 @@ public static class ServerDecider
             {
                 var me = conv.Members[c.UserId];
                 var seq = Math.Min(x.LastMsgSeq, conv.LastSeq);
-                var advances = x.Status == 2 ? seq > me.Seen : seq > me.Received;
-                return advances
-                    ? new Outcome(Seq1<ServerEvent>(new Reported(conv.Id, c.UserId, seq, x.Status, now)), Reply(id),
-                        Seq1(To(conv.Members.Keys.Filter(u => u != c.UserId), c, Service.ChatMessageReportFromServer, new ReportNotice(conv.Id, c.UserId, seq, x.Status))))
-                    : new Outcome(Seq<ServerEvent>(), Reply(id), Seq<Delivery>());
+                var known = x.Status == 2 ? me.Seen : me.Received;
+                // Recorded when it advances; told to the others unless it goes backwards (posting advances the
+                // sender's own seq silently, so an explicit report of the same seq must still be heard).
+                var events = seq > known ? Seq1<ServerEvent>(new Reported(conv.Id, c.UserId, seq, x.Status, now)) : Seq<ServerEvent>();
+                var notices = seq >= known && seq > 0
+                    ? Seq1(To(conv.Members.Keys.Filter(u => u != c.UserId), c, Service.ChatMessageReportFromServer, new ReportNotice(conv.Id, c.UserId, seq, x.Status)))
+                    : Seq<Delivery>();
+                return new Outcome(events, Reply(id), notices);
             }, f => f),
             LoadConversations x => Ok(id, Json.Object(("listConvs", new Json.Arr(Visible(s, c.UserId)
                 .Filter(v => v.LastUpdate > x.LastUpdateGreater && v.LastUpdate < x.LastUpdateSmaller)
@@ -235,6 +238,14 @@ public static class ServerDecider
     {
         var blocked = conv.Members.Keys.Filter(u => u != c.UserId).Exists(u => s.Blocked.Find(u).Exists(b => b.Contains(c.UserId))) && !conv.IsGroup;
         if (blocked) return Fail(x.RequestId, ServerErrors.Blocked, "The recipient has blocked you");
+        // A retry of a message already posted (the answer was lost with the connection) gets the original back, not a copy.
+        var earlier = x.LocalDbId.Bind(local => conv.Messages.Values.Find(m => m.Sender == c.UserId && m.LocalDbId == Some(local)));
+        if (earlier.IsSome)
+        {
+            var m = (StoredMessage)earlier;
+            return new Outcome(Seq<ServerEvent>(), BodyCodec.Encode(new SendMessageResult(0, x.RequestId, conv.Id, m.Id, m.Seq, m.Created, x.LocalDbId, conv.ChannelType)),
+                Seq<Delivery>());
+        }
         var p = Post(s, conv, c.UserId, x.Type, x.Message, x.LocalDbId, now);
         var posted = (MessagePosted)p.Event;
         return new Outcome(Seq1(p.Event),

@@ -58,10 +58,17 @@ public sealed class TimelineTests() : ReducerLaws<Timeline.State>(Timeline.Reduc
     public void A_message_waits_in_the_outbox_until_the_server_gives_it_a_seq()
     {
         var waiting = R.Fold(Seq(Connected("alice"), SendRequested(5, "c1", "l9", "queued")));
-        Assert.Equal(Seq1(new Timeline.Outgoing("l9", "c1", 1, Json.Object(("content", "queued")))), Timeline.Pending(waiting, "c1"));
+        Assert.Equal(Seq1(new Timeline.Outgoing("l9", "c1", 1, Json.Object(("content", "queued")), 5)), Timeline.Pending(waiting, "c1"));
         var sent = R.Evolve(waiting, Sent(5, "c1", "l9", "m9", 9));
         Assert.Empty(Timeline.Pending(sent, "c1"));
         Assert.Equal(("m9", "alice", Timeline.MessageState.Sent), Timeline.View(sent, "c1").Map(m => (m.Id, m.Sender, m.State)).Single());
+    }
+
+    [Fact]
+    public void The_outbox_keeps_the_order_messages_were_sent_in_not_the_order_of_their_ids()
+    {
+        var s = R.Fold(Seq(Connected("alice"), SendRequested(9, "c1", "z-9", "first"), SendRequested(10, "c1", "a-10", "second"), SendRequested(11, "c1", "m-11", "third")));
+        Assert.Equal(Seq("first", "second", "third"), Timeline.Pending(s, "c1").Map(o => Chat.TextOf(o.Content)));
     }
 
     [Fact]

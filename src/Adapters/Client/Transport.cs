@@ -1,0 +1,117 @@
+using System.Net.WebSockets;
+
+namespace EventSourced.Adapters.Client;
+
+/// <summary>One connection to a Stringee server that carries whole frames.</summary>
+public interface IClientTransport : IAsyncDisposable
+{
+    /// <summary>Opens the connection.</summary>
+    Task ConnectAsync(Uri server, CancellationToken ct);
+    /// <summary>Sends one frame.</summary>
+    Task SendAsync(byte[] frame, CancellationToken ct);
+    /// <summary>Reads frames until the connection ends; returns why it ended.</summary>
+    Task<string> ReceiveAsync(Func<byte[], bool, Task> onFrame, int maxFrameBytes, CancellationToken ct);
+    /// <summary>Drops the connection at once (no close handshake).</summary>
+    void Abort();
+}
+
+/// <summary>The WebSocket transport: one text frame per packet, as the web SDK does.</summary>
+public sealed class WebSocketTransport : IClientTransport
+{
+    readonly ClientWebSocket socket = new();
+    readonly SemaphoreSlim sending = new(1, 1);
+
+    /// <inheritdoc />
+    public Task ConnectAsync(Uri server, CancellationToken ct) => socket.ConnectAsync(server, ct);
+
+    /// <inheritdoc />
+    public async Task SendAsync(byte[] frame, CancellationToken ct)
+    {
+        await sending.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await socket.SendAsync(frame, WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            sending.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<string> ReceiveAsync(Func<byte[], bool, Task> onFrame, int maxFrameBytes, CancellationToken ct)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (socket.State == WebSocketState.Open)
+            {
+                using var frame = new MemoryStream();
+                WebSocketReceiveResult r;
+                do
+                {
+                    r = await socket.ReceiveAsync(buffer, ct).ConfigureAwait(false);
+                    if (r.MessageType == WebSocketMessageType.Close)
+                        return $"closed by the server: {socket.CloseStatus} {socket.CloseStatusDescription}".Trim();
+                    if (frame.Length + r.Count > maxFrameBytes) return $"frame from the server exceeds {maxFrameBytes} bytes";
+                    frame.Write(buffer, 0, r.Count);
+                } while (!r.EndOfMessage);
+                await onFrame(frame.ToArray(), r.MessageType == WebSocketMessageType.Binary).ConfigureAwait(false);
+            }
+            return $"socket {socket.State}";
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        {
+            return $"connection lost: {ex.Message}";
+        }
+    }
+
+    /// <inheritdoc />
+    public void Abort() => socket.Abort();
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (socket.State == WebSocketState.Open)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "client disconnect", timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // already gone
+        }
+        socket.Dispose();
+        sending.Dispose();
+    }
+}
+
+/// <summary>Settings of a <see cref="StringeeClient"/>; every time-based behaviour has a bound.</summary>
+/// <param name="Servers">WebSocket addresses (rotated on failure); empty means ask the REST address endpoint.</param>
+/// <param name="RestBaseUrl">Base of the REST API (server discovery and live chat). Stringee's live-chat API when null.</param>
+public sealed record ClientOptions(Seq<Uri> Servers, Uri? RestBaseUrl = null)
+{
+    /// <summary>The event log (a private in-memory one when null).</summary>
+    public Storage.IEventLog? Log { get; init; }
+    /// <summary>How long a request waits for its response.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>How long connecting and authenticating may take.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>First reconnect delay; the n-th retry waits n times this (the web SDK's 500 ms).</summary>
+    public TimeSpan ReconnectBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>Most consecutive reconnect attempts before giving up (then onDisConnect without reconnecting).</summary>
+    public int MaxReconnectAttempts { get; init; } = 50;
+    /// <summary>Largest frame accepted from the server.</summary>
+    public int MaxFrameBytes { get; init; } = 4 << 20;
+    /// <summary>The clock (epoch ms).</summary>
+    public Func<long> Clock { get; init; } = () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    /// <summary>Makes a transport per connection attempt (WebSocket by default).</summary>
+    public Func<IClientTransport> Transport { get; init; } = () => new WebSocketTransport();
+    /// <summary>Sent in AUTHEN as deviceId.</summary>
+    public string DeviceId { get; init; } = $"dotnet-{Guid.NewGuid():N}";
+    /// <summary>Page size of the catch-up that follows every (re)connect.</summary>
+    public int CatchUpPageSize { get; init; } = 50;
+}
