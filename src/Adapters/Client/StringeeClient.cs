@@ -517,7 +517,10 @@ public sealed class StringeeClient : IAsyncDisposable
     public async Task<Fin<Unit>> DisconnectAsync(CancellationToken ct = default)
     {
         var decided = await ExecuteAsync(new C.Disconnect(), ct).ConfigureAwait(false);
+        var wasRunning = lifetime is not null;
         await StopLoopAsync().ConfigureAwait(false);
+        // onDisConnect fires for a user's disconnect too, with isReconnecting = false.
+        if (wasRunning && decided.Exists(e => !e.IsEmpty)) await RecordLocalAsync(new Disconnected("disconnected by the user", false)).ConfigureAwait(false);
         return decided.Map(_ => unit);
     }
 
