@@ -35,10 +35,23 @@ public sealed class ClientApiTests(ServerFixture f) : IClassFixture<ServerFixtur
         Assert.Equal(6, (await failure).Code);
         await expired;
 
+        // onRequestAccessToken asks for a new token; connecting with it resumes.
+        (await bad.ConnectAsync(f.Token(u))).Ok();
+        Assert.True(bad.IsConnected);
+
         await using var forged = new StringeeClient(Clients.Options(f.Server));
         var forgedToken = f.Token(u)[..^4] + "AAAA";
         Assert.Equal((10, "Access token signature is invalid"), (await forged.ConnectAsync(forgedToken)).Match(_ => (0, ""), e => (e.Code, e.Message)));
         Assert.False(forged.Current.Session.LastError.IsNone);
+    }
+
+    [Fact]
+    public async Task With_no_server_list_the_client_asks_the_rest_address_endpoint()
+    {
+        var u = U("disc");
+        await using var c = new StringeeClient(Clients.Options(f.Server) with { Servers = Seq<Uri>() });
+        (await c.ConnectAsync(f.Token(u))).Ok();
+        Assert.Equal(Some($"ws://127.0.0.1:{f.Server.Port}/"), c.Current.Session.Server);
     }
 
     [Fact]
