@@ -1,0 +1,228 @@
+using System.Reactive.Disposables;
+using System.Reactive.Linq;
+using System.Reactive.Subjects;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+using Marten.Exceptions;
+
+namespace EventSourced.Adapters.Storage.Marten;
+
+/// <summary>
+/// The event log on Marten and PostgreSQL: string stream keys, quick appends, and group commit
+/// (appends waiting together are saved in one transaction; if that fails, each is retried alone so
+/// one conflict fails only its own append). The feed emits an event once it is committed, in
+/// position order; a subscription replays from the database first.
+/// </summary>
+public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
+{
+    sealed record Pending(string Stream, ExpectedVersion Expected, IReadOnlyList<T> Events, TaskCompletionSource<Fin<AppendResult>> Done);
+
+    readonly DocumentStore store;
+    readonly IRecordCodec<T> codec;
+    readonly Channel<Pending> queue;
+    readonly Subject<T> live = new();
+    readonly SemaphoreSlim publish = new(1, 1);
+    readonly Task writer;
+    readonly int maxBatch;
+    long lastPosition;
+
+    /// <summary>A log in its own schema of a database.</summary>
+    public MartenEventLog(string connectionString, string schema, IRecordCodec<T> codec, int maxBatch = 256, int queueCapacity = 10_000)
+    {
+        this.codec = codec;
+        this.maxBatch = maxBatch;
+        store = DocumentStore.For(o =>
+        {
+            o.Connection(connectionString);
+            o.DatabaseSchemaName = schema;
+            o.Events.StreamIdentity = StreamIdentity.AsString;
+            o.Events.AppendMode = EventAppendMode.Quick;
+            o.Events.MapEventType<StoredRecord>("recorded");
+            o.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+        });
+        queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(queueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>Creates the schema and reads the last position.</summary>
+    public async Task InitializeAsync(CancellationToken ct = default)
+    {
+        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync().ConfigureAwait(false);
+        await using var session = store.QuerySession();
+        var stats = await store.Advanced.FetchEventStoreStatistics(token: ct).ConfigureAwait(false);
+        lastPosition = stats.EventSequenceNumber;
+    }
+
+    /// <inheritdoc />
+    public long LastPosition => Interlocked.Read(ref lastPosition);
+
+    /// <inheritdoc />
+    public async Task<Fin<AppendResult>> AppendAsync(string stream, ExpectedVersion expected, IReadOnlyList<T> events, CancellationToken ct = default)
+    {
+        var done = new TaskCompletionSource<Fin<AppendResult>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await queue.Writer.WriteAsync(new Pending(stream, expected, events, done), ct).ConfigureAwait(false);
+        return await done.Task.WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    async Task WriteLoopAsync()
+    {
+        var batch = new List<Pending>(maxBatch);
+        while (await queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < maxBatch && queue.Reader.TryRead(out var p)) batch.Add(p);
+            var together = await SaveAsync(batch).ConfigureAwait(false);
+            if (together.IsSucc)
+            {
+                await PublishAsync(batch, (List<IReadOnlyList<IEvent>>)together).ConfigureAwait(false);
+                continue;
+            }
+            // One append of the batch failed (a version conflict, say): save each alone so only that one fails.
+            foreach (var p in batch)
+            {
+                var alone = await SaveAsync([p]).ConfigureAwait(false);
+                if (alone.IsSucc) await PublishAsync([p], (List<IReadOnlyList<IEvent>>)alone).ConfigureAwait(false);
+                else p.Done.TrySetResult(alone.Match(_ => Fin<AppendResult>.Fail(Error.New("unreachable")), e => Fin<AppendResult>.Fail(e)));
+            }
+        }
+    }
+
+    async Task<Fin<List<IReadOnlyList<IEvent>>>> SaveAsync(IReadOnlyList<Pending> batch)
+    {
+        try
+        {
+            await using var session = store.LightweightSession();
+            var actions = new List<StreamAction>(batch.Count);
+            foreach (var p in batch)
+            {
+                var data = p.Events.Select(e => (object)codec.Store(e)).ToArray();
+                if (data.Length == 0)
+                {
+                    actions.Add(null!);
+                    continue;
+                }
+                actions.Add(p.Expected.Value switch
+                {
+                    < 0 => session.Events.Append(p.Stream, data),
+                    0 => session.Events.StartStream(p.Stream, data),
+                    var v => session.Events.Append(p.Stream, v + data.Length, data),
+                });
+            }
+            await session.SaveChangesAsync().ConfigureAwait(false);
+            return actions.Select(a => a is null ? (IReadOnlyList<IEvent>)[] : a.Events).ToList();
+        }
+        catch (Exception ex) when (ex is EventStreamUnexpectedMaxEventIdException or JasperFx.Events.ExistingStreamIdCollisionException
+            or global::Marten.Exceptions.ExistingStreamIdCollisionException or ConcurrencyException)
+        {
+            var p = batch[0];
+            await using var query = store.QuerySession();
+            var state = await query.Events.FetchStreamStateAsync(p.Stream).ConfigureAwait(false);
+            return EventLogErrors.Conflict(p.Stream, p.Expected, state?.Version ?? 0);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or MartenCommandException or TimeoutException)
+        {
+            return Error.New($"append failed: {ex.Message}");
+        }
+    }
+
+    async Task PublishAsync(IReadOnlyList<Pending> batch, List<IReadOnlyList<IEvent>> saved)
+    {
+        await publish.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var p = batch[i];
+                var events = saved[i];
+                if (events.Count == 0)
+                {
+                    p.Done.TrySetResult(new AppendResult(0, 0, p.Expected.Value < 0 ? 0 : p.Expected.Value));
+                    continue;
+                }
+                var stored = p.Events.Select((e, j) => e.WithMeta(e.Meta with { Stream = p.Stream, Position = events[j].Sequence, Version = events[j].Version })).ToList();
+                foreach (var r in stored)
+                {
+                    if (r.Meta.Position > Interlocked.Read(ref lastPosition)) Interlocked.Exchange(ref lastPosition, r.Meta.Position);
+                    live.OnNext(r);
+                }
+                p.Done.TrySetResult(new AppendResult(stored[0].Meta.Position, stored[^1].Meta.Position, stored[^1].Meta.Version));
+            }
+        }
+        finally
+        {
+            publish.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<T> ReadStreamAsync(string stream, long fromVersion = 1, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var session = store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(stream, token: ct).ConfigureAwait(false);
+        foreach (var e in events.Where(e => e.Version >= fromVersion))
+            yield return Decode(e);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<T> ReadAllAsync(long fromPosition = 1, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var from = fromPosition;
+        while (true)
+        {
+            IReadOnlyList<IEvent> page;
+            await using (var session = store.QuerySession())
+                page = await session.Events.QueryAllRawEvents().Where(e => e.Sequence >= from).OrderBy(e => e.Sequence).Take(1_000).ToListAsync(ct).ConfigureAwait(false);
+            foreach (var e in page) yield return Decode(e);
+            if (page.Count < 1_000) yield break;
+            from = page[^1].Sequence + 1;
+        }
+    }
+
+    T Decode(IEvent e) => codec.Load((StoredRecord)e.Data, e.StreamKey!, e.Sequence, e.Version)
+        .IfLeft(reason => throw new InvalidDataException($"event {e.Sequence} of '{e.StreamKey}' cannot be read: {reason}"));
+
+    /// <inheritdoc />
+    public IObservable<T> Subscribe(long fromPosition = 1) => Observable.Create<T>(async (observer, ct) =>
+    {
+        // Replay, then go live under the publish gate so nothing committed in between is missed or repeated.
+        var last = fromPosition - 1;
+        await foreach (var r in ReadAllAsync(fromPosition, ct).ConfigureAwait(false))
+        {
+            observer.OnNext(r);
+            last = r.Meta.Position;
+        }
+        await publish.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await foreach (var r in ReadAllAsync(last + 1, ct).ConfigureAwait(false))
+            {
+                observer.OnNext(r);
+                last = r.Meta.Position;
+            }
+            var from = last;
+            return live.Where(r => r.Meta.Position > from).Subscribe(observer);
+        }
+        finally
+        {
+            publish.Release();
+        }
+    });
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        queue.Writer.TryComplete();
+        await writer.ConfigureAwait(false);
+        live.OnCompleted();
+        live.Dispose();
+        await store.DisposeAsync().ConfigureAwait(false);
+        publish.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>The client's event log on Marten.</summary>
+public sealed class MartenClientLog(string connectionString, string schema) : MartenEventLog<Recorded>(connectionString, schema, new ClientRecords()), IEventLog;

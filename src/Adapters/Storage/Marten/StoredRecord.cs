@@ -1,0 +1,104 @@
+using EventSourced.Domain.Packets;
+using EventSourced.Domain.Server;
+
+namespace EventSourced.Adapters.Storage.Marten;
+
+/// <summary>
+/// What Marten stores for each recorded event (mapped as <c>recorded</c>): the event's stable type
+/// name and JSON, the raw packet bytes exactly as they crossed the wire, and the envelope's clocks.
+/// Plain properties so that PostgreSQL can index and query them (<c>data->>'type'</c>, <c>data->>'seq'</c>).
+/// </summary>
+public sealed class StoredRecord
+{
+    /// <summary>Stable event type name, e.g. <c>client.message-received.v1</c>.</summary>
+    public string Type { get; set; } = "";
+    /// <summary>The typed event as JSON text (the same codec as the wire).</summary>
+    public string Data { get; set; } = "";
+    /// <summary>The exact packet bytes (empty for local facts).</summary>
+    public byte[] Raw { get; set; } = [];
+    /// <summary>Local time the event was recorded (epoch ms).</summary>
+    public long ReceivedAt { get; set; }
+    /// <summary>Server time the packet carried, if any.</summary>
+    public long? ServerTime { get; set; }
+    /// <summary>Conversation seq the packet carried, if any.</summary>
+    public long? Seq { get; set; }
+    /// <summary>0 received, 1 sent, 2 local.</summary>
+    public int Origin { get; set; }
+    /// <summary>Service number of the packet.</summary>
+    public short? Service { get; set; }
+    /// <summary>requestId of the packet.</summary>
+    public long? RequestId { get; set; }
+}
+
+/// <summary>The stable names of every event type, and the conversion between recorded events and what Marten stores.</summary>
+public static class EventNames
+{
+    static readonly Dictionary<Type, string> Names = new();
+    static readonly Dictionary<string, Type> Types = new(StringComparer.Ordinal);
+
+    static EventNames()
+    {
+        foreach (var t in typeof(Event).GetNestedTypes().Where(t => t.IsSealed && typeof(Event).IsAssignableFrom(t))) Add(t, $"client.{Kebab(t.Name)}.v1");
+        foreach (var t in typeof(ServerEvent).GetNestedTypes().Where(t => t.IsSealed && typeof(ServerEvent).IsAssignableFrom(t))) Add(t, $"server.{Kebab(t.Name)}.v1");
+    }
+
+    static void Add(Type t, string name)
+    {
+        Names[t] = name;
+        Types[name] = t;
+    }
+
+    static string Kebab(string s) => string.Concat(s.Select((c, i) => char.IsUpper(c) && i > 0 ? $"-{char.ToLowerInvariant(c)}" : char.ToLowerInvariant(c).ToString()));
+
+    /// <summary>Every name, sorted (pinned by a snapshot: a rename shows up as a contract change).</summary>
+    public static IEnumerable<string> All => Names.Values.Order(StringComparer.Ordinal);
+
+    /// <summary>The stable name of an event.</summary>
+    public static string Of(object e) => Names[e.GetType()];
+
+    /// <summary>To storage.</summary>
+    public static StoredRecord Store(Envelope m, object e) => new()
+    {
+        Type = Of(e), Data = BodyCodec.Encode(e).ToJsonString(), Raw = m.Raw.ToArray(), ReceivedAt = m.ReceivedAt,
+        ServerTime = m.ServerTime.ToNullable(), Seq = m.Seq.ToNullable(), Origin = (int)m.Origin, Service = m.Service.ToNullable(), RequestId = m.RequestId.ToNullable(),
+    };
+
+    /// <summary>From storage.</summary>
+    public static Either<string, (Envelope Meta, object Event)> Load(StoredRecord r, string stream, long position, long version)
+    {
+        if (!Types.TryGetValue(r.Type, out var type)) return $"unknown event type '{r.Type}'";
+        var meta = new Envelope(stream, position, version, r.ReceivedAt, Optional(r.ServerTime), Optional(r.Seq), (Origin)r.Origin,
+            Optional(r.Service), Optional(r.RequestId), new Raw(r.Raw));
+        return Json.Parse(r.Data).Bind(j => j is Json.Obj o ? BodyCodec.Decode(type, o) : Left<string, object>("event data is not an object"))
+            .Map(e => (meta, e));
+    }
+}
+
+/// <summary>How a record type is stored: a client event or a server event with its envelope.</summary>
+public interface IRecordCodec<T>
+{
+    /// <summary>To storage.</summary>
+    StoredRecord Store(T record);
+    /// <summary>From storage, with the position and version Marten assigned.</summary>
+    Either<string, T> Load(StoredRecord stored, string stream, long position, long version);
+}
+
+/// <summary>Client events.</summary>
+public sealed class ClientRecords : IRecordCodec<Recorded>
+{
+    /// <inheritdoc />
+    public StoredRecord Store(Recorded r) => EventNames.Store(r.Meta, r.Event);
+    /// <inheritdoc />
+    public Either<string, Recorded> Load(StoredRecord s, string stream, long position, long version) =>
+        EventNames.Load(s, stream, position, version).Bind(x => x.Event is Event e ? Right<string, Recorded>(new Recorded(x.Meta, e)) : $"{s.Type} is not a client event");
+}
+
+/// <summary>Server events.</summary>
+public sealed class ServerRecords : IRecordCodec<ServerRecorded>
+{
+    /// <inheritdoc />
+    public StoredRecord Store(ServerRecorded r) => EventNames.Store(r.Meta, r.Event);
+    /// <inheritdoc />
+    public Either<string, ServerRecorded> Load(StoredRecord s, string stream, long position, long version) =>
+        EventNames.Load(s, stream, position, version).Bind(x => x.Event is ServerEvent e ? Right<string, ServerRecorded>(new ServerRecorded(x.Meta, e)) : $"{s.Type} is not a server event");
+}
