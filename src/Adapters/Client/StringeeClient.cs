@@ -180,13 +180,16 @@ public sealed class StringeeClient : IAsyncDisposable
     {
         Seq<Event> events;
         Context context;
+        (Event? Request, TaskCompletionSource<Seq<Event>>? Answer) waiter = default;
         await commands.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             Either<Rejection, Seq<Event>> decided;
             lock (stateLock)
             {
-                context = new Context(nextRequestId, options.Clock(), $"{options.DeviceId}-{nextRequestId}-{options.Clock()}");
+                // The id is taken here, atomically: automatic sends (pings, delivery reports, catch-up) draw from the same counter.
+                var id = nextRequestId++;
+                context = new Context(id, options.Clock(), $"{options.DeviceId}-{id}-{options.Clock()}");
                 decided = Decider.Decide(decision, command, context);
             }
             if (decided.IsLeft) return Failure(decided.LeftToSeq().Head);
@@ -196,31 +199,35 @@ public sealed class StringeeClient : IAsyncDisposable
             {
                 var sent = await SendEventAsync(e, ct).ConfigureAwait(false);
                 if (sent.IsFail) return sent.Map(_ => Seq<Event>());
+                foreach (var w in (Option<TaskCompletionSource<Seq<Event>>>)sent) waiter = (e, w);
             }
         }
         finally
         {
             commands.Release();
         }
-        var request = events.Choose(e => Recording.Request(e).Map(r => (e, r.Service, r.Body))).HeadOrNone();
-        return await request.Match(
-            Some: r => AwaitAnswerAsync(r.e, r.Service, ct),
-            None: () => Task.FromResult(Fin<Seq<Event>>.Succ(events))).ConfigureAwait(false);
+        return waiter is { Request: not null, Answer: not null }
+            ? await AwaitAnswerAsync(waiter.Request!, waiter.Answer!, ct).ConfigureAwait(false)
+            : events;
     }
 
     /// <summary>Records a command event and sends its packet if connected; registers who waits for the answer first.</summary>
-    async Task<Fin<Unit>> SendEventAsync(Event e, CancellationToken ct)
+    async Task<Fin<Option<TaskCompletionSource<Seq<Event>>>>> SendEventAsync(Event e, CancellationToken ct)
     {
+        // The waiter is registered before the packet leaves and handed back, so an answer faster than the caller is never lost.
+        Option<TaskCompletionSource<Seq<Event>>> waiter = None;
         var request = Recording.Request(e);
         foreach (var (service, body) in request)
             foreach (var id in body is IRequest q ? q.RequestId : None)
-                pending[((short)service, id)] = new TaskCompletionSource<Seq<Event>>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (e is MessageSendRequested m) foreach (var local in m.Request.LocalDbId) sends.TryAdd(local, new TaskCompletionSource<Seq<Event>>(TaskCreationOptions.RunContinuationsAsynchronously));
+                waiter = pending[((short)service, id)] = new TaskCompletionSource<Seq<Event>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (e is MessageSendRequested m)
+            foreach (var local in m.Request.LocalDbId)
+                waiter = sends.GetOrAdd(local, _ => new TaskCompletionSource<Seq<Event>>(TaskCreationOptions.RunContinuationsAsynchronously));
         var (record, packet) = Recording.Send(user, e, options.Clock());
         lock (stateLock)
             foreach (var id in record.Meta.RequestId) if (id >= nextRequestId) nextRequestId = id + 1;
         var appended = await AppendAsync(record, ct).ConfigureAwait(false);
-        if (appended.IsFail) return appended;
+        if (appended.IsFail) return appended.Map(_ => waiter);
         var t = transport;
         if (packet.IsSome && t is not null && IsConnected)
         {
@@ -234,22 +241,20 @@ public sealed class StringeeClient : IAsyncDisposable
                 // The connection just dropped: the request is recorded; a message stays in the outbox, anything else times out.
             }
         }
-        return unit;
+        return waiter;
     }
 
-    async Task<Fin<Seq<Event>>> AwaitAnswerAsync(Event e, Service service, CancellationToken ct)
+    async Task<Fin<Seq<Event>>> AwaitAnswerAsync(Event e, TaskCompletionSource<Seq<Event>> waiter, CancellationToken ct)
     {
         var id = Recording.RequestIdOf(e).IfNone(0);
-        var waiter = e is MessageSendRequested m && m.Request.LocalDbId.IsSome && sends.TryGetValue((string)m.Request.LocalDbId, out var s) ? s
-            : pending.TryGetValue(((short)service, id), out var p) ? p : null;
-        if (waiter is null) return Seq1(e);
+        var service = Recording.Request(e).Map(r => r.Service).IfNone(Service.Ping);
         try
         {
             var answer = await waiter.Task.WaitAsync(options.RequestTimeout, ct).ConfigureAwait(false);
             var failed = answer.Choose(x => x is RequestFailed f ? Some(f.Result) : None).HeadOrNone();
             return failed.Match(f => Fin<Seq<Event>>.Fail(Error.New(f.R, f.Message.IfNone("Generic error"))), () => Fin<Seq<Event>>.Succ(answer));
         }
-        catch (TimeoutException)
+        catch (Exception ex) when (ex is TimeoutException or TaskCanceledException)
         {
             pending.TryRemove(((short)service, id), out _);
             await AppendAsync(Recording.Local(user, new RequestTimedOut((short)service, id), options.Clock()), CancellationToken.None).ConfigureAwait(false);
@@ -510,7 +515,8 @@ public sealed class StringeeClient : IAsyncDisposable
     {
         var sent = await SendEventAsync(e, ct).ConfigureAwait(false);
         if (sent.IsFail) return sent.Map(_ => Seq<Event>());
-        return await AwaitAnswerAsync(e, Recording.Request(e).Map(r => r.Service).IfNone(Service.Ping), ct).ConfigureAwait(false);
+        var waiter = (Option<TaskCompletionSource<Seq<Event>>>)sent;
+        return waiter.IsSome ? await AwaitAnswerAsync(e, (TaskCompletionSource<Seq<Event>>)waiter, ct).ConfigureAwait(false) : Seq1(e);
     }
 
     /// <summary>disconnect(): no reconnect follows.</summary>
