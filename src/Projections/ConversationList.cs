@@ -170,8 +170,8 @@ public static class ConversationList
     static State Message(State s, string convId, LastMessage m)
     {
         var c = s.ById.Find(convId).IfNone(Conversation.Empty(convId));
-        // The same message again (a duplicate, or our own message echoed) never replaces its first summary.
-        var newer = m.Seq >= c.Last.Map(l => l.Seq).IfNone(0) && !c.Last.Exists(l => l.Id == m.Id);
+        // The last message is the maximum by (seq, id): the same message again (a duplicate, our own echoed) changes nothing.
+        var newer = c.Last.Match(l => m.Seq > l.Seq || (m.Seq == l.Seq && string.CompareOrdinal(m.Id, l.Id) > 0), () => true);
         var fromOther = s.Me.Match(me => me != m.Sender, () => true);
         var n = c with
         {
