@@ -17,6 +17,7 @@ public static class Program
         root.Subcommands.Add(ServerCommand());
         root.Subcommands.Add(TokenCommand());
         root.Subcommands.Add(ConfigCommand());
+        root.Subcommands.Add(DemoCommand());
         return root;
     }
 
@@ -86,6 +87,18 @@ public static class Program
                 isRest ? None : Optional(userId), isRest));
             return 0;
         });
+        return command;
+    }
+
+    static System.CommandLine.Option<string?> PgOption() => new("--pg") { Description = $"PostgreSQL connection string (default: ${EventSourced.Adapters.Storage.EmbeddedPostgres.ConnectionVariable}, else a private cluster)" };
+    static System.CommandLine.Option<string?> DataOption() => new("--data") { Description = "data folder of the private PostgreSQL cluster" };
+
+    static Command DemoCommand()
+    {
+        var pg = PgOption();
+        var data = DataOption();
+        var command = new Command("demo", "the main job: server, scripted users chatting, the event log, its audit and replay, on PostgreSQL") { pg, data };
+        command.SetAction((parse, ct) => Demo.RunAsync(parse.GetValue(pg), parse.GetValue(data), ct));
         return command;
     }
 

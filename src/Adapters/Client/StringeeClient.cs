@@ -126,7 +126,7 @@ public sealed class StringeeClient : IAsyncDisposable
 
     // ---------------------------------------------------------------- the log
 
-    void Attach(string userId)
+    async Task AttachAsync(string userId)
     {
         lock (stateLock)
         {
@@ -136,10 +136,30 @@ public sealed class StringeeClient : IAsyncDisposable
             decision = ClientState.Initial;
             current = ReadModels.Initial;
         }
-        // The in-memory and Marten logs replay synchronously before going live: state is rebuilt from the user's history here.
+        // State is rebuilt from the user's history; a log may replay asynchronously (Marten), so wait,
+        // boundedly, until the subscription has reached what the log held when we attached.
         var prefix = $"{userId}/";
-        subscription = log.Subscribe().Where(r => r.Meta.Stream.StartsWith(prefix, StringComparison.Ordinal)).Subscribe(OnRecorded);
+        var target = log.LastPosition;
+        var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (target == 0) caughtUp.TrySetResult();
+        subscription = log.Subscribe().Subscribe(r =>
+        {
+            if (r.Meta.Stream.StartsWith(prefix, StringComparison.Ordinal)) OnRecorded(r);
+            if (r.Meta.Position >= target) caughtUp.TrySetResult();
+        });
+        try
+        {
+            await caughtUp.Task.WaitAsync(options.ConnectTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Carry on with what was replayed; the feed keeps folding as it arrives.
+        }
         lock (stateLock) models.OnNext(current);
+        // A previous process may have ended without recording its disconnect: no transport of this instance is open.
+        bool stale;
+        lock (stateLock) stale = decision.Session.Status != Session.Status.Disconnected && lifetime is null;
+        if (stale) await RecordLocalAsync(new Disconnected("the previous client session ended without a recorded disconnect", false)).ConfigureAwait(false);
     }
 
     void OnRecorded(Recorded r)
@@ -306,7 +326,7 @@ public sealed class StringeeClient : IAsyncDisposable
     public async Task<Fin<Unit>> ConnectAsync(string token, CancellationToken ct = default)
     {
         var claims = Jwt.Read(token ?? "");
-        Attach(claims.Match(c => c.Text("userId").IfNone("anonymous"), _ => "anonymous"));
+        await AttachAsync(claims.Match(c => c.Text("userId").IfNone("anonymous"), _ => "anonymous")).ConfigureAwait(false);
         if (loop is { IsCompleted: false } && !IsConnected && this.token == token && firstConnect is not null)
             return await firstConnect.Task.WaitAsync(options.ConnectTimeout, ct).ConfigureAwait(false);
         var decided = await ExecuteAsync(new C.Connect(token ?? ""), ct).ConfigureAwait(false);
@@ -766,7 +786,9 @@ public sealed class StringeeClient : IAsyncDisposable
     /// <summary>Stops the connection; disposes the log when the client made it.</summary>
     public async ValueTask DisposeAsync()
     {
+        var wasRunning = lifetime is not null;
         await StopLoopAsync().ConfigureAwait(false);
+        if (wasRunning && user.Length > 0) await RecordLocalAsync(new Disconnected("client disposed", false)).ConfigureAwait(false);
         subscription?.Dispose();
         feed.OnCompleted();
         models.OnCompleted();

@@ -1,0 +1,54 @@
+using EventSourced.Adapters.Storage.Marten;
+using EventSourced.Domain.Server;
+
+namespace EventSourced.Adapters.Storage;
+
+/// <summary>
+/// The project's PostgreSQL database (<c>stringee_es</c>) on the configured server, or on a private
+/// cluster started from the machine's binaries; the client log and the server log each in a schema.
+/// </summary>
+public sealed class Database : IAsyncDisposable
+{
+    readonly EmbeddedPostgres postgres;
+
+    /// <summary>The connection string of the project's database.</summary>
+    public string ConnectionString { get; }
+
+    Database(EmbeddedPostgres postgres, string cs)
+    {
+        this.postgres = postgres;
+        ConnectionString = cs;
+    }
+
+    /// <summary>The default data folder of the private cluster.</summary>
+    public static string DefaultDataDir => Path.Combine(Path.GetTempPath(), "stringee-es", "pgdata");
+
+    /// <summary>Opens (and when needed starts) the database.</summary>
+    public static async Task<Fin<Database>> OpenAsync(string? connectionString, string? dataDir, CancellationToken ct = default)
+    {
+        var pg = await EmbeddedPostgres.StartAsync(dataDir ?? DefaultDataDir, connectionString, ct).ConfigureAwait(false);
+        if (pg.IsFail) return pg.Map(_ => (Database)null!);
+        var server = (EmbeddedPostgres)pg;
+        var cs = await server.DatabaseAsync("stringee_es", ct).ConfigureAwait(false);
+        return new Database(server, cs);
+    }
+
+    /// <summary>The client event log (schema <c>client_log</c>).</summary>
+    public async Task<MartenClientLog> ClientLogAsync(CancellationToken ct = default)
+    {
+        var log = new MartenClientLog(ConnectionString, "client_log");
+        await log.InitializeAsync(ct).ConfigureAwait(false);
+        return log;
+    }
+
+    /// <summary>The server event log (schema <c>server_log</c>).</summary>
+    public async Task<MartenEventLog<ServerRecorded>> ServerLogAsync(CancellationToken ct = default)
+    {
+        var log = new MartenEventLog<ServerRecorded>(ConnectionString, "server_log", new ServerRecords());
+        await log.InitializeAsync(ct).ConfigureAwait(false);
+        return log;
+    }
+
+    /// <summary>Stops the private cluster if this process started it.</summary>
+    public ValueTask DisposeAsync() => postgres.DisposeAsync();
+}

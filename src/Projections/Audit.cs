@@ -1,0 +1,155 @@
+namespace EventSourced.Projections;
+
+/// <summary>
+/// What compliance and analysts read off the log: a conversation's audit trail (every post, edit,
+/// pin, revoke, delete and report, with the client's clock and log position), its transcript with
+/// every version, and volume, rate and live-chat figures. Pure functions of recorded events.
+/// </summary>
+public static class Audit
+{
+    /// <summary>One thing that happened to a conversation's messages, as a user's client recorded it.</summary>
+    public sealed record Line(long Position, long At, string Kind, string MsgId, string Who, string Detail);
+
+    /// <summary>A message with its whole history, as the audit view keeps it.</summary>
+    public sealed record TranscriptLine(long Seq, string MsgId, long Created, string Sender, string Text, bool Edited, bool Revoked, bool Deleted, Seq<string> Versions)
+    {
+        /// <summary>Message type (§8.1): 7 creation, 8 rename, 100 notification are system messages.</summary>
+        public int Type { get; init; } = 1;
+    }
+
+    /// <summary>Volumes, rates and live-chat figures.</summary>
+    public sealed record Figures(int Messages, Map<string, int> BySender, int Edits, int Revokes, int Pins, Seq<LiveChatFigures> LiveChats,
+        Seq<long> FirstResponseMs)
+    {
+        /// <summary>Edited messages per message.</summary>
+        public double EditRate => Messages == 0 ? 0 : (double)Edits / Messages;
+        /// <summary>Revoked messages per message.</summary>
+        public double RevokeRate => Messages == 0 ? 0 : (double)Revokes / Messages;
+    }
+
+    /// <summary>One live chat: how long the customer waited for an agent, and how long it was handled.</summary>
+    public sealed record LiveChatFigures(string ConvId, Option<long> WaitMs, Option<long> HandleMs, Option<string> Agent);
+
+    static string UserOf(Envelope m) => m.Stream.Split('/')[0];
+
+    /// <summary>
+    /// A conversation's audit trail as one user's client recorded it, in log order: what the server
+    /// said, what the user asked, and when the server confirmed the user's own requests (those bare
+    /// acknowledgements are recorded in the user's session stream and matched by requestId).
+    /// </summary>
+    public static Seq<Line> Trail(IEnumerable<Recorded> log, string user, string convId)
+    {
+        var stream = Recording.ConversationStream(user, convId);
+        var session = Recording.SessionStream(user);
+        var asked = new Dictionary<long, Event>();
+        var lines = new List<Line>();
+        foreach (var r in log.Where(r => r.Meta.Stream == stream || r.Meta.Stream == session))
+        {
+            if (r.Meta.Stream == stream)
+            {
+                if (r.Event is MessageEditRequested or MessagePinRequested) foreach (var id in Recording.RequestIdOf(r.Event)) asked[id] = r.Event;
+                lines.AddRange(Lines(r));
+            }
+            var answered = r.Event switch
+            {
+                RequestAcknowledged a => a.Result.RequestId,
+                MessagePinAnswered p => p.Result.RequestId,
+                _ => None,
+            };
+            foreach (var id in answered)
+                if (asked.Remove(id, out var cmd) && cmd is MessageEditRequested or MessagePinRequested)
+                    lines.Add(new Line(r.Meta.Position, r.Meta.ReceivedAt, cmd switch
+                    {
+                        MessageEditRequested => "edit confirmed",
+                        MessagePinRequested p => p.Request.IsPin ? "pin confirmed" : "unpin confirmed",
+                        _ => "confirmed",
+                    }, cmd switch { MessageEditRequested e => e.Request.MsgId, MessagePinRequested p => p.Request.MsgId, _ => "" }, user, ""));
+        }
+        return toSeq(lines);
+    }
+
+    static IEnumerable<Line> Lines(Recorded r)
+    {
+        Line L(string kind, string msgId, string who, string detail) => new(r.Meta.Position, r.Meta.ReceivedAt, kind, msgId, who, detail);
+        var me = UserOf(r.Meta);
+        switch (r.Event)
+        {
+            case MessageReceived m: yield return L("posted", m.Packet.MsgId, m.Packet.From, $"seq {m.Packet.Seq}: {Describe(m.Packet.Type, m.Packet.Message)}"); break;
+            case MessageSent m: yield return L("posted", m.Result.MsgId, me, $"seq {m.Result.Seq}"); break;
+            case MessageEditRequested m: yield return L("edit requested", m.Request.MsgId, me, Chat.TextOf(Chat.ContentOf(m.Request.NewContent))); break;
+            case MessageEdited m: yield return L("edited", m.Packet.MsgId, "", Chat.TextOf(Chat.ContentOf(m.Packet.NewContent))); break;
+            case MessagePinRequested m: yield return L(m.Request.IsPin ? "pin requested" : "unpin requested", m.Request.MsgId, me, ""); break;
+            case MessagePinChanged m: yield return L(m.Packet.IsPin ? "pinned" : "unpinned", m.Packet.MsgId, "", ""); break;
+            case MessageRevokeRequested m: foreach (var id in m.Request.MsgIds) yield return L("revoke requested", id, me, ""); break;
+            case MessagesRevoked m: foreach (var id in m.Packet.MsgIds) yield return L("revoked", id, "", ""); break;
+            case MessageRevokeAnswered m: foreach (var id in m.Result.MsgIds) yield return L("revoked", id, me, ""); break;
+            case MessagesDeleted m: foreach (var id in m.Result.MessageIds) yield return L("deleted", id, me, ""); break;
+            case MessageReportReceived m: yield return L(m.Packet.Status == 2 ? "read" : "delivered", "", m.Packet.From, $"up to seq {m.Packet.LastMsgSeq}"); break;
+            case ConversationReadMarked m: yield return L("read", "", me, $"up to seq {m.Request.LastMsgSeq}"); break;
+        }
+    }
+
+    /// <summary>Every message of a conversation with every version (revoked and deleted included), by seq.</summary>
+    public static Seq<TranscriptLine> Transcript(Timeline.State s, string convId) =>
+        Timeline.Audit(s, convId).Map(m => new TranscriptLine(m.Seq, m.Id, m.Created, m.Sender, Describe(m.Type, m.Content), m.Edited, m.Revoked, m.Deleted,
+            m.Versions.Map(v => Describe(m.Type, v))) { Type = m.Type });
+
+    /// <summary>The text of a message, or what a system message says.</summary>
+    public static string Describe(int type, Json.Obj content) => type switch
+    {
+        7 => $"(created the conversation{content["groupName"].Bind(j => j is Json.Str n && n.Value.Length > 0 ? Some($" '{n.Value}'") : None).IfNone("")})",
+        8 => $"(renamed the conversation{content["groupName"].Bind(j => j is Json.Str n ? Some($" to '{n.Value}'") : None).IfNone("")})",
+        100 => $"({content["type"].Bind(j => j is Json.Str t ? Some(t.Value) : None).IfNone("notification")})",
+        _ => Chat.TextOf(content),
+    };
+
+    /// <summary>Figures over the whole log (every user's recording; each message counted once).</summary>
+    public static Figures Of(IEnumerable<Recorded> log)
+    {
+        var messages = new Dictionary<string, (string Sender, string ConvId, long At)>(StringComparer.Ordinal);
+        var edited = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
+        var revoked = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
+        var pinned = new System.Collections.Generic.HashSet<(string, string)>();
+        var created = new Dictionary<string, long>(StringComparer.Ordinal);
+        var accepted = new Dictionary<string, (long At, string Agent)>(StringComparer.Ordinal);
+        var ended = new Dictionary<string, long>(StringComparer.Ordinal);
+        var liveChats = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
+        foreach (var r in log)
+        {
+            var at = r.Meta.ReceivedAt;
+            switch (r.Event)
+            {
+                case MessageReceived m when m.Packet.Type < 100 && m.Packet.Type != 7:
+                    messages.TryAdd(m.Packet.MsgId, (m.Packet.From, m.Packet.ConvId, m.Packet.CreatedTime));
+                    break;
+                case MessageSent m:
+                    messages.TryAdd(m.Result.MsgId, (UserOf(r.Meta), m.Result.ConvId, m.Result.Created));
+                    break;
+                case MessageEdited m: edited.Add(m.Packet.MsgId); break;
+                case MessagesRevoked m: foreach (var id in m.Packet.MsgIds) revoked.Add(id); break;
+                case MessagePinChanged m when m.Packet.IsPin: pinned.Add((m.Packet.ConvId, m.Packet.MsgId)); break;
+                case LiveChatConversationCreateRequested: break;
+                case ConversationCreated c when c.Result.Conversation.ChannelType == Some(1):
+                    liveChats.Add(c.Result.Conversation.ConvId);
+                    created.TryAdd(c.Result.Conversation.ConvId, at);
+                    break;
+                case ChatRequestAnswered a when a.Result.Answer: accepted.TryAdd(a.Result.ConvId, (at, UserOf(r.Meta))); break;
+                case ConversationEnded e: ended.TryAdd(e.Packet.ConvId, at); break;
+                case ChatEnded e: ended.TryAdd(e.Result.ConvId, at); break;
+            }
+        }
+        var bySender = messages.Values.GroupBy(m => m.Sender).Aggregate(Map<string, int>(), (acc, g) => acc.AddOrUpdate(g.Key, g.Count()));
+        var chats = liveChats.Order(StringComparer.Ordinal).Select(id => new LiveChatFigures(id,
+            accepted.TryGetValue(id, out var a) && created.TryGetValue(id, out var c) ? Some(a.At - c) : None,
+            accepted.TryGetValue(id, out var a2) && ended.TryGetValue(id, out var e) ? Some(e - a2.At) : None,
+            accepted.TryGetValue(id, out var a3) ? Some(a3.Agent) : None)).ToSeq();
+        // First response: per conversation, the time from its first message to the first message by someone else.
+        var firstResponse = messages.Values.GroupBy(m => m.ConvId).Choose(g =>
+        {
+            var ordered = g.OrderBy(m => m.At).ToList();
+            var reply = ordered.Skip(1).FirstOrDefault(m => m.Sender != ordered[0].Sender);
+            return reply.Sender is null ? None : Some(reply.At - ordered[0].At);
+        }).ToSeq();
+        return new Figures(messages.Count, bySender, edited.Count(messages.ContainsKey), revoked.Count(messages.ContainsKey), pinned.Count, chats, firstResponse);
+    }
+}
