@@ -9,7 +9,13 @@ namespace EventSourced.Cli;
 public static class Program
 {
     /// <summary>Parses the command line and runs the command.</summary>
-    public static Task<int> Main(string[] args) => Root().Parse(args).InvokeAsync();
+    public static Task<int> Main(string[] args)
+    {
+        // Redirected output has no terminal width: honour COLUMNS so tables are not wrapped at 80.
+        if (Console.IsOutputRedirected && int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns > 20)
+            Spectre.Console.AnsiConsole.Profile.Width = columns;
+        return Root().Parse(args).InvokeAsync();
+    }
 
     static RootCommand Root()
     {
@@ -18,6 +24,10 @@ public static class Program
         root.Subcommands.Add(TokenCommand());
         root.Subcommands.Add(ConfigCommand());
         root.Subcommands.Add(DemoCommand());
+        root.Subcommands.Add(ReplayCommand());
+        root.Subcommands.Add(AuditCommand());
+        root.Subcommands.Add(ExportCommand());
+        root.Subcommands.Add(StatsCommand());
         return root;
     }
 
@@ -99,6 +109,50 @@ public static class Program
         var data = DataOption();
         var command = new Command("demo", "the main job: server, scripted users chatting, the event log, its audit and replay, on PostgreSQL") { pg, data };
         command.SetAction((parse, ct) => Demo.RunAsync(parse.GetValue(pg), parse.GetValue(data), ct));
+        return command;
+    }
+
+    static Command ReplayCommand()
+    {
+        var pg = PgOption();
+        var data = DataOption();
+        var command = new Command("replay", "rebuild every read model of every user from the event log and report events/s") { pg, data };
+        command.SetAction((parse, ct) => Tools.ReplayAsync(parse.GetValue(pg), parse.GetValue(data), ct));
+        return command;
+    }
+
+    static Command AuditCommand()
+    {
+        var pg = PgOption();
+        var data = DataOption();
+        var conv = new System.CommandLine.Option<string>("--conversation") { Description = "conversation id", Required = true };
+        var user = new System.CommandLine.Option<string?>("--user") { Description = "whose client recording to read (default: the first that recorded it)" };
+        var asOf = new System.CommandLine.Option<string?>("--as-of") { Description = "what the client knew at this time (ISO-8601 or epoch ms)" };
+        var seq = new System.CommandLine.Option<long?>("--seq") { Description = "the conversation as it stood at this seq" };
+        var command = new Command("audit", "every message with its full version history, and who edited, pinned and revoked what and when") { conv, user, asOf, seq, pg, data };
+        command.SetAction((parse, ct) => Tools.AuditAsync(parse.GetValue(pg), parse.GetValue(data), parse.GetValue(conv)!, parse.GetValue(user), parse.GetValue(asOf), parse.GetValue(seq), ct));
+        return command;
+    }
+
+    static Command ExportCommand()
+    {
+        var pg = PgOption();
+        var data = DataOption();
+        var conv = new System.CommandLine.Option<string?>("--conversation") { Description = "one conversation" };
+        var all = new System.CommandLine.Option<bool>("--all") { Description = "every conversation" };
+        var format = new System.CommandLine.Option<string>("--format") { Description = "jsonl, csv or html", DefaultValueFactory = _ => "jsonl" };
+        var output = new System.CommandLine.Option<string?>("--out") { Description = "file to write (default: standard output)" };
+        var command = new Command("export", "transcripts with their edit and revoke lineage") { conv, all, format, output, pg, data };
+        command.SetAction((parse, ct) => Tools.ExportAsync(parse.GetValue(pg), parse.GetValue(data), parse.GetValue(conv), parse.GetValue(all), parse.GetValue(format)!, parse.GetValue(output), ct));
+        return command;
+    }
+
+    static Command StatsCommand()
+    {
+        var pg = PgOption();
+        var data = DataOption();
+        var command = new Command("stats", "volumes, response times, edit and revoke rates, live-chat queue figures") { pg, data };
+        command.SetAction((parse, ct) => Tools.StatsAsync(parse.GetValue(pg), parse.GetValue(data), ct));
         return command;
     }
 

@@ -1,0 +1,188 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using EventSourced.Adapters.Storage;
+using EventSourced.Domain;
+using EventSourced.Domain.Client;
+using EventSourced.Projections;
+using LanguageExt;
+using Spectre.Console;
+using static LanguageExt.Prelude;
+
+namespace EventSourced.Cli;
+
+/// <summary>replay, audit, export and stats: read the client event log from PostgreSQL and fold it with the same pure functions as the client.</summary>
+public static class Tools
+{
+    static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    static async Task<Fin<List<Recorded>>> ReadLogAsync(string? pg, string? data, bool progress, CancellationToken ct)
+    {
+        var opened = await Database.OpenAsync(pg, data, ct);
+        if (opened.IsFail) return opened.Map(_ => new List<Recorded>());
+        await using var db = (Database)opened;
+        await using var log = await db.ClientLogAsync(ct);
+        var all = new List<Recorded>();
+        if (!progress)
+        {
+            await foreach (var r in log.ReadAllAsync(1, ct)) all.Add(r);
+            return all;
+        }
+        var total = Math.Max(1, log.LastPosition);
+        await AnsiConsole.Progress().StartAsync(async p =>
+        {
+            var task = p.AddTask("reading the event log", maxValue: total);
+            await foreach (var r in log.ReadAllAsync(1, ct))
+            {
+                all.Add(r);
+                task.Value = r.Meta.Position;
+            }
+            task.Value = total;
+        });
+        return all;
+    }
+
+    static int Fail(string message)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]{message}[/]");
+        return 2;
+    }
+
+    static string UserOf(Recorded r) => r.Meta.Stream.Split('/')[0];
+
+    /// <summary>Rebuilds every read model of every user from the log and reports the rate.</summary>
+    public static async Task<int> ReplayAsync(string? pg, string? data, CancellationToken ct)
+    {
+        var read = await ReadLogAsync(pg, data, progress: true, ct);
+        if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
+        var log = (List<Recorded>)read;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var byUser = log.GroupBy(UserOf).ToDictionary(g => g.Key, g => ReadModels.Reducer.Fold(g.Select(r => r.Event)));
+        watch.Stop();
+        var table = new Table().AddColumns("users", "events", "conversations", "messages", "fold time", "events/s");
+        table.AddRow(byUser.Count.ToString(Inv), log.Count.ToString(Inv),
+            byUser.Values.Sum(m => m.Conversations.ById.Count).ToString(Inv),
+            byUser.Values.Sum(m => m.Timeline.Conversations.Values.Sum(c => c.BySeq.Count)).ToString(Inv),
+            $"{watch.Elapsed.TotalMilliseconds:0.0} ms", (log.Count / Math.Max(watch.Elapsed.TotalSeconds, 1e-6)).ToString("N0", Inv));
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    /// <summary>Every message of a conversation with its versions, and who edited, pinned and revoked what when; optionally as of a time or a seq.</summary>
+    public static async Task<int> AuditAsync(string? pg, string? data, string convId, string? user, string? asOf, long? seq, CancellationToken ct)
+    {
+        var read = await ReadLogAsync(pg, data, progress: false, ct);
+        if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
+        var log = (List<Recorded>)read;
+        var who = user ?? log.Where(r => Recording.ConversationOf(r.Event) == Some(convId)).Select(UserOf).FirstOrDefault();
+        if (who is null) return Fail($"conversation {convId} is not in the log");
+        var mine = log.Where(r => UserOf(r) == who).ToList();
+        long? at = null;
+        if (asOf is not null)
+        {
+            if (long.TryParse(asOf, NumberStyles.Integer, Inv, out var ms)) at = ms;
+            else if (DateTimeOffset.TryParse(asOf, Inv, DateTimeStyles.AssumeUniversal, out var t)) at = t.ToUnixTimeMilliseconds();
+            else return Fail($"--as-of takes epoch milliseconds or an ISO-8601 time, not '{asOf}'");
+        }
+        var state = seq is { } s ? AsOf.Seq(mine, convId, s, Timeline.Reducer)
+            : at is { } t2 ? AsOf.Time(mine, t2, Timeline.Reducer)
+            : Timeline.Reducer.Fold(mine.Select(r => r.Event));
+        var title = seq is not null ? $"as of seq {seq}" : at is not null ? $"as known at {DateTimeOffset.FromUnixTimeMilliseconds(at.Value):u}" : "now";
+        var transcript = new Table().Title(Markup.Escape($"{convId} ({title}), as {who}'s client recorded it")).AddColumns("seq", "id", "from", "versions (original first)", "state");
+        foreach (var m in Audit.Transcript(state, convId))
+            transcript.AddRow(m.Seq.ToString(Inv), Markup.Escape(m.MsgId), Markup.Escape(m.Sender), Markup.Escape(string.Join(" -> ", m.Versions.Map(v => $"\"{v}\""))),
+                Markup.Escape(string.Join(" ", new[] { m.Edited ? "edited" : "", m.Revoked ? "revoked" : "", m.Deleted ? "deleted" : "" }.Where(x => x.Length > 0))));
+        AnsiConsole.Write(transcript);
+        var trail = new Table().Title("who did what, when").AddColumns("position", "time (UTC)", "what", "message", "who", "detail");
+        foreach (var l in Audit.Trail(mine, who, convId).Where(l => at is null || l.At <= at))
+            trail.AddRow(l.Position.ToString(Inv), DateTimeOffset.FromUnixTimeMilliseconds(l.At).ToString("yyyy-MM-dd HH:mm:ss.fff", Inv), Markup.Escape(l.Kind),
+                Markup.Escape(l.MsgId), Markup.Escape(l.Who), Markup.Escape(l.Detail));
+        AnsiConsole.Write(trail);
+        return 0;
+    }
+
+    /// <summary>Transcripts with their edit and revoke lineage, as JSON lines, CSV or a readable HTML page.</summary>
+    public static async Task<int> ExportAsync(string? pg, string? data, string? convId, bool all, string format, string? outFile, CancellationToken ct)
+    {
+        if (convId is null && !all) return Fail("export needs --conversation ID or --all");
+        if (format is not ("jsonl" or "csv" or "html")) return Fail($"--format is jsonl, csv or html, not '{format}'");
+        var read = await ReadLogAsync(pg, data, progress: false, ct);
+        if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
+        var log = (List<Recorded>)read;
+        // Each conversation from the first client that recorded it.
+        var rows = log.GroupBy(UserOf).SelectMany(g =>
+        {
+            var state = Timeline.Reducer.Fold(g.Select(r => r.Event));
+            return state.Conversations.Keys.Where(c => all || c == convId).Select(c => (Conv: c, User: g.Key, Lines: Audit.Transcript(state, c)));
+        }).GroupBy(x => x.Conv).Select(g => g.First()).OrderBy(x => x.Conv, StringComparer.Ordinal).ToList();
+        if (rows.Count == 0) return Fail(convId is null ? "the log holds no conversation" : $"conversation {convId} is not in the log");
+        var text = format switch
+        {
+            "jsonl" => string.Concat(rows.SelectMany(r => r.Lines.Map(m => Json.Object(("convId", r.Conv), ("seq", m.Seq), ("id", m.MsgId), ("type", (long)m.Type),
+                ("from", m.Sender), ("created", m.Created), ("text", m.Revoked ? "" : m.Text), ("versions", new Json.Arr(m.Versions.Map(v => (Json)v))),
+                ("edited", m.Edited), ("revoked", m.Revoked), ("deleted", m.Deleted)).ToJsonString() + "\n"))),
+            "csv" => "convId,seq,id,from,created,text,versions,edited,revoked,deleted\n" + string.Concat(rows.SelectMany(r => r.Lines.Map(m =>
+                string.Join(',', Csv(r.Conv), m.Seq.ToString(Inv), Csv(m.MsgId), Csv(m.Sender), m.Created.ToString(Inv), Csv(m.Revoked ? "" : m.Text),
+                    Csv(string.Join(" | ", m.Versions)), m.Edited ? "1" : "0", m.Revoked ? "1" : "0", m.Deleted ? "1" : "0") + "\n"))),
+            _ => Html(rows.Select(r => (r.Conv, r.Lines))),
+        };
+        if (outFile is null) Console.Write(text);
+        else
+        {
+            await File.WriteAllTextAsync(outFile, text, new UTF8Encoding(false), ct);
+            AnsiConsole.MarkupLineInterpolated($"wrote {rows.Sum(r => r.Lines.Count)} messages of {rows.Count} conversations to {outFile}");
+        }
+        return 0;
+    }
+
+    static string Csv(string s) => s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{s.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : s;
+
+    static string Html(IEnumerable<(string Conv, Seq<Audit.TranscriptLine> Lines)> convs)
+    {
+        var b = new StringBuilder("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Transcripts</title><style>"
+            + "body{font:15px/1.4 system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin:1rem 0 2rem}td,th{border:1px solid #ccc;padding:.3rem .6rem;vertical-align:top}"
+            + "th{background:#f3f3f3}.revoked{color:#999}.old{color:#777;text-decoration:line-through}.sys{color:#666;font-style:italic}</style></head><body><h1>Transcripts</h1>");
+        foreach (var (conv, lines) in convs)
+        {
+            b.Append("<h2>").Append(WebUtility.HtmlEncode(conv)).Append("</h2><table><tr><th>seq</th><th>time (UTC)</th><th>from</th><th>message</th><th>history</th></tr>");
+            foreach (var m in lines)
+            {
+                var css = m.Revoked ? "revoked" : m.Type is 7 or 8 or 100 ? "sys" : "";
+                b.Append("<tr class=\"").Append(css).Append("\"><td>").Append(m.Seq.ToString(Inv)).Append("</td><td>")
+                    .Append(DateTimeOffset.FromUnixTimeMilliseconds(m.Created).ToString("yyyy-MM-dd HH:mm:ss", Inv)).Append("</td><td>")
+                    .Append(WebUtility.HtmlEncode(m.Sender)).Append("</td><td>")
+                    .Append(m.Revoked ? "<em>message revoked</em>" : WebUtility.HtmlEncode(m.Text)).Append(m.Deleted ? " <em>(deleted)</em>" : "").Append("</td><td>");
+                if (m.Versions.Count > 1 || m.Revoked)
+                    b.Append(string.Join("<br>", m.Versions.Map((i, v) => $"<span class=\"{(i < m.Versions.Count - 1 || m.Revoked ? "old" : "")}\">{WebUtility.HtmlEncode(v)}</span>")));
+                b.Append("</td></tr>");
+            }
+            b.Append("</table>");
+        }
+        return b.Append("</body></html>\n").ToString();
+    }
+
+    /// <summary>Volumes, response times, edit and revoke rates, live-chat queue figures.</summary>
+    public static async Task<int> StatsAsync(string? pg, string? data, CancellationToken ct)
+    {
+        var read = await ReadLogAsync(pg, data, progress: false, ct);
+        if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
+        var f = Audit.Of((List<Recorded>)read);
+        var volumes = new Table().Title("volumes and rates").AddColumns("figure", "value");
+        volumes.AddRow("messages", f.Messages.ToString(Inv));
+        volumes.AddRow("senders", f.BySender.Count.ToString(Inv));
+        volumes.AddRow("edit rate", f.EditRate.ToString("P1", Inv));
+        volumes.AddRow("revoke rate", f.RevokeRate.ToString("P1", Inv));
+        volumes.AddRow("pins", f.Pins.ToString(Inv));
+        if (!f.FirstResponseMs.IsEmpty)
+        {
+            var sorted = f.FirstResponseMs.OrderBy(x => x).ToList();
+            volumes.AddRow("first response (median / p90)", $"{sorted[sorted.Count / 2]} ms / {sorted[Math.Min(sorted.Count - 1, (int)(sorted.Count * 0.9))]} ms");
+        }
+        AnsiConsole.Write(volumes);
+        var chats = new Table().Title("live chats").AddColumns("conversation", "agent", "waited", "handled");
+        foreach (var c in f.LiveChats)
+            chats.AddRow(Markup.Escape(c.ConvId), Markup.Escape(c.Agent.IfNone("-")), c.WaitMs.Map(w => $"{w} ms").IfNone("-"), c.HandleMs.Map(h => $"{h} ms").IfNone("-"));
+        AnsiConsole.Write(chats);
+        return 0;
+    }
+}

@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using EventSourced.Tests.Integration.Storage;
+
+namespace EventSourced.Tests.Integration;
+
+/// <summary>The command-line tool as a process: the main job and the compliance and analytics commands on a real PostgreSQL.</summary>
+public sealed class CliTests
+{
+    static async Task<(int Code, string Out)> Run(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "stringee-es.dll"), .. args])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment["COLUMNS"] = "200";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        try
+        {
+            await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+        }
+        catch (TimeoutException)
+        {
+            p.Kill(entireProcessTree: true);
+            throw;
+        }
+        return (p.ExitCode, await stdout + await stderr);
+    }
+
+    [Fact]
+    public async Task The_demo_runs_end_to_end_and_the_tools_read_what_it_recorded()
+    {
+        var pg = (await Postgres.Instance).ConnectionString;
+        var (code, output) = await Run("demo", "--pg", pg);
+        Assert.True(code == 0, output);
+        Assert.Contains("replayed timelines equal every client's live state: yes", output, StringComparison.Ordinal);
+        Assert.Contains("Launch is on Friday 10:00 UTC", output, StringComparison.Ordinal);
+
+        var conv = System.Text.RegularExpressions.Regex.Match(output, @"audit --conversation (conv-\d+)").Groups[1].Value;
+        var audit = await Run("audit", "--conversation", conv, "--pg", pg);
+        Assert.True(audit.Code == 0, audit.Out);
+        Assert.Contains("Launch is on Thursday", audit.Out, StringComparison.Ordinal);
+        Assert.Contains("revoked", audit.Out, StringComparison.Ordinal);
+        var early = await Run("audit", "--conversation", conv, "--seq", "2", "--pg", pg);
+        Assert.True(early.Code == 0, early.Out);
+        Assert.DoesNotContain("Docs freeze", early.Out, StringComparison.Ordinal);
+
+        var html = Path.Combine(Path.GetTempPath(), $"stringee-es-export-{Guid.NewGuid():N}.html");
+        try
+        {
+            var export = await Run("export", "--conversation", conv, "--format", "html", "--out", html, "--pg", pg);
+            Assert.True(export.Code == 0, export.Out);
+            var page = await File.ReadAllTextAsync(html);
+            Assert.Contains("<em>message revoked</em>", page, StringComparison.Ordinal);
+            Assert.Contains("class=\"old\">Launch is on Thursday</span>", page, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(html);
+        }
+        var jsonl = await Run("export", "--conversation", conv, "--format", "jsonl", "--pg", pg);
+        Assert.True(jsonl.Code == 0, jsonl.Out);
+        Assert.All(jsonl.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => Assert.True(Json.Parse(line).IsRight, line));
+        var stats = await Run("stats", "--pg", pg);
+        Assert.True(stats.Code == 0, stats.Out);
+        Assert.Contains("edit rate", stats.Out, StringComparison.Ordinal);
+        var replay = await Run("replay", "--pg", pg);
+        Assert.True(replay.Code == 0, replay.Out);
+        Assert.Contains("events/s", replay.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Export_without_a_scope_says_what_it_needs()
+    {
+        var (code, output) = await Run("export", "--format", "csv", "--pg", (await Postgres.Instance).ConnectionString);
+        Assert.Equal(2, code);
+        Assert.Contains("export needs --conversation ID or --all", output, StringComparison.Ordinal);
+    }
+}
