@@ -66,6 +66,21 @@ public sealed class CliTests
         var replay = await Run("replay", "--pg", pg);
         Assert.True(replay.Code == 0, replay.Out);
         Assert.Contains("events/s", replay.Out, StringComparison.Ordinal);
+
+        // An analyst's plain SQL over the recorded log.
+        await using var sql = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(pg) { Database = "stringee_es" }.ConnectionString);
+        await sql.OpenAsync();
+        async Task<object?> Scalar(string query)
+        {
+            await using var cmd = new Npgsql.NpgsqlCommand(query, sql);
+            return await cmd.ExecuteScalarAsync();
+        }
+        Assert.True((long)(await Scalar($"select count(*) from client_log.messages where conv_id = '{conv}' and msg_type = 1"))! >= 4);
+        Assert.Equal(1L, await Scalar($"select count(*) from client_log.messages where conv_id = '{conv}' and text = 'Launch is on Thursday'"));
+        Assert.True((long)(await Scalar($"select count(*) from client_log.edits where conv_id = '{conv}'"))! >= 2);
+        Assert.Equal(1L, await Scalar($"select count(*) from client_log.revokes where conv_id = '{conv}'"));
+        Assert.True((long)(await Scalar("select count(*) from client_log.live_chat_requests where agent = 'agent2' and waiting_ms >= 1500 and handling_ms >= 0"))! >= 1);
+        Assert.True((long)(await Scalar($"select count(*) from client_log.reports where conv_id = '{conv}' and status = 'read'"))! >= 1);
     }
 
     [Fact]

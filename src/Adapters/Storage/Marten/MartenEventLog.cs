@@ -29,9 +29,14 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
     readonly int maxBatch;
     long lastPosition;
 
+    readonly string connectionString;
+    readonly string schema;
+
     /// <summary>A log in its own schema of a database.</summary>
     public MartenEventLog(string connectionString, string schema, IRecordCodec<T> codec, int maxBatch = 256, int queueCapacity = 10_000)
     {
+        this.connectionString = connectionString;
+        this.schema = schema;
         this.codec = codec;
         this.maxBatch = maxBatch;
         store = DocumentStore.For(o =>
@@ -51,6 +56,12 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
     public async Task InitializeAsync(CancellationToken ct = default)
     {
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync().ConfigureAwait(false);
+        await using (var conn = new Npgsql.NpgsqlConnection(connectionString))
+        {
+            await conn.OpenAsync(ct).ConfigureAwait(false);
+            await using var views = new Npgsql.NpgsqlCommand(codec.Views(schema), conn);
+            await views.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
         await using var session = store.QuerySession();
         var stats = await store.Advanced.FetchEventStoreStatistics(token: ct).ConfigureAwait(false);
         lastPosition = stats.EventSequenceNumber;

@@ -81,6 +81,8 @@ public interface IRecordCodec<T>
     StoredRecord Store(T record);
     /// <summary>From storage, with the position and version Marten assigned.</summary>
     Either<string, T> Load(StoredRecord stored, string stream, long position, long version);
+    /// <summary>The SQL views created over this log's schema.</summary>
+    string Views(string schema);
 }
 
 /// <summary>Client events.</summary>
@@ -88,6 +90,8 @@ public sealed class ClientRecords : IRecordCodec<Recorded>
 {
     /// <inheritdoc />
     public StoredRecord Store(Recorded r) => EventNames.Store(r.Meta, r.Event);
+    /// <inheritdoc />
+    public string Views(string schema) => AnalyticsViews.Client(schema);
     /// <inheritdoc />
     public Either<string, Recorded> Load(StoredRecord s, string stream, long position, long version) =>
         EventNames.Load(s, stream, position, version).Bind(x => x.Event is Event e ? Right<string, Recorded>(new Recorded(x.Meta, e)) : $"{s.Type} is not a client event");
@@ -98,6 +102,8 @@ public sealed class ServerRecords : IRecordCodec<ServerRecorded>
 {
     /// <inheritdoc />
     public StoredRecord Store(ServerRecorded r) => EventNames.Store(r.Meta, r.Event);
+    /// <inheritdoc />
+    public string Views(string schema) => AnalyticsViews.Recorded(schema);
     /// <inheritdoc />
     public Either<string, ServerRecorded> Load(StoredRecord s, string stream, long position, long version) =>
         EventNames.Load(s, stream, position, version).Bind(x => x.Event is ServerEvent e ? Right<string, ServerRecorded>(new ServerRecorded(x.Meta, e)) : $"{s.Type} is not a server event");
