@@ -129,8 +129,9 @@ public static class Program
         var user = new System.CommandLine.Option<string?>("--user") { Description = "whose client recording to read (default: the first that recorded it)" };
         var asOf = new System.CommandLine.Option<string?>("--as-of") { Description = "what the client knew at this time (ISO-8601 or epoch ms)" };
         var seq = new System.CommandLine.Option<long?>("--seq") { Description = "the conversation as it stood at this seq" };
-        var command = new Command("audit", "every message with its full version history, and who edited, pinned and revoked what and when") { conv, user, asOf, seq, pg, data };
-        command.SetAction((parse, ct) => Tools.AuditAsync(parse.GetValue(pg), parse.GetValue(data), parse.GetValue(conv)!, parse.GetValue(user), parse.GetValue(asOf), parse.GetValue(seq), ct));
+        var trueAt = new System.CommandLine.Option<string?>("--true-at") { Description = "the conversation as it was true at this server time (ISO-8601 or epoch ms)" };
+        var command = new Command("audit", "every message with its full version history, and who edited, pinned and revoked what and when") { conv, user, asOf, trueAt, seq, pg, data };
+        command.SetAction((parse, ct) => Tools.AuditAsync(parse.GetValue(pg), parse.GetValue(data), parse.GetValue(conv)!, parse.GetValue(user), parse.GetValue(asOf), parse.GetValue(seq), ct, parse.GetValue(trueAt)));
         return command;
     }
 

@@ -69,7 +69,7 @@ public static class Tools
     }
 
     /// <summary>Every message of a conversation with its versions, and who edited, pinned and revoked what when; optionally as of a time or a seq.</summary>
-    public static async Task<int> AuditAsync(string? pg, string? data, string convId, string? user, string? asOf, long? seq, CancellationToken ct)
+    public static async Task<int> AuditAsync(string? pg, string? data, string convId, string? user, string? asOf, long? seq, CancellationToken ct, string? trueAt = null)
     {
         var read = await ReadLogAsync(pg, data, progress: false, ct);
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
@@ -77,17 +77,19 @@ public static class Tools
         var who = user ?? log.Where(r => Recording.ConversationOf(r.Event) == Some(convId)).Select(UserOf).FirstOrDefault();
         if (who is null) return Fail($"conversation {convId} is not in the log");
         var mine = log.Where(r => UserOf(r) == who).ToList();
-        long? at = null;
-        if (asOf is not null)
-        {
-            if (long.TryParse(asOf, NumberStyles.Integer, Inv, out var ms)) at = ms;
-            else if (DateTimeOffset.TryParse(asOf, Inv, DateTimeStyles.AssumeUniversal, out var t)) at = t.ToUnixTimeMilliseconds();
-            else return Fail($"--as-of takes epoch milliseconds or an ISO-8601 time, not '{asOf}'");
-        }
+        static long? Parse(string? text) => text is null ? null
+            : long.TryParse(text, NumberStyles.Integer, Inv, out var ms) ? ms
+            : DateTimeOffset.TryParse(text, Inv, DateTimeStyles.AssumeUniversal, out var t) ? t.ToUnixTimeMilliseconds() : -1;
+        var at = Parse(asOf);
+        var trueAtMs = Parse(trueAt);
+        if (at == -1 || trueAtMs == -1) return Fail("--as-of and --true-at take epoch milliseconds or an ISO-8601 time");
         var state = seq is { } s ? AsOf.Seq(mine, convId, s, Timeline.Reducer)
+            : trueAtMs is { } tt ? AsOf.TrueAt(mine, convId, tt, Timeline.Reducer)
             : at is { } t2 ? AsOf.Time(mine, t2, Timeline.Reducer)
             : Timeline.Reducer.Fold(mine.Select(r => r.Event));
-        var title = seq is not null ? $"as of seq {seq}" : at is not null ? $"as known at {DateTimeOffset.FromUnixTimeMilliseconds(at.Value):u}" : "now";
+        var title = seq is not null ? $"as of seq {seq}"
+            : trueAtMs is not null ? $"as true at {DateTimeOffset.FromUnixTimeMilliseconds(trueAtMs.Value):u} (server time)"
+            : at is not null ? $"as known at {DateTimeOffset.FromUnixTimeMilliseconds(at.Value):u} (client time)" : "now";
         var transcript = new Table().Title(Markup.Escape($"{convId} ({title}), as {who}'s client recorded it")).AddColumns("seq", "id", "from", "versions (original first)", "state");
         foreach (var m in Audit.Transcript(state, convId))
             transcript.AddRow(m.Seq.ToString(Inv), Markup.Escape(m.MsgId), Markup.Escape(m.Sender), Markup.Escape(string.Join(" -> ", m.Versions.Map(v => $"\"{v}\""))),

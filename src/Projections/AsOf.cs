@@ -28,6 +28,30 @@ public static class AsOf
         return reducer.Fold(kept);
     }
 
+    /// <summary>
+    /// One conversation as it was true at server time <paramref name="serverTime"/> (epoch ms): as it
+    /// stood at the last message the server had stamped by then (see <see cref="Seq{TState}"/>).
+    /// Beside <see cref="Time{TState}"/> (what the client knew at a local time) this answers what was said by then.
+    /// </summary>
+    public static TState TrueAt<TState>(IEnumerable<Recorded> log, string convId, long serverTime, Reducer<TState> reducer)
+    {
+        var events = log.Where(r => Recording.ConversationOf(r.Event) == Some(convId)).ToList();
+        var upTo = 0L;
+        foreach (var r in events)
+        {
+            var stamps = r.Event switch
+            {
+                MessageReceived m => LanguageExt.Prelude.Seq1((Seq: m.Packet.Seq, At: m.Packet.CreatedTime)),
+                MessageSent m => LanguageExt.Prelude.Seq1((Seq: m.Result.Seq, At: m.Result.Created)),
+                MessagesLoaded l => l.Result.Msgs.Choose(x => x.Created.Map(c => (Seq: x.Seq, At: c))),
+                MessagesByIdsLoaded l => l.Result.ListMsgs.Choose(x => x.Created.Map(c => (Seq: x.Seq, At: c))),
+                _ => LanguageExt.Prelude.Seq<(long Seq, long At)>(),
+            };
+            foreach (var (seq, at) in stamps) if (at <= serverTime && seq > upTo) upTo = seq;
+        }
+        return AsOf.Seq(events, convId, upTo, reducer);
+    }
+
     static Option<long> MaxSeq(Event e) => e switch
     {
         MessageReceived m => m.Packet.Seq,

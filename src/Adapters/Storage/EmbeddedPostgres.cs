@@ -154,6 +154,24 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the private server and starts it again on the same port; <paramref name="crash"/> stops it
+    /// the way a power cut would (immediate mode: no checkpoint), so only what was committed survives.
+    /// </summary>
+    public async Task<Fin<Unit>> RestartAsync(bool crash, TimeSpan downtime, CancellationToken ct = default)
+    {
+        if (binDir is null || dataDir is null) return Error.New("only a cluster this process started can be restarted");
+        var root = Environment.UserName == "root";
+        var port = new NpgsqlConnectionStringBuilder(ConnectionString).Port;
+        var stopped = await AsOwnerAsync(root, Path.Combine(binDir, "pg_ctl"), ["-D", dataDir, "-m", crash ? "immediate" : "fast", "-w", "stop"], ct).ConfigureAwait(false);
+        if (stopped.IsFail) return stopped;
+        NpgsqlConnection.ClearAllPools();
+        await Task.Delay(downtime, ct).ConfigureAwait(false);
+        var started = await AsOwnerAsync(root, Path.Combine(binDir, "pg_ctl"),
+            ["-D", dataDir, "-l", Path.Combine(dataDir, "server.log"), "-w", "-t", "60", "-o", $"-p {port} -k {dataDir} -c listen_addresses=127.0.0.1", "start"], ct).ConfigureAwait(false);
+        return started.IsFail ? started : await WaitReadyAsync(ConnectionString, TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
+    }
+
     /// <summary>Stops the server when this object started it.</summary>
     public async ValueTask DisposeAsync()
     {

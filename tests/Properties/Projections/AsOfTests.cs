@@ -34,4 +34,13 @@ public sealed class AsOfTests
         Assert.Equal(Seq(1L, 2L), Timeline.View(s, "c1").Map(m => m.Seq));
         Assert.Equal("one!", Chat.TextOf(Timeline.Find(s, "c1", "m1").Map(m => m.Content).IfNone(Json.Obj.Empty)));
     }
+
+    [Fact]
+    public void As_true_at_a_server_time_is_the_conversation_at_the_last_message_stamped_by_then()
+    {
+        // Received late: m2 (stamped 1002) arrives after m3 (stamped 1003). True at 1002 is m1 and m2.
+        var log = Log(Seq(Received("c1", "m1", 1, "b", "one"), Received("c1", "m3", 3, "b", "three"), Received("c1", "m2", 2, "b", "two")));
+        Assert.Equal(Seq(1L, 2L), Timeline.View(AsOf.TrueAt(log, "c1", 1_002, Timeline.Reducer), "c1").Map(m => m.Seq));
+        Assert.Empty(Timeline.View(AsOf.TrueAt(log, "c1", 999, Timeline.Reducer), "c1"));
+    }
 }

@@ -133,9 +133,10 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
             var state = await query.Events.FetchStreamStateAsync(p.Stream).ConfigureAwait(false);
             return EventLogErrors.Conflict(p.Stream, p.Expected, state?.Version ?? 0);
         }
-        catch (Exception ex) when (ex is Npgsql.NpgsqlException or MartenCommandException or TimeoutException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return Error.New($"append failed: {ex.Message}");
+            // Whatever broke (a lost connection, a crashed server), the append was not acknowledged: say so, keep the writer alive.
+            return Error.New($"append failed: {ex.GetBaseException().Message}");
         }
     }
 
