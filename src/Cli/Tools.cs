@@ -96,7 +96,9 @@ public static class Tools
                 Markup.Escape(string.Join(" ", new[] { m.Edited ? "edited" : "", m.Revoked ? "revoked" : "", m.Deleted ? "deleted" : "" }.Where(x => x.Length > 0))));
         AnsiConsole.Write(transcript);
         var trail = new Table().Title("who did what, when").AddColumns("position", "time (UTC)", "what", "message", "who", "detail");
-        foreach (var l in Audit.Trail(mine, who, convId).Where(l => at is null || l.At <= at))
+        var asOfSeq = seq ?? (trueAtMs is { } tta ? AsOf.SeqAt(mine, convId, tta) : null);
+        var cut = asOfSeq is { } q ? AsOf.Cut(mine, convId, q).IfNone(long.MaxValue) : long.MaxValue;
+        foreach (var l in Audit.Trail(mine, who, convId).Where(l => (at is null || l.At <= at) && l.Position < cut))
             trail.AddRow(l.Position.ToString(Inv), DateTimeOffset.FromUnixTimeMilliseconds(l.At).ToString("yyyy-MM-dd HH:mm:ss.fff", Inv), Markup.Escape(l.Kind),
                 Markup.Escape(l.MsgId), Markup.Escape(l.Who), Markup.Escape(l.Detail));
         AnsiConsole.Write(trail);

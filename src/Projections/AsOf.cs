@@ -36,8 +36,19 @@ public static class AsOf
     public static TState TrueAt<TState>(IEnumerable<Recorded> log, string convId, long serverTime, Reducer<TState> reducer)
     {
         var events = log.Where(r => Recording.ConversationOf(r.Event) == Some(convId)).ToList();
+        var upTo = SeqAt(events, convId, serverTime);
+        return AsOf.Seq(events, convId, upTo, reducer);
+    }
+
+    /// <summary>Where <see cref="Seq{TState}"/> stops taking seq-less facts: the log position of the first event of the conversation beyond <paramref name="seq"/>.</summary>
+    public static Option<long> Cut(IEnumerable<Recorded> log, string convId, long seq) =>
+        log.Where(r => Recording.ConversationOf(r.Event) == Some(convId)).Find(r => MaxSeq(r.Event).Exists(q => q > seq)).Map(r => r.Meta.Position);
+
+    /// <summary>The seq up to which a conversation was true at a server time (0 when nothing was stamped by then).</summary>
+    public static long SeqAt(IEnumerable<Recorded> log, string convId, long serverTime)
+    {
         var upTo = 0L;
-        foreach (var r in events)
+        foreach (var r in log.Where(r => Recording.ConversationOf(r.Event) == Some(convId)))
         {
             var stamps = r.Event switch
             {
@@ -49,7 +60,7 @@ public static class AsOf
             };
             foreach (var (seq, at) in stamps) if (at <= serverTime && seq > upTo) upTo = seq;
         }
-        return AsOf.Seq(events, convId, upTo, reducer);
+        return upTo;
     }
 
     static Option<long> MaxSeq(Event e) => e switch
