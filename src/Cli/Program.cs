@@ -28,6 +28,7 @@ public static class Program
         root.Subcommands.Add(AuditCommand());
         root.Subcommands.Add(ExportCommand());
         root.Subcommands.Add(StatsCommand());
+        root.Subcommands.Add(ReportCommand());
         return root;
     }
 
@@ -154,6 +155,16 @@ public static class Program
         var data = DataOption();
         var command = new Command("stats", "volumes, response times, edit and revoke rates, live-chat queue figures") { pg, data };
         command.SetAction((parse, ct) => Tools.StatsAsync(parse.GetValue(pg), parse.GetValue(data), ct));
+        return command;
+    }
+
+    static Command ReportCommand()
+    {
+        var pg = PgOption();
+        var data = DataOption();
+        var output = new System.CommandLine.Option<string>("--out") { Description = "the HTML file to write", Required = true };
+        var command = new Command("report", "a self-contained HTML page with SVG charts: messages over time, response times, queue waiting") { output, pg, data };
+        command.SetAction((parse, ct) => Tools.ReportAsync(parse.GetValue(pg), parse.GetValue(data), parse.GetValue(output)!, ct));
         return command;
     }
 

@@ -165,6 +165,16 @@ public static class Tools
         return b.Append("</body></html>\n").ToString();
     }
 
+    /// <summary>A self-contained HTML page with SVG charts of the figures.</summary>
+    public static async Task<int> ReportAsync(string? pg, string? data, string outFile, CancellationToken ct)
+    {
+        var read = await ReadLogAsync(pg, data, progress: true, ct);
+        if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
+        await File.WriteAllTextAsync(outFile, Report.Html(Audit.Of((List<Recorded>)read), DateTimeOffset.UtcNow), new UTF8Encoding(false), ct);
+        AnsiConsole.MarkupLineInterpolated($"wrote {outFile}");
+        return 0;
+    }
+
     /// <summary>Volumes, response times, edit and revoke rates, live-chat queue figures.</summary>
     public static async Task<int> StatsAsync(string? pg, string? data, CancellationToken ct)
     {

@@ -19,7 +19,7 @@ public static class Audit
 
     /// <summary>Volumes, rates and live-chat figures.</summary>
     public sealed record Figures(int Messages, Map<string, int> BySender, int Edits, int Revokes, int Pins, Seq<LiveChatFigures> LiveChats,
-        Seq<long> FirstResponseMs)
+        Seq<long> FirstResponseMs, Seq<long> MessageTimes)
     {
         /// <summary>Edited messages per message.</summary>
         public double EditRate => Messages == 0 ? 0 : (double)Edits / Messages;
@@ -150,6 +150,7 @@ public static class Audit
             var reply = ordered.Skip(1).FirstOrDefault(m => m.Sender != ordered[0].Sender);
             return reply.Sender is null ? None : Some(reply.At - ordered[0].At);
         }).ToSeq();
-        return new Figures(messages.Count, bySender, edited.Count(messages.ContainsKey), revoked.Count(messages.ContainsKey), pinned.Count, chats, firstResponse);
+        return new Figures(messages.Count, bySender, edited.Count(messages.ContainsKey), revoked.Count(messages.ContainsKey), pinned.Count, chats, firstResponse,
+            messages.Values.Select(m => m.At).Order().ToSeq());
     }
 }

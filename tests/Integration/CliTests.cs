@@ -84,6 +84,40 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task The_report_is_a_self_contained_page_that_renders_in_headless_chromium()
+    {
+        var pg = (await Postgres.Instance).ConnectionString;
+        Assert.Equal(0, (await Run("demo", "--pg", pg)).Code);
+        var dir = Path.Combine(Path.GetTempPath(), $"stringee-es-report-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var html = Path.Combine(dir, "report.html");
+            var report = await Run("report", "--out", html, "--pg", pg);
+            Assert.True(report.Code == 0, report.Out);
+            var page = await File.ReadAllTextAsync(html);
+            Assert.DoesNotContain("http", page.Replace("http://www.w3.org/2000/svg", "", StringComparison.Ordinal), StringComparison.Ordinal); // nothing to fetch
+            Assert.True(File.Exists("/usr/bin/chromium"), "Debian's chromium is needed for this test (.ci/run installs it)");
+            var png = Path.Combine(dir, "report.png");
+            var psi = new ProcessStartInfo("/usr/bin/chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={Path.Combine(dir, "profile")}",
+                "--window-size=1000,1400", "--dump-dom", $"--screenshot={png}", new Uri(html).AbsoluteUri]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            using var chromium = Process.Start(psi)!;
+            var dom = chromium.StandardOutput.ReadToEndAsync();
+            _ = chromium.StandardError.ReadToEndAsync();
+            await chromium.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            var rendered = await dom;
+            foreach (var id in new[] { "messages-over-time", "response-times", "queue-waiting" })
+                Assert.Contains($"id=\"{id}\"", rendered, StringComparison.Ordinal);
+            Assert.Contains("<rect class=\"bar", rendered, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Export_without_a_scope_says_what_it_needs()
     {
         var (code, output) = await Run("export", "--format", "csv", "--pg", (await Postgres.Instance).ConnectionString);
