@@ -1,0 +1,303 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using EventSourced.Adapters.Storage;
+using EventSourced.Adapters.Storage.Marten;
+using EventSourced.Domain;
+using EventSourced.Domain.Client;
+using EventSourced.Domain.Packets;
+using EventSourced.Projections;
+using LanguageExt;
+using Npgsql;
+using NpgsqlTypes;
+using static LanguageExt.Prelude;
+
+namespace EventSourced.Bench;
+
+/// <summary>
+/// Each measurement runs beside its ceiling, on the same machine and PostgreSQL, in the same run,
+/// and is reported as a ratio to it: absolute figures on shared machines drift, ratios much less.
+/// </summary>
+public static class Program
+{
+    static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    sealed record Row(string Id, string Measurement, string Unit, double[] Ours, string Ceiling, double[] Limit, string Target, Func<double, double, bool> Met)
+    {
+        public double Median => Median_(Ours);
+        public double LimitMedian => Median_(Limit);
+        public double Ratio => LimitMedian == 0 ? 0 : Median / LimitMedian;
+        static double Median_(double[] xs) => xs.Length == 0 ? 0 : xs.Order().ElementAt(xs.Length / 2);
+    }
+
+    public static async Task<int> Main(string[] args)
+    {
+        var quick = args.Contains("--quick");
+        var events = quick ? 20_000 : 1_000_000;
+        var reps = 3;
+        var output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? (quick ? null : Path.Combine(Repo(), "docs", "PERFORMANCE.md"));
+        Console.WriteLine($"stringee-es benchmarks ({(quick ? "quick" : "full")}: {events:N0} events, {reps} repetitions after a warm-up)");
+        var rows = new List<Row>();
+
+        // Generated traffic: ~300-byte recorded packets across 1,000 conversations, in seq order per conversation.
+        var recorded = Traffic(events, conversations: Math.Min(1_000, events / 10));
+        var evs = recorded.Select(r => r.Event).ToArray();
+
+        rows.Add(Measure("4", "pure reducers: fold into timeline + conversation list", "events/s", reps,
+            () => Rate(evs.Length, () => { var t = Timeline.Reducer.Fold(evs); var c = ConversationList.Reducer.Fold(evs); GC.KeepAlive((t, c)); }),
+            "mutable Dictionary fold", () => Rate(evs.Length, () => MutableFold(evs)),
+            "≥ 25% of the ceiling", (m, l) => m >= 0.25 * l));
+
+        rows.Add(Measure("5", "observables: the same events through the Rx read models", "events/s", reps,
+            () => Rate(evs.Length, () => RxFold(evs)),
+            "the pure fold of #4", () => Rate(evs.Length, () => { var t = Timeline.Reducer.Fold(evs); var c = ConversationList.Reducer.Fold(evs); GC.KeepAlive((t, c)); }),
+            "≤ 20% overhead", (m, l) => m >= 0.8 * l));
+
+        var pgStart = await Database.OpenAsync(Environment.GetEnvironmentVariable(EmbeddedPostgres.ConnectionVariable), null);
+        if (pgStart.IsFail)
+        {
+            Console.WriteLine($"PostgreSQL unavailable ({pgStart.Match(_ => "", e => e.Message)}): database measurements skipped");
+        }
+        else
+        {
+            await using var db = (Database)pgStart;
+            var ingest = new List<double>();
+            var copy = new List<double>();
+            var replay = new List<double>();
+            var rawRead = new List<double>();
+            var peak = new List<double>();
+            for (var rep = 0; rep <= reps; rep++)
+            {
+                var schema = $"bench_{Guid.NewGuid():N}"[..20];
+                await using var log = new MartenClientLog(db.ConnectionString, schema);
+                await log.InitializeAsync();
+                var ingestRate = await IngestAsync(log, recorded);
+                var copyRate = await CopyAsync(db.ConnectionString, schema, recorded);
+                var (replayRate, peakMb) = await ReplayAsync(log);
+                var rawRate = await RawReadAsync(db.ConnectionString, schema);
+                if (rep == 0) continue; // warm-up
+                ingest.Add(ingestRate); copy.Add(copyRate); replay.Add(replayRate); rawRead.Add(rawRate); peak.Add(peakMb);
+                await DropAsync(db.ConnectionString, schema);
+            }
+            rows.Add(new Row("1", "bulk ingest into the Marten log (group commit)", "events/s", ingest.ToArray(), "Npgsql binary COPY of the same rows", copy.ToArray(),
+                "≥ 50% of the ceiling", (m, l) => m >= 0.5 * l));
+            rows.Add(new Row("3", "replay: read the log back, decode, fold every read model", "events/s", replay.ToArray(),
+                "raw Npgsql read + System.Text.Json + mutable fold", rawRead.ToArray(), "≥ 60% of the ceiling", (m, l) => m >= 0.6 * l));
+            rows.Add(new Row("7", "memory: working set added by a streamed replay (read models included)", "MB", peak.ToArray(), "—", [], "≤ 300 MB", (m, _) => m <= 300));
+        }
+
+        var table = Render(rows, quick, events);
+        Console.WriteLine(table);
+        if (output is not null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+            await File.WriteAllTextAsync(output, table);
+            Console.WriteLine($"written to {output}");
+        }
+        return 0;
+    }
+
+    static string Repo()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EventSourced.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? Directory.GetCurrentDirectory();
+    }
+
+    static Row Measure(string id, string what, string unit, int reps, Func<double> ours, string ceiling, Func<double> limit, string target, Func<double, double, bool> met)
+    {
+        ours();
+        limit();
+        var o = new double[reps];
+        var l = new double[reps];
+        for (var i = 0; i < reps; i++)
+        {
+            o[i] = ours();
+            l[i] = limit();
+        }
+        return new Row(id, what, unit, o, ceiling, l, target, met);
+    }
+
+    static double Rate(int count, Action work)
+    {
+        var watch = Stopwatch.StartNew();
+        work();
+        return count / watch.Elapsed.TotalSeconds;
+    }
+
+    static List<Recorded> Traffic(int count, int conversations)
+    {
+        var list = new List<Recorded>(count);
+        var seq = new long[conversations];
+        var text = new string('x', 120);
+        for (var i = 0; i < count; i++)
+        {
+            var conv = i % conversations;
+            var s = ++seq[conv];
+            Event e = (i % 10) switch
+            {
+                8 => new Event.MessageReportReceived(new ReportNotice($"c{conv}", $"u{i % 7}", s - 1, 2)),
+                9 when s > 2 => new Event.MessageEdited(new EditNotice($"c{conv}", $"m{conv}-{s - 2}", new Json.Str("{\"content\":\"edited\"}"))),
+                _ => new Event.MessageReceived(new MessageNotice($"c{conv}", $"m{conv}-{s}", $"u{i % 7}", 1_700_000_000_000 + i, s, 1,
+                    Json.Object(("content", $"{text} {i}")), None, None, None, None, None, None)),
+            };
+            if (e is not Event.MessageReceived) seq[conv]--;
+            var raw = Frame.EncodeText(new Packet(Service.ChatMessageFromServer, Json.Object(("convId", $"c{conv}"), ("seq", s), ("message", text))));
+            var r = Recording.Local("bench", e, 1_700_000_000_000 + i);
+            list.Add(r with { Meta = r.Meta with { Raw = new Raw(raw), Origin = Origin.Received } });
+        }
+        return list;
+    }
+
+    // The ceiling of #4: the same bookkeeping with mutable dictionaries, no immutability, no versions kept.
+    static void MutableFold(Event[] events)
+    {
+        var timeline = new Dictionary<string, Dictionary<long, (string Id, string From, string Text)>>();
+        var index = new Dictionary<string, (string Conv, long Seq)>();
+        var last = new Dictionary<string, (long Seq, string Id)>();
+        var reads = new Dictionary<(string, string), long>();
+        foreach (var e in events)
+        {
+            switch (e)
+            {
+                case Event.MessageReceived m:
+                    if (!timeline.TryGetValue(m.Packet.ConvId, out var conv)) timeline[m.Packet.ConvId] = conv = new();
+                    if (index.ContainsKey(m.Packet.MsgId)) break;
+                    conv[m.Packet.Seq] = (m.Packet.MsgId, m.Packet.From, Chat.TextOf(m.Packet.Message));
+                    index[m.Packet.MsgId] = (m.Packet.ConvId, m.Packet.Seq);
+                    if (!last.TryGetValue(m.Packet.ConvId, out var l) || l.Seq < m.Packet.Seq) last[m.Packet.ConvId] = (m.Packet.Seq, m.Packet.MsgId);
+                    break;
+                case Event.MessageEdited ed:
+                    if (index.TryGetValue(ed.Packet.MsgId, out var at)) timeline[at.Conv][at.Seq] = timeline[at.Conv][at.Seq] with { Text = Chat.TextOf(Chat.ContentOf(ed.Packet.NewContent)) };
+                    break;
+                case Event.MessageReportReceived r:
+                    var key = (r.Packet.ConvId, r.Packet.From);
+                    if (!reads.TryGetValue(key, out var seen) || seen < r.Packet.LastMsgSeq) reads[key] = r.Packet.LastMsgSeq;
+                    break;
+            }
+        }
+        GC.KeepAlive((timeline, last, reads));
+    }
+
+    static void RxFold(Event[] events)
+    {
+        using var subject = new System.Reactive.Subjects.Subject<Event>();
+        Timeline.State? t = null;
+        ConversationList.State? c = null;
+        using var a = subject.Project(Timeline.Reducer).Subscribe(s => t = s);
+        using var b = subject.Project(ConversationList.Reducer).Subscribe(s => c = s);
+        foreach (var e in events) subject.OnNext(e);
+        GC.KeepAlive((t, c));
+    }
+
+    static async Task<double> IngestAsync(MartenClientLog log, List<Recorded> recorded)
+    {
+        var watch = Stopwatch.StartNew();
+        // Many writers at once, as packets arrive for many conversations: group commit batches them.
+        var streams = recorded.GroupBy(r => r.Meta.Stream.Replace("bench/session", $"bench/conversation/{Recording.ConversationOf(r.Event).IfNone("x")}", StringComparison.Ordinal));
+        var pending = new List<Task<Fin<AppendResult>>>();
+        foreach (var chunk in recorded.Chunk(50))
+        {
+            var stream = $"bench/conversation/{Recording.ConversationOf(chunk[0].Event).IfNone("x")}";
+            pending.Add(log.AppendAsync(stream, ExpectedVersion.Any, chunk));
+            if (pending.Count >= 64)
+            {
+                await Task.WhenAll(pending);
+                pending.Clear();
+            }
+        }
+        await Task.WhenAll(pending);
+        GC.KeepAlive(streams);
+        return recorded.Count / watch.Elapsed.TotalSeconds;
+    }
+
+    static async Task<double> CopyAsync(string cs, string schema, List<Recorded> recorded)
+    {
+        await using var conn = new NpgsqlConnection(cs);
+        await conn.OpenAsync();
+        await using (var create = new NpgsqlCommand($"create table {schema}.copy_ceiling (seq_id bigserial primary key, stream_id varchar, version bigint, type varchar, data jsonb, timestamp timestamptz default now())", conn))
+            await create.ExecuteNonQueryAsync();
+        var rows = recorded.Select(r => (r.Meta.Stream, JsonSerializer.Serialize(EventNames.Store(r.Meta, r.Event)))).ToList();
+        var watch = Stopwatch.StartNew();
+        await using (var writer = await conn.BeginBinaryImportAsync($"copy {schema}.copy_ceiling (stream_id, version, type, data) from stdin (format binary)"))
+        {
+            var v = 0L;
+            foreach (var (stream, json) in rows)
+            {
+                await writer.StartRowAsync();
+                await writer.WriteAsync(stream, NpgsqlDbType.Varchar);
+                await writer.WriteAsync(++v, NpgsqlDbType.Bigint);
+                await writer.WriteAsync("recorded", NpgsqlDbType.Varchar);
+                await writer.WriteAsync(json, NpgsqlDbType.Jsonb);
+            }
+            await writer.CompleteAsync();
+        }
+        return rows.Count / watch.Elapsed.TotalSeconds;
+    }
+
+    static async Task<(double Rate, double PeakMb)> ReplayAsync(MartenClientLog log)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var baseline = Environment.WorkingSet;
+        var watch = Stopwatch.StartNew();
+        var models = ReadModels.Initial;
+        var n = 0;
+        var peak = baseline;
+        await foreach (var r in log.ReadAllAsync())
+        {
+            models = ReadModels.Evolve(models, r.Event);
+            if (++n % 10_000 == 0) peak = Math.Max(peak, Environment.WorkingSet);
+        }
+        peak = Math.Max(peak, Environment.WorkingSet);
+        GC.KeepAlive(models);
+        // What the replay adds to the process (the benchmark itself holds the generated traffic).
+        return (n / watch.Elapsed.TotalSeconds, (peak - baseline) / 1024.0 / 1024.0);
+    }
+
+    // The ceiling of #3: read the same rows with plain Npgsql, parse with System.Text.Json, fold into mutable dictionaries.
+    static async Task<double> RawReadAsync(string cs, string schema)
+    {
+        await using var conn = new NpgsqlConnection(cs);
+        await conn.OpenAsync();
+        var watch = Stopwatch.StartNew();
+        var texts = new Dictionary<string, string>();
+        var n = 0;
+        await using (var cmd = new NpgsqlCommand($"select data from {schema}.mt_events order by seq_id", conn))
+        await using (var reader = await cmd.ExecuteReaderAsync())
+            while (await reader.ReadAsync())
+            {
+                using var doc = JsonDocument.Parse(reader.GetString(0));
+                using var inner = JsonDocument.Parse(doc.RootElement.GetProperty("Data").GetString()!);
+                if (inner.RootElement.TryGetProperty("packet", out var p) && p.TryGetProperty("msgId", out var id) && p.TryGetProperty("message", out var m))
+                    texts[id.GetString()!] = m.GetRawText();
+                n++;
+            }
+        GC.KeepAlive(texts);
+        return n / watch.Elapsed.TotalSeconds;
+    }
+
+    static async Task DropAsync(string cs, string schema)
+    {
+        await using var conn = new NpgsqlConnection(cs);
+        await conn.OpenAsync();
+        await using var drop = new NpgsqlCommand($"drop schema {schema} cascade", conn);
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    static string Render(List<Row> rows, bool quick, int events)
+    {
+        var b = new StringBuilder();
+        b.AppendLine("# Performance").AppendLine();
+        b.AppendLine($"Measured {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC with `dotnet run -c Release --project bench{(quick ? " -- --quick" : "")}`: "
+            + $"{events:N0} recorded events (~300 bytes each), {Environment.ProcessorCount} cores, .NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}.");
+        b.AppendLine("Each figure is the median of the repetitions after a warm-up; ratios compare with a ceiling measured in the same run on the same machine and PostgreSQL.").AppendLine();
+        b.AppendLine("| # | measurement | median | min | max | ceiling (same run) | ceiling median | ratio | target | met |");
+        b.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in rows)
+            b.AppendLine(string.Create(Inv, $"| {r.Id} | {r.Measurement} | {r.Median:N0} {r.Unit} | {r.Ours.Min():N0} | {r.Ours.Max():N0} | {r.Ceiling} | {(r.Limit.Length == 0 ? "—" : $"{r.LimitMedian:N0} {r.Unit}")} | {(r.Limit.Length == 0 ? "—" : $"{r.Ratio:P0}")} | {r.Target} | {(r.Met(r.Median, r.LimitMedian) ? "yes" : "**no**")} |"));
+        b.AppendLine().AppendLine("Not measured yet: #2 live ingest over the WebSocket with p99 receive→emit, #6 server fan-out (100 clients), #8 time travel with snapshots, and the naive Marten path (one event per SaveChanges) beside ours.");
+        return b.ToString();
+    }
+}
