@@ -69,6 +69,7 @@ public static class Program
             var peak = new List<double>();
             for (var rep = 0; rep <= reps; rep++)
             {
+                Console.WriteLine($"  database round {rep} of {reps} ({(rep == 0 ? "warm-up" : "measured")})...");
                 var schema = $"bench_{Guid.NewGuid():N}"[..20];
                 await using var log = new MartenClientLog(db.ConnectionString, schema);
                 await log.InitializeAsync();
@@ -107,6 +108,7 @@ public static class Program
 
     static Row Measure(string id, string what, string unit, int reps, Func<double> ours, string ceiling, Func<double> limit, string target, Func<double, double, bool> met)
     {
+        Console.WriteLine($"  #{id} {what}...");
         ours();
         limit();
         var o = new double[reps];

@@ -32,7 +32,7 @@ public static class CallLog
                     None, None, 0, q.Request.Video.IfNone(false), q.Request.Call2.IfNone(false), false, q.Request.Custom))
                 : s,
             None: () => s),
-        RequestFailed f => s.Pending.Find(f.Result.RequestId).IsSome ? s with { Pending = s.Pending.Forget(f.Result.RequestId) } : s,
+        RequestFailed f => s.Pending.Drop(s, f.Result.RequestId, p => s with { Pending = p }),
         Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Pending.Empty },
         _ => s,
     };

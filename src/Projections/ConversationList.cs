@@ -94,29 +94,19 @@ public static class ConversationList
         Some: c => f(c) is var n && n != c ? s with { ById = s.ById.SetItem(id, n) } : s,
         None: () => s);
 
-    static State Forget(State s, Option<long> id)
-    {
-        var p = s.Pending.Forget(id);
-        return ReferenceEquals(p, s.Pending) ? s : s with { Pending = p };
-    }
+    static State Forget(State s, Option<long> id) => s.Pending.Drop(s, id, p => s with { Pending = p });
 
-    static State Answered(State s, Option<long> requestId) => s.Pending.Find(requestId).Match(
-        Some: cmd =>
+    static State Answered(State s, Option<long> requestId) => s.Pending.Answer(s, requestId, p => s with { Pending = p }, (t, cmd) => cmd switch
         {
-            var t = s with { Pending = s.Pending.Forget(requestId) };
-            return cmd switch
+            ConversationUpdateRequested u => Change(t, u.Request.ConvId, c => c with
             {
-                ConversationUpdateRequested u => Change(t, u.Request.ConvId, c => c with
-                {
-                    Name = u.Request.GroupName || c.Name, Avatar = u.Request.ImageUrl || c.Avatar,
-                }),
-                RoleSetRequested r => Change(t, r.Request.ConvId, c => c.Participants.Find(r.Request.UserId).Match(
-                    p => c with { Participants = c.Participants.SetItem(r.Request.UserId, p with { Role = r.Request.Role }) }, () => c)),
-                MessagePinRequested p => Pin(t, p.Request.ConvId, p.Request.MsgId, p.Request.IsPin),
-                _ => t,
-            };
-        },
-        None: () => s);
+                Name = u.Request.GroupName || c.Name, Avatar = u.Request.ImageUrl || c.Avatar,
+            }),
+            RoleSetRequested r => Change(t, r.Request.ConvId, c => c.Participants.Find(r.Request.UserId).Match(
+                p => c with { Participants = c.Participants.SetItem(r.Request.UserId, p with { Role = r.Request.Role }) }, () => c)),
+            MessagePinRequested p => Pin(t, p.Request.ConvId, p.Request.MsgId, p.Request.IsPin),
+            _ => t,
+        });
 
     static State Upsert(State s, ConversationInfo i)
     {

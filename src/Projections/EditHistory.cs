@@ -26,7 +26,7 @@ public static class EditHistory
                 ? Add(s with { Pending = s.Pending.Forget(a.Result.RequestId) }, r.Request.ConvId, r.Request.MsgId, Chat.ContentOf(r.Request.NewContent))
                 : s with { Pending = s.Pending.Forget(a.Result.RequestId) },
             None: () => s),
-        RequestFailed f => s.Pending.Find(f.Result.RequestId).IsSome ? s with { Pending = s.Pending.Forget(f.Result.RequestId) } : s,
+        RequestFailed f => s.Pending.Drop(s, f.Result.RequestId, p => s with { Pending = p }),
         Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Pending.Empty },
         LocalDataCleared => State.Initial,
         _ => s,

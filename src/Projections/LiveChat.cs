@@ -51,7 +51,7 @@ public static class LiveChat
                 ? Move(s with { Pending = s.Pending.Forget(a.Result.RequestId) }, t.Request.ConvId, t.Request.Answer ? Status.Accepted : Status.Rejected)
                 : s with { Pending = s.Pending.Forget(a.Result.RequestId) },
             None: () => s),
-        RequestFailed f => s.Pending.Find(f.Result.RequestId).IsSome ? s with { Pending = s.Pending.Forget(f.Result.RequestId) } : s,
+        RequestFailed f => s.Pending.Drop(s, f.Result.RequestId, p => s with { Pending = p }),
         AgentAnswerTimedOut t => Move(s, t.Packet.ConvId, Status.TimedOut),
         QueueTimedOut t => s.ByConv.ContainsKey(t.Packet.ConvId) ? Move(s, t.Packet.ConvId, Status.TimedOut)
             : s with { ByConv = s.ByConv.Add(t.Packet.ConvId, new Request(t.Packet.ConvId, t.Packet.CustomerId.IfNone(""), t.Packet.CustomerName.IfNone(""), 1, false, None, Status.TimedOut)) },

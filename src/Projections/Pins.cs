@@ -29,7 +29,7 @@ public static class Pins
                 ? Apply(s with { Pending = s.Pending.Forget(a.Result.RequestId) }, r.Request.ConvId, r.Request.MsgId, r.Request.IsPin)
                 : s with { Pending = s.Pending.Forget(a.Result.RequestId) },
             None: () => s),
-        RequestFailed f => s.Pending.Find(f.Result.RequestId).IsSome ? s with { Pending = s.Pending.Forget(f.Result.RequestId) } : s,
+        RequestFailed f => s.Pending.Drop(s, f.Result.RequestId, p => s with { Pending = p }),
         ConversationCreated c => Server(s, c.Result.Conversation),
         ConversationsLoaded l => Chat.Distinct(l.Result.ListConvs).Fold(s, Server),
         Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Pending.Empty },

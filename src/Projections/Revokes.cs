@@ -26,7 +26,7 @@ public static class Revokes
         MessagesRevoked r => r.Packet.MsgIds.Fold(s, (st, id) => Add(st, new Revocation(r.Packet.ConvId, id, None))),
         MessagesLoaded l => l.Result.Msgs.Filter(m => m.Revoked.IfNone(0) != 0 && m.ConvId.IsSome)
             .Fold(s, (st, m) => Add(st, new Revocation((string)m.ConvId, m.Id, None))),
-        RequestFailed f => s.Pending.Find(f.Result.RequestId).IsSome ? s with { Pending = s.Pending.Forget(f.Result.RequestId) } : s,
+        RequestFailed f => s.Pending.Drop(s, f.Result.RequestId, p => s with { Pending = p }),
         Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Pending.Empty },
         LocalDataCleared => State.Initial with { Me = s.Me },
         _ => s,

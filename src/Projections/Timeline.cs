@@ -137,25 +137,15 @@ public static class Timeline
 
     static State Reopen(State s, string convId) => Change(s, convId, x => x.Deleted ? x with { Deleted = false } : x, create: true);
 
-    static State Forget(State s, Option<long> id)
-    {
-        var p = s.Pending.Forget(id);
-        return ReferenceEquals(p, s.Pending) ? s : s with { Pending = p };
-    }
+    static State Forget(State s, Option<long> id) => s.Pending.Drop(s, id, p => s with { Pending = p });
 
-    static State Answered(State s, Option<long> requestId) => s.Pending.Find(requestId).Match(
-        Some: cmd =>
+    static State Answered(State s, Option<long> requestId) => s.Pending.Answer(s, requestId, p => s with { Pending = p }, (t, cmd) => cmd switch
         {
-            var t = s with { Pending = s.Pending.Forget(requestId) };
-            return cmd switch
-            {
-                MessageEditRequested ed => Edit(t, ed.Request.ConvId, ed.Request.MsgId, Chat.ContentOf(ed.Request.NewContent)),
-                MessagePinRequested p => Pin(t, p.Request.ConvId, p.Request.MsgId, p.Request.IsPin),
-                HistoryClearRequested h => Change(t, h.Request.ConvId, c => c.ClearedUpTo >= h.Request.Seq ? c : c with { ClearedUpTo = h.Request.Seq }),
-                _ => t,
-            };
-        },
-        None: () => s);
+            MessageEditRequested ed => Edit(t, ed.Request.ConvId, ed.Request.MsgId, Chat.ContentOf(ed.Request.NewContent)),
+            MessagePinRequested p => Pin(t, p.Request.ConvId, p.Request.MsgId, p.Request.IsPin),
+            HistoryClearRequested h => Change(t, h.Request.ConvId, c => c.ClearedUpTo >= h.Request.Seq ? c : c with { ClearedUpTo = h.Request.Seq }),
+            _ => t,
+        });
 
     static State Change(State s, string convId, Func<Conversation, Conversation> f, bool create = false)
     {

@@ -99,11 +99,7 @@ public static class Chat
         _ => s,
     };
 
-    static State Forget(State s, Option<long> id)
-    {
-        var p = s.Pending.Forget(id);
-        return ReferenceEquals(p, s.Pending) ? s : s with { Pending = p };
-    }
+    static State Forget(State s, Option<long> id) => s.Pending.Drop(s, id, p => s with { Pending = p });
 
     static State Acknowledge(State s, Event cmd) => cmd switch
     {

@@ -66,11 +66,7 @@ public static class Session
         _ => s,
     };
 
-    static State Forget(State s, Option<long> id)
-    {
-        var p = s.Pending.Forget(id);
-        return ReferenceEquals(p, s.Pending) ? s : s with { Pending = p };
-    }
+    static State Forget(State s, Option<long> id) => s.Pending.Drop(s, id, p => s with { Pending = p });
 
     /// <summary>Applies events in order.</summary>
     public static State Fold(State s, Seq<Event> events) => events.Fold(s, Evolve);
