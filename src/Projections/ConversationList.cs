@@ -74,12 +74,13 @@ public static class ConversationList
         ParticipantsAddedNotified a => Add(s, a.Packet.ConvId, a.Packet.Added),
         ParticipantsRemoved r => r.Result.ConvId.Match(c => r.Result.Removed.Fold(s, (st, p) => Remove(st, c, p.User)), () => s),
         ParticipantRemovedNotified r => RemovedUser(r.Packet.RemovedInfo).Match(u => Remove(s, r.Packet.GroupId, u), () => s),
-        ConversationDeleted d => Change(s, d.Result.ConvId, c => c with { Deleted = true }),
+        ConversationDeleted d => Change(s, d.Result.ConvId, c => c.Deleted ? c : c with { Deleted = true }),
         MessagePinChanged p => Pin(s, p.Packet.ConvId, p.Packet.MsgId, p.Packet.IsPin),
-        ChatEnded c => Change(s, c.Result.ConvId, x => x with { Ended = true, EndedBy = c.Result.Endedby }),
-        ConversationEnded c => Change(s, c.Packet.ConvId, x => x with { Ended = true, EndedBy = c.Packet.Endedby }),
+        ChatEnded c => Change(s, c.Result.ConvId, x => x.Ended && x.EndedBy == Some(c.Result.Endedby) ? x : x with { Ended = true, EndedBy = c.Result.Endedby }),
+        ConversationEnded c => Change(s, c.Packet.ConvId, x => x.Ended && x.EndedBy == Some(c.Packet.Endedby) ? x : x with { Ended = true, EndedBy = c.Packet.Endedby }),
         UserInfoChanged u => s.ById.Fold(s, (st, kv) => Change(st, kv.Key, c => c.Participants.Find(u.Packet.UserId).Match(
-            p => c with { Participants = c.Participants.SetItem(u.Packet.UserId, p with { DisplayName = u.Packet.DisplayName || p.DisplayName, AvatarUrl = u.Packet.AvatarUrl || p.AvatarUrl }) },
+            p => p with { DisplayName = u.Packet.DisplayName || p.DisplayName, AvatarUrl = u.Packet.AvatarUrl || p.AvatarUrl } is var q && q != p
+                ? c with { Participants = c.Participants.SetItem(u.Packet.UserId, q) } : c,
             () => c))),
         LocalDataCleared => State.Initial with { Me = s.Me },
         _ => s,
@@ -90,20 +91,21 @@ public static class ConversationList
         Right: j => j is Json.Obj o ? o["user"].Bind(u => u is Json.Str str ? Some(str.Value) : None) : j is Json.Str str2 ? Some(str2.Value) : None,
         Left: _ => string.IsNullOrWhiteSpace(removedInfo) ? None : Some(removedInfo));
 
+    // Change functions return the same instance when nothing changes, so a reference comparison says whether anything did.
     static State Change(State s, string id, Func<Conversation, Conversation> f) => s.ById.Find(id).Match(
-        Some: c => f(c) is var n && n != c ? s with { ById = s.ById.SetItem(id, n) } : s,
+        Some: c => f(c) is var n && !ReferenceEquals(n, c) ? s with { ById = s.ById.SetItem(id, n) } : s,
         None: () => s);
 
     static State Forget(State s, Option<long> id) => s.Pending.Drop(s, id, p => s with { Pending = p });
 
     static State Answered(State s, Option<long> requestId) => s.Pending.Answer(s, requestId, p => s with { Pending = p }, (t, cmd) => cmd switch
         {
-            ConversationUpdateRequested u => Change(t, u.Request.ConvId, c => c with
+            ConversationUpdateRequested u => Change(t, u.Request.ConvId, c => (u.Request.GroupName || c.Name) == c.Name && (u.Request.ImageUrl || c.Avatar) == c.Avatar ? c : c with
             {
                 Name = u.Request.GroupName || c.Name, Avatar = u.Request.ImageUrl || c.Avatar,
             }),
             RoleSetRequested r => Change(t, r.Request.ConvId, c => c.Participants.Find(r.Request.UserId).Match(
-                p => c with { Participants = c.Participants.SetItem(r.Request.UserId, p with { Role = r.Request.Role }) }, () => c)),
+                p => p.Role == r.Request.Role ? c : c with { Participants = c.Participants.SetItem(r.Request.UserId, p with { Role = r.Request.Role }) }, () => c)),
             MessagePinRequested p => Pin(t, p.Request.ConvId, p.Request.MsgId, p.Request.IsPin),
             _ => t,
         });
@@ -159,18 +161,20 @@ public static class ConversationList
 
     static State Message(State s, string convId, LastMessage m)
     {
-        var c = s.ById.Find(convId).IfNone(Conversation.Empty(convId));
+        var found = s.ById.Find(convId);
+        var c = found.IfNone(() => Conversation.Empty(convId));
         // The last message is the maximum by (seq, id): the same message again (a duplicate, our own echoed) changes nothing.
         var newer = c.Last.Match(l => m.Seq > l.Seq || (m.Seq == l.Seq && string.CompareOrdinal(m.Id, l.Id) > 0), () => true);
-        var fromOther = s.Me.Match(me => me != m.Sender, () => true);
+        var unread = s.Me.Match(me => me != m.Sender, () => true) && m.Seq > c.ReadSeq && !c.UnreadSeqs.Contains(m.Seq);
+        if (found.IsSome && !newer && !unread && m.Seq <= c.LastSeq && m.Created <= c.LastUpdate) return s;
         var n = c with
         {
             LastSeq = Math.Max(c.LastSeq, m.Seq),
             Last = newer ? m : c.Last,
             LastUpdate = Math.Max(c.LastUpdate, m.Created),
-            UnreadSeqs = fromOther && m.Seq > c.ReadSeq ? c.UnreadSeqs.TryAdd(m.Seq) : c.UnreadSeqs,
+            UnreadSeqs = unread ? c.UnreadSeqs.Add(m.Seq) : c.UnreadSeqs,
         };
-        return n == c && s.ById.ContainsKey(convId) ? s : s with { ById = s.ById.AddOrUpdate(convId, n) };
+        return s with { ById = s.ById.AddOrUpdate(convId, n) };
     }
 
     static State Report(State s, string convId, string user, long seq, int status)
@@ -190,21 +194,24 @@ public static class ConversationList
     static State Read(State s, string convId, long seq) => Change(s, convId, c => c.ReadSeq >= seq ? c
         : c with { ReadSeq = seq, UnreadSeqs = c.UnreadSeqs.Filter(q => q > seq), ServerUnread = 0 });
 
-    static State Add(State s, string convId, Seq<EventSourced.Domain.Packets.Participant> added) => Change(s, convId, c => c with
+    static State Add(State s, string convId, Seq<EventSourced.Domain.Packets.Participant> added) => Change(s, convId, c =>
     {
-        Participants = added.Fold(c.Participants, (m, p) => m.ContainsKey(p.User) ? m
-            : m.Add(p.User, new Participant(p.User, p.Role.IfNone("member"), p.DisplayName, p.AvatarUrl, 0, 0))),
-        Left = c.Left && !s.Me.Exists(me => added.Exists(p => p.User == me)),
+        var left = c.Left && !s.Me.Exists(me => added.Exists(p => p.User == me));
+        if (!added.Exists(p => !c.Participants.ContainsKey(p.User)) && left == c.Left) return c;
+        var participants = added.Fold(c.Participants, (m, p) => m.ContainsKey(p.User) ? m
+            : m.Add(p.User, new Participant(p.User, p.Role.IfNone("member"), p.DisplayName, p.AvatarUrl, 0, 0)));
+        return c with { Participants = participants, Left = left };
     });
 
-    static State Remove(State s, string convId, string user) => Change(s, convId, c => c with
+    static State Remove(State s, string convId, string user) => Change(s, convId, c =>
     {
-        Participants = c.Participants.Remove(user),
-        Left = c.Left || s.Me == Some(user),
+        var left = c.Left || s.Me == Some(user);
+        return !c.Participants.ContainsKey(user) && left == c.Left ? c : c with { Participants = c.Participants.Remove(user), Left = left };
     });
 
-    static State Pin(State s, string convId, string msgId, bool pin) => Change(s, convId, c => c with
+    static State Pin(State s, string convId, string msgId, bool pin) => Change(s, convId, c =>
     {
-        PinnedMsgId = pin ? Some(msgId) : c.PinnedMsgId == Some(msgId) ? None : c.PinnedMsgId,
+        var next = pin ? Some(msgId) : c.PinnedMsgId == Some(msgId) ? None : c.PinnedMsgId;
+        return next == c.PinnedMsgId ? c : c with { PinnedMsgId = next };
     });
 }

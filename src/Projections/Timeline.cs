@@ -126,7 +126,7 @@ public static class Timeline
         MessageReportReceived r => Report(s, r.Packet.ConvId, r.Packet.From, r.Packet.LastMsgSeq, r.Packet.Status == 2),
         ConversationReadMarked r => s.Me.Match(me => Report(s, r.Request.ConvId, me, r.Request.LastMsgSeq, true), () => s),
         MessageDeliveryReported r => s.Me.Match(me => Report(s, r.Request.ConvId, me, r.Request.LastMsgSeq, false), () => s),
-        ConversationDeleted d => Change(s, d.Result.ConvId, c => c with { Deleted = true }),
+        ConversationDeleted d => Change(s, d.Result.ConvId, c => c.Deleted ? c : c with { Deleted = true }),
         // 41's answer carries the creation message (type 7) as lastMsg: the creator gets it from there.
         ConversationCreated c => c.Result.Conversation.LastMsg.Bind(j => j is Json.Obj o ? BodyCodec.Decode<MessageInfo>(o).ToOption() : None)
             .Map(m => m with { ConvId = m.ConvId || Some(c.Result.Conversation.ConvId) })
@@ -153,7 +153,9 @@ public static class Timeline
         if (found.IsNone && !create) return s;
         var c = found.IfNone(() => Conversation.Empty(convId));
         var n = f(c);
-        return found.IsSome && n == c ? s : s with { Conversations = s.Conversations.AddOrUpdate(convId, n) };
+        // Every change function returns the same instance when nothing changes: comparing references keeps this O(1)
+        // (value equality would compare the whole conversation on every event).
+        return found.IsSome && ReferenceEquals(n, c) ? s : s with { Conversations = s.Conversations.AddOrUpdate(convId, n) };
     }
 
     static State Sent(State s, SendMessageResult r)

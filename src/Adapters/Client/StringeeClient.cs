@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
-using System.Text.Json;
 using EventSourced.Adapters.Storage;
 using EventSourced.Adapters.Storage.InMemory;
 using EventSourced.Domain.Packets;
@@ -796,8 +795,6 @@ public sealed class StringeeClient : IAsyncDisposable
         if (ownsLog) await log.DisposeAsync().ConfigureAwait(false);
         commands.Dispose();
     }
-
-    internal static string Describe(JsonElement e) => e.ToString();
 
     sealed class ReferenceComparer<T> : IEqualityComparer<T> where T : class
     {
