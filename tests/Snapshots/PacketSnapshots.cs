@@ -5,12 +5,7 @@ namespace EventSourced.Tests.Snapshots;
 /// <summary>The wire form of one packet per service and direction: the contract with Stringee's SDKs and servers.</summary>
 public sealed class PacketSnapshots
 {
-    public static TheoryData<Service, Direction> Table()
-    {
-        var data = new TheoryData<Service, Direction>();
-        foreach (var (s, d, _) in Protocol.Table) data.Add(s, d);
-        return data;
-    }
+    public static TheoryData<Service, Direction> Table() => EventSourced.Tests.Properties.Support.ProtocolTable.All();
 
     [Theory]
     [MemberData(nameof(Table))]

@@ -2,12 +2,7 @@ namespace EventSourced.Tests.Properties.Domain.Packets;
 
 public sealed class ProtocolTests
 {
-    public static TheoryData<Service, Direction> Table()
-    {
-        var data = new TheoryData<Service, Direction>();
-        foreach (var (s, d, _) in Protocol.Table) data.Add(s, d);
-        return data;
-    }
+    public static TheoryData<Service, Direction> Table() => EventSourced.Tests.Properties.Support.ProtocolTable.All();
 
     [Theory]
     [MemberData(nameof(Table))]
