@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.WebSockets;
+using EventSourced.Adapters.Client;
 using EventSourced.Adapters.Server;
 using EventSourced.Domain;
 using EventSourced.Domain.Packets;
@@ -20,10 +21,11 @@ public static class FanOut
 {
     public sealed record Result(double DeliveredPerSecond, double P99Ms, long Lost, long Delivered);
 
+    // A raw protocol peer on the client's own WebSocket transport (framing, send lock, read loop).
     sealed class Peer : IAsyncDisposable
     {
-        readonly ClientWebSocket socket = new();
-        readonly SemaphoreSlim send = new(1, 1);
+        readonly WebSocketTransport transport = new();
+        readonly CancellationTokenSource stop = new();
         long requestId;
         public readonly ConcurrentDictionary<long, TaskCompletionSource<Json.Obj>> Pending = new();
         public Action<Json.Obj>? OnMessage;
@@ -31,44 +33,24 @@ public static class FanOut
 
         public async Task ConnectAsync(string url, string token)
         {
-            await socket.ConnectAsync(new Uri(url), CancellationToken.None);
-            loop = Task.Run(ReadAsync);
+            await transport.ConnectAsync(new Uri(url), CancellationToken.None);
+            loop = transport.ReceiveAsync(OnFrameAsync, Frame.DefaultMaxBytes, stop.Token);
             var r = await RequestAsync(Service.Authen, Json.Object(("accesstoken", token)));
             if (r["r"] != Some<Json>(0L)) throw new InvalidOperationException($"authen failed: {r}");
         }
 
-        async Task ReadAsync()
+        Task OnFrameAsync(byte[] raw, bool binary)
         {
-            var buffer = new byte[1 << 16];
-            try
-            {
-                while (socket.State == WebSocketState.Open)
-                {
-                    using var ms = new MemoryStream();
-                    WebSocketReceiveResult res;
-                    do
-                    {
-                        res = await socket.ReceiveAsync(buffer, CancellationToken.None);
-                        if (res.MessageType == WebSocketMessageType.Close) return;
-                        ms.Write(buffer, 0, res.Count);
-                    } while (!res.EndOfMessage);
-                    var frame = Frame.DecodeText(ms.ToArray());
-                    if (frame.IsLeft) continue;
-                    var p = (Packet)frame;
-                    if (p.Service == (short)Service.Ping) { _ = SendAsync(new Packet(Service.Ping, Json.Obj.Empty)); continue; }
-                    if (p.RequestId.IsSome && Pending.TryRemove((long)p.RequestId, out var tcs)) tcs.TrySetResult(p.Body);
-                    else if (p.Service == (short)Service.ChatMessageFromServer) OnMessage?.Invoke(p.Body);
-                }
-            }
-            catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException) { }
+            var frame = Frame.DecodeText(raw);
+            if (frame.IsLeft) return Task.CompletedTask;
+            var p = (Packet)frame;
+            if (p.Service == (short)Service.Ping) return SendAsync(new Packet(Service.Ping, Json.Obj.Empty));
+            if (p.RequestId.IsSome && Pending.TryRemove((long)p.RequestId, out var tcs)) tcs.TrySetResult(p.Body);
+            else if (p.Service == (short)Service.ChatMessageFromServer) OnMessage?.Invoke(p.Body);
+            return Task.CompletedTask;
         }
 
-        public async Task SendAsync(Packet p)
-        {
-            await send.WaitAsync();
-            try { await socket.SendAsync(Frame.EncodeText(p), WebSocketMessageType.Text, true, CancellationToken.None); }
-            finally { send.Release(); }
-        }
+        public Task SendAsync(Packet p) => transport.SendAsync(Frame.EncodeText(p), CancellationToken.None);
 
         public async Task<Json.Obj> RequestAsync(Service s, Json.Obj body)
         {
@@ -81,10 +63,10 @@ public static class FanOut
 
         public async ValueTask DisposeAsync()
         {
-            try { if (socket.State == WebSocketState.Open) await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", new CancellationTokenSource(2000).Token); }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { }
+            await transport.DisposeAsync();
+            await stop.CancelAsync();
             if (loop is not null) await Task.WhenAny(loop, Task.Delay(2000));
-            socket.Dispose();
+            stop.Dispose();
         }
     }
 
