@@ -127,6 +127,10 @@ public static class Generators
             from pin in Gen.Elements(true, false)
             select (Event)new Event.MessagePinChanged(new PinNotice("a", $"a-{seq}", pin)))
         .ListOf(30).Select(xs => toSeq(xs).Strict());
+
+    /// <summary>Runs of the catalogue, message lifecycles and seq-ordered packets, one after another.</summary>
+    public static Gen<Seq<Event>> Mixed =>
+        Gen.OneOf(Events, Lifecycle, SeqOrdered).ListOf(3).Select(xs => toSeq(xs).Bind(x => x).Strict());
 }
 
 /// <summary>Arbitraries registered with [Property(Arbitrary = ...)].</summary>
