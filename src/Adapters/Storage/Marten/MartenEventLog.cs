@@ -32,9 +32,16 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
     readonly string connectionString;
     readonly string schema;
 
-    /// <summary>A log in its own schema of a database.</summary>
-    public MartenEventLog(string connectionString, string schema, IRecordCodec<T> codec, int maxBatch = 256, int queueCapacity = 10_000)
+    readonly ICommitObserver? observer;
+
+    /// <summary>
+    /// A log in its own schema of a database. <paramref name="configure"/> adds to the store's options
+    /// (projections, documents); <paramref name="observer"/> hears whether each transaction committed.
+    /// </summary>
+    public MartenEventLog(string connectionString, string schema, IRecordCodec<T> codec, int maxBatch = 256, int queueCapacity = 10_000,
+        Action<StoreOptions>? configure = null, ICommitObserver? observer = null)
     {
+        this.observer = observer;
         this.connectionString = connectionString;
         this.schema = schema;
         this.codec = codec;
@@ -47,6 +54,7 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
             o.Events.AppendMode = EventAppendMode.Quick;
             o.Events.MapEventType<StoredRecord>("recorded");
             o.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+            configure?.Invoke(o);
         });
         queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(queueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         writer = Task.Run(WriteLoopAsync);
@@ -81,10 +89,29 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
     async Task WriteLoopAsync()
     {
         var batch = new List<Pending>(maxBatch);
-        while (await queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        var streams = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
+        Pending? carry = null;
+        while (carry is not null || await queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
-            while (batch.Count < maxBatch && queue.Reader.TryRead(out var p)) batch.Add(p);
+            streams.Clear();
+            if (carry is not null)
+            {
+                batch.Add(carry);
+                streams.Add(carry.Stream);
+                carry = null;
+            }
+            // A stream appears once per transaction: Marten merges a second append to the same stream into the first,
+            // which would move its events ahead of other streams' events appended in between (and misnumber them).
+            while (batch.Count < maxBatch && queue.Reader.TryRead(out var p))
+            {
+                if (!streams.Add(p.Stream))
+                {
+                    carry = p;
+                    break;
+                }
+                batch.Add(p);
+            }
             var together = await SaveAsync(batch).ConfigureAwait(false);
             if (together.IsSucc)
             {
@@ -122,7 +149,16 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
                     var v => session.Events.Append(p.Stream, v + data.Length, data),
                 });
             }
-            await session.SaveChangesAsync().ConfigureAwait(false);
+            try
+            {
+                await session.SaveChangesAsync().ConfigureAwait(false);
+            }
+            catch
+            {
+                observer?.Abandoned();
+                throw;
+            }
+            observer?.Committed();
             return actions.Select(a => a is null ? (IReadOnlyList<IEvent>)[] : a.Events).ToList();
         }
         catch (Exception ex) when (ex is EventStreamUnexpectedMaxEventIdException or JasperFx.Events.ExistingStreamIdCollisionException
@@ -193,6 +229,26 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
         }
     }
 
+    /// <summary>Every event of one user's streams (<c>user/…</c>), in position order.</summary>
+    protected async IAsyncEnumerable<T> ReadUserAsync(string user, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var prefix = user + "/";
+        var from = 0L;
+        while (true)
+        {
+            IReadOnlyList<IEvent> page;
+            await using (var session = store.QuerySession())
+                page = await session.Events.QueryAllRawEvents().Where(e => e.Sequence > from && e.StreamKey!.StartsWith(prefix))
+                    .OrderBy(e => e.Sequence).Take(1_000).ToListAsync(ct).ConfigureAwait(false);
+            foreach (var e in page.Where(e => Recording.UserOfStream(e.StreamKey!) == Some(user))) yield return Decode(e);
+            if (page.Count < 1_000) yield break;
+            from = page[^1].Sequence;
+        }
+    }
+
+    /// <summary>The Marten store under this log.</summary>
+    protected IDocumentStore Store => store;
+
     T Decode(IEvent e) => codec.Load((StoredRecord)e.Data, e.StreamKey!, e.Sequence, e.Version)
         .IfLeft(reason => throw new InvalidDataException($"event {e.Sequence} of '{e.StreamKey}' cannot be read: {reason}"));
 
@@ -235,6 +291,3 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
         GC.SuppressFinalize(this);
     }
 }
-
-/// <summary>The client's event log on Marten.</summary>
-public sealed class MartenClientLog(string connectionString, string schema) : MartenEventLog<Recorded>(connectionString, schema, new ClientRecords()), IEventLog;

@@ -35,6 +35,24 @@ public abstract class EventLogContract
     }
 
     [Fact]
+    public async Task Appends_in_flight_together_keep_their_order_across_streams_and_get_their_own_positions()
+    {
+        await using var log = await CreateAsync();
+        var fed = new List<Recorded>();
+        using var sub = log.Subscribe().Subscribe(r => { lock (fed) fed.Add(r); });
+        // Not awaited one by one: a group-committing log sees them together, the same stream several times among others.
+        var names = Enumerable.Range(0, 60).Select(i => $"e{i}").ToList();
+        var appends = names.Select((n, i) => log.AppendAsync(i % 3 == 1 ? "s2" : "s1", ExpectedVersion.Any, [Ev(i % 3 == 1 ? "s2" : "s1", n)])).ToList();
+        var results = await Task.WhenAll(appends);
+        Assert.All(results, r => Assert.True(r.IsSucc));
+        var all = await All(log.ReadAllAsync());
+        Assert.Equal(names, all.Select(r => ((Event.MessageReceived)r.Event).Packet.MsgId));
+        Assert.Equal(results.Select(r => r.Match(a => a.FirstPosition, _ => -1)), all.Select(r => r.Meta.Position));
+        for (var i = 0; i < 50 && fed.Count < 60; i++) await Task.Delay(20);
+        lock (fed) Assert.Equal(all.Select(r => (r.Meta.Position, r.Meta.Version, r.Meta.Stream)), fed.Select(r => (r.Meta.Position, r.Meta.Version, r.Meta.Stream)));
+    }
+
+    [Fact]
     public async Task Events_read_back_equal_what_was_appended_raw_bytes_included()
     {
         await using var log = await CreateAsync();
