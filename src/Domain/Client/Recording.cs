@@ -23,6 +23,14 @@ public static class Recording
     public static string SessionStream(string user) => $"{user}/session";
     /// <summary>The stream of one of a user's conversations.</summary>
     public static string ConversationStream(string user, string convId) => $"{user}/conversation/{convId}";
+    /// <summary>The user whose recording a stream is (None for a name this module does not give).</summary>
+    public static Option<string> UserOfStream(string stream)
+    {
+        if (stream.EndsWith("/session", StringComparison.Ordinal)) return stream[..^"/session".Length] is { Length: > 0 } u ? Some(u) : None;
+        var at = stream.IndexOf("/conversation/", StringComparison.Ordinal);
+        return at > 0 ? Some(stream[..at]) : None;
+    }
+
     /// <summary>The stream an event belongs in.</summary>
     public static string StreamOf(string user, Event e) =>
         ConversationOf(e).Match(c => ConversationStream(user, c), () => SessionStream(user));

@@ -1,0 +1,57 @@
+using JasperFx.Events.Projections;
+using Marten;
+using EventSourced.Projections;
+
+namespace EventSourced.Adapters.Storage.Marten;
+
+/// <summary>
+/// The client's event log on Marten, with the conversation and message rows of every user kept by
+/// an inline projection (<see cref="RowsProjection"/>) in the same transaction as the events.
+/// </summary>
+public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
+{
+    readonly RowsProjection rows;
+
+    /// <summary>A client log in its own schema of a database.</summary>
+    public MartenClientLog(string connectionString, string schema) : this(connectionString, schema, new RowsProjection())
+    {
+    }
+
+    MartenClientLog(string connectionString, string schema, RowsProjection rows)
+        : base(connectionString, schema, new ClientRecords(), configure: o => Configure(o, rows), observer: rows)
+    {
+        this.rows = rows;
+        rows.LoadWith(ReadModelsOfAsync);
+    }
+
+    static void Configure(StoreOptions o, RowsProjection rows)
+    {
+        o.Schema.For<Rows.ConversationRow>().DocumentAlias("conversation_row").Duplicate(r => r.User).Duplicate(r => r.ConvId);
+        o.Schema.For<Rows.MessageRow>().DocumentAlias("message_row").Duplicate(r => r.User).Duplicate(r => r.ConvId).Duplicate(r => r.Seq);
+        o.Projections.Add(rows, ProjectionLifecycle.Inline);
+    }
+
+    /// <summary>A user's read models folded from every event of that user's streams (session and conversations).</summary>
+    public async Task<ReadModels> ReadModelsOfAsync(string user, CancellationToken ct = default)
+    {
+        var state = ReadModels.Initial;
+        await foreach (var r in ReadUserAsync(user, ct).ConfigureAwait(false)) state = ReadModels.Evolve(state, r.Event);
+        return state;
+    }
+
+    /// <summary>Conversation rows of a user, as the inline projection keeps them.</summary>
+    public async Task<IReadOnlyList<Rows.ConversationRow>> ConversationRowsAsync(string user, CancellationToken ct = default)
+    {
+        await using var session = Store.QuerySession();
+        return await session.Query<Rows.ConversationRow>().Where(r => r.User == user).OrderBy(r => r.ConvId).ToListAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Message rows of a user (one conversation, or all when <paramref name="convId"/> is null), by conversation and seq.</summary>
+    public async Task<IReadOnlyList<Rows.MessageRow>> MessageRowsAsync(string user, string? convId = null, CancellationToken ct = default)
+    {
+        await using var session = Store.QuerySession();
+        var q = session.Query<Rows.MessageRow>().Where(r => r.User == user);
+        if (convId is not null) q = q.Where(r => r.ConvId == convId);
+        return await q.OrderBy(r => r.ConvId).ThenBy(r => r.Seq).ToListAsync(ct).ConfigureAwait(false);
+    }
+}

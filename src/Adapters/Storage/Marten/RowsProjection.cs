@@ -1,0 +1,101 @@
+using JasperFx.Events;
+using Marten;
+using Marten.Events.Projections;
+using EventSourced.Projections;
+
+namespace EventSourced.Adapters.Storage.Marten;
+
+/// <summary>Told by the log whether the transaction a projection wrote into was committed.</summary>
+public interface ICommitObserver
+{
+    /// <summary>The transaction committed: what the projection computed for it is now true.</summary>
+    void Committed();
+
+    /// <summary>The transaction failed: forget what was computed for it.</summary>
+    void Abandoned();
+}
+
+/// <summary>
+/// The inline Marten projection of the client's read models: in the same transaction as the events,
+/// it folds them with the same pure <see cref="ReadModels.Evolve"/> the in-process read models use
+/// and writes the conversation and message rows (<see cref="Rows"/>) that changed. Rows are per user;
+/// a user's state is kept in memory once known (this process is the log's only writer) and rebuilt
+/// from that user's streams the first time it is needed.
+/// </summary>
+public sealed class RowsProjection : IProjection, ICommitObserver
+{
+    readonly OrderedDictionary<string, ReadModels> committed = new(StringComparer.Ordinal);
+    readonly Dictionary<string, ReadModels> tentative = new(StringComparer.Ordinal);
+    readonly ClientRecords codec = new();
+    readonly Lock gate = new();
+    readonly int capacity;
+    Func<string, CancellationToken, Task<ReadModels>>? load;
+
+    /// <summary>A projection that keeps the state of at most <paramref name="capacity"/> users in memory (the least recently written are rebuilt when needed).</summary>
+    public RowsProjection(int capacity = 64) => this.capacity = capacity;
+
+    /// <summary>How to rebuild a user's read models from what is already committed (set by the log once its store exists).</summary>
+    internal void LoadWith(Func<string, CancellationToken, Task<ReadModels>> loader) => load = loader;
+
+    /// <summary>The read models of a user as last committed (None until the projection has seen that user).</summary>
+    public Option<ReadModels> Known(string user)
+    {
+        lock (gate) return committed.TryGetValue(user, out var s) ? Some(s) : None;
+    }
+
+    /// <inheritdoc />
+    public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
+    {
+        // Events arrive in the order they are appended (the log's position order); grouping keeps that order per user.
+        foreach (var group in events.GroupBy(e => Recording.UserOfStream(e.StreamKey ?? "").IfNone(""), StringComparer.Ordinal))
+        {
+            if (group.Key.Length == 0) continue;
+            var before = await StateOfAsync(group.Key, cancellation).ConfigureAwait(false);
+            var decoded = group.Select(e => codec.Load((StoredRecord)e.Data, e.StreamKey!, e.Sequence, e.Version)
+                .IfLeft(reason => throw new InvalidDataException($"event of '{e.StreamKey}' cannot be read: {reason}")).Event);
+            var (after, touched) = Rows.Fold(before, Rows.Touched.Nothing, decoded);
+            Write(operations, Rows.Changes(group.Key, before, after, touched));
+            lock (gate) tentative[group.Key] = after;
+        }
+    }
+
+    static void Write(IDocumentOperations operations, Rows.Change change)
+    {
+        if (change.IsEmpty) return;
+        foreach (var id in change.DeletedConversations) operations.Delete<Rows.ConversationRow>(id);
+        foreach (var id in change.DeletedMessages) operations.Delete<Rows.MessageRow>(id);
+        if (!change.Conversations.IsEmpty) operations.Store(change.Conversations.ToArray());
+        if (!change.Messages.IsEmpty) operations.Store(change.Messages.ToArray());
+    }
+
+    async Task<ReadModels> StateOfAsync(string user, CancellationToken ct)
+    {
+        lock (gate)
+        {
+            if (tentative.TryGetValue(user, out var t)) return t;
+            if (committed.TryGetValue(user, out var c)) return c;
+        }
+        return load is null ? ReadModels.Initial : await load(user, ct).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public void Committed()
+    {
+        lock (gate)
+        {
+            foreach (var (user, state) in tentative)
+            {
+                committed.Remove(user);
+                committed.Add(user, state);
+            }
+            tentative.Clear();
+            while (committed.Count > capacity) committed.RemoveAt(0);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Abandoned()
+    {
+        lock (gate) tentative.Clear();
+    }
+}

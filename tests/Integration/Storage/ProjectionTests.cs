@@ -1,0 +1,77 @@
+using EventSourced.Adapters.Storage;
+using EventSourced.Adapters.Storage.Marten;
+using EventSourced.Projections;
+using EventSourced.Tests.Properties.Support;
+using FsCheck;
+using FsCheck.Fluent;
+using EventSourced.Tests.Properties.Projections;
+
+namespace EventSourced.Tests.Integration.Storage;
+
+/// <summary>The inline Marten projection writes exactly the rows of the pure fold, through group commit and a restart.</summary>
+public sealed class ProjectionTests
+{
+    static async Task<MartenClientLog> OpenAsync(string schema)
+    {
+        var pg = await Postgres.Instance;
+        var log = new MartenClientLog(pg.ConnectionString, schema);
+        await log.InitializeAsync();
+        return log;
+    }
+
+    // Appends without waiting between events, so that many land in one transaction (group commit).
+    static async Task AppendAllAsync(MartenClientLog log, string user, Seq<Event> events, long at)
+    {
+        var pending = events.Select((e, i) => Recording.Local(user, e, at + i))
+            .Select(r => log.AppendAsync(r.Meta.Stream, ExpectedVersion.Any, [r])).ToList();
+        foreach (var fin in await Task.WhenAll(pending)) Assert.True(fin.IsSucc);
+    }
+
+    static async Task AssertRowsEqualFoldAsync(MartenClientLog log, string user, Seq<Event> events)
+    {
+        var expected = ReadModels.Reducer.Fold(events);
+        Assert.Equal(Rows.ConversationsOf(user, expected).OrderBy(r => r.ConvId, StringComparer.Ordinal), (await log.ConversationRowsAsync(user)).OrderBy(r => r.ConvId, StringComparer.Ordinal));
+        Assert.Equal(Rows.MessagesOf(user, expected).OrderBy(r => r.Id, StringComparer.Ordinal), (await log.MessageRowsAsync(user)).OrderBy(r => r.Id, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Rows_in_postgres_equal_the_pure_fold_on_generated_sequences_across_a_restart()
+    {
+        var schema = Postgres.Schema();
+        var cases = Gen.Zip(Generators.Mixed, Generators.Mixed).Sample(20, 12).ToList();
+        await using (var log = await OpenAsync(schema))
+        {
+            for (var i = 0; i < cases.Count; i++)
+            {
+                await AppendAllAsync(log, $"u{i}", cases[i].Item1, 1_000);
+                await AssertRowsEqualFoldAsync(log, $"u{i}", cases[i].Item1);
+            }
+        }
+        // A new process knows no user: it rebuilds each from the log before applying the next events.
+        await using (var log = await OpenAsync(schema))
+        {
+            for (var i = 0; i < cases.Count; i++)
+            {
+                await AppendAllAsync(log, $"u{i}", cases[i].Item2, 5_000);
+                await AssertRowsEqualFoldAsync(log, $"u{i}", cases[i].Item1 + cases[i].Item2);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_rejected_append_leaves_the_rows_as_they_were()
+    {
+        await using var log = await OpenAsync(Postgres.Schema());
+        var first = Recording.Local("amy", Scenario.Received("c1", "m1", 1, "bob", "one"), 1);
+        Assert.True((await log.AppendAsync(first.Meta.Stream, ExpectedVersion.NoStream, [first])).IsSucc);
+        var edit = Recording.Local("amy", Scenario.Edited("c1", "m1", "changed"), 2);
+        var rejected = await log.AppendAsync(edit.Meta.Stream, ExpectedVersion.NoStream, [edit]);
+        Assert.True(rejected.IsFail);
+        var row = Assert.Single(await log.MessageRowsAsync("amy"));
+        Assert.Single(row.Versions);
+        // The next accepted event starts from the committed state, not from the rejected one.
+        var second = Recording.Local("amy", Scenario.Received("c1", "m2", 2, "bob", "two"), 3);
+        Assert.True((await log.AppendAsync(second.Meta.Stream, ExpectedVersion.Exactly(1), [second])).IsSucc);
+        Assert.Equal([1, 1], (await log.MessageRowsAsync("amy")).Select(r => r.Versions.Count));
+    }
+}
