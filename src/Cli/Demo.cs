@@ -35,6 +35,7 @@ public static class Demo
         await using var clientLog = await db.ClientLogAsync(ct);
         await using var serverLog = await db.ServerLogAsync(ct);
         var firstPosition = clientLog.LastPosition + 1;
+        await clientLog.StartAnalyticsAsync(ct);
         var outbox = Path.Combine(Path.GetTempPath(), "stringee-es", "outbox");
         var config = ServerConfig.Default with
         {
@@ -138,8 +139,39 @@ public static class Demo
         watch.Stop();
         console.MarkupLineInterpolated($"[bold]4. replay[/]: {all.Count} events read back from PostgreSQL and folded in {watch.ElapsedMilliseconds} ms");
         console.MarkupLine($"replayed timelines equal every client's live state: {(same ? "[green]yes[/]" : "[red]NO[/]")}");
+
+        // ---- the Marten projections: inline rows written with the events, analytics tables kept by the async daemon
+        var aliceAll = ReadModels.Reducer.Fold(all.Where(r => r.Meta.Stream.StartsWith($"{alice}/", StringComparison.Ordinal)).Select(r => r.Event));
+        var rowsMatch = EventSourced.Projections.Rows.MessagesOf(alice, aliceAll).OrderBy(r => r.Id, StringComparer.Ordinal)
+            .SequenceEqual((await clientLog.MessageRowsAsync(alice, ct: ct)).OrderBy(r => r.Id, StringComparer.Ordinal));
+        console.MarkupLine($"[bold]5. projections[/]: alice's message rows written inline by Marten equal the pure fold of her events: {(rowsMatch ? "[green]yes[/]" : "[red]NO[/]")}");
+        var caughtUp = false;
+        await AnsiConsole.Status().StartAsync("async daemon: bringing the analytics tables up to date", async _ => caughtUp = await clientLog.WaitForAnalyticsAsync(TimeSpan.FromSeconds(30)));
+        if (caughtUp) console.Write(await AnalyticsTableAsync(db.ConnectionString, group.Id, chat.Id, ct));
+        else console.MarkupLine("[red]the analytics daemon did not catch up within 30 s[/]");
         console.MarkupLineInterpolated($"transcript e-mail written to [grey]{Markup.Escape(outbox)}/transcripts[/]; try [blue]stringee-es audit --conversation {group.Id}[/] and [blue]stringee-es stats[/]");
-        return same ? 0 : 1;
+        return same && rowsMatch && caughtUp ? 0 : 1;
+    }
+
+    static async Task<Table> AnalyticsTableAsync(string cs, string group, string chat, CancellationToken ct)
+    {
+        var table = new Table().Title("Analytics tables (async daemon; plain SQL in schema client_log)").AddColumns("query", "result");
+        await using var conn = new Npgsql.NpgsqlConnection(cs);
+        await conn.OpenAsync(ct);
+        async Task Row(string label, string sql)
+        {
+            await using var cmd = new Npgsql.NpgsqlCommand(sql, conn);
+            cmd.Parameters.AddWithValue("group", group);
+            cmd.Parameters.AddWithValue("chat", chat);
+            var value = await cmd.ExecuteScalarAsync(ct);
+            table.AddRow(Markup.Escape(label), Markup.Escape(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "-"));
+        }
+        await Row("messages in 'Launch plan'", "select count(*) from client_log.analytics_messages where conv_id = @group");
+        await Row("edits in 'Launch plan'", "select count(*) from client_log.analytics_edits where conv_id = @group");
+        await Row("revokes in 'Launch plan'", "select count(*) from client_log.analytics_revokes where conv_id = @group");
+        await Row("participants of the live chat when created", "select string_agg(user_id, ', ' order by user_id) from client_log.analytics_participants where conv_id = @chat");
+        await Row("live chat waiting / handling (ms)", "select waiting_ms || ' / ' || handling_ms from client_log.analytics_live_chat where conv_id = @chat");
+        return table;
     }
 
     static string Redact(string cs) => string.Join(';', cs.Split(';').Where(p => !p.StartsWith("Password", StringComparison.OrdinalIgnoreCase)));

@@ -1,7 +1,7 @@
 namespace EventSourced.Adapters.Storage.Marten;
 
 /// <summary>
-/// SQL views over the client log for analysts (created with the log; always current, no daemon):
+/// SQL views over the client log for analysts (created with the log; always current, computed when queried):
 /// <c>recorded</c> (every event with its envelope as columns), <c>messages</c>, <c>edits</c>,
 /// <c>revokes</c>, <c>pins</c>, <c>reports</c> and <c>live_chat_requests</c> (with waiting and handling times).
 /// Messages are counted once whichever clients recorded them.
@@ -19,7 +19,7 @@ public static class AnalyticsViews
         """;
 
     /// <summary>The client log's analytics views.</summary>
-    public static string Client(string schema) => Recorded(schema) + $"""
+    public static string Client(string schema) => Recorded(schema) + Tables(schema) + $"""
 
         create or replace view {schema}.messages as
         select distinct on (msg_id) msg_id, conv_id, seq, sender, msg_type, created, text, first_recorded_by from (
@@ -69,4 +69,103 @@ public static class AnalyticsViews
                a.accepted_at - c.created_at as waiting_ms, e.ended_at - a.accepted_at as handling_ms
         from created c left join accepted a using (conv_id) left join ended e using (conv_id);
         """;
+
+    /// <summary>
+    /// The analytics tables the async daemon keeps (<see cref="AnalyticsProjection"/>): plain tables an analyst
+    /// queries with SQL, indexed, current up to the daemon's progress. Every statement is idempotent, so a
+    /// range processed twice (a daemon restart) changes nothing.
+    /// </summary>
+    public static string Tables(string schema) => $"""
+
+        create table if not exists {schema}.analytics_messages (msg_id text primary key, conv_id text, seq bigint, sender text, msg_type int,
+          created bigint, text text, first_recorded_by text, from_received boolean, position bigint);
+        create index if not exists analytics_messages_conv on {schema}.analytics_messages (conv_id, seq);
+        create table if not exists {schema}.analytics_edits (conv_id text, msg_id text, new_content text, received_at bigint, recorded_by text,
+          position bigint, primary key (conv_id, msg_id, new_content));
+        create table if not exists {schema}.analytics_revokes (msg_id text primary key, conv_id text, received_at bigint, recorded_by text, position bigint);
+        create table if not exists {schema}.analytics_pins (position bigint primary key, conv_id text, msg_id text, is_pin boolean, received_at bigint, recorded_by text);
+        create table if not exists {schema}.analytics_participants (conv_id text, user_id text, role text, first_seen_at bigint, position bigint,
+          primary key (conv_id, user_id));
+        create table if not exists {schema}.analytics_live_chat (conv_id text primary key, customer text, agent text, created_at bigint,
+          accepted_at bigint, ended_at bigint,
+          waiting_ms bigint generated always as (accepted_at - created_at) stored,
+          handling_ms bigint generated always as (ended_at - accepted_at) stored);
+        """;
+
+    /// <summary>The statements that bring the analytics tables up to date with the events of positions ? to ? (inclusive).</summary>
+    public static IReadOnlyList<string> Apply(string schema) =>
+    [
+        $"""
+        insert into {schema}.analytics_messages as t (msg_id, conv_id, seq, sender, msg_type, created, text, first_recorded_by, from_received, position)
+        select distinct on (msg_id) msg_id, conv_id, seq, sender, msg_type, created, text, user_id, pref = 0, position from (
+          select r.event->'packet'->>'msgId' as msg_id, r.event->'packet'->>'convId' as conv_id, (r.event->'packet'->>'seq')::bigint as seq,
+                 r.event->'packet'->>'from' as sender, (r.event->'packet'->>'type')::int as msg_type, (r.event->'packet'->>'createdTime')::bigint as created,
+                 r.event->'packet'->'message'->>'content' as text, r.user_id, 0 as pref, r.position
+          from {schema}.recorded r where r.position between ? and ? and r.event_type = 'client.message-received.v1'
+          union all
+          select r.event->'result'->>'msgId', r.event->'result'->>'convId', (r.event->'result'->>'seq')::bigint, r.user_id, null,
+                 (r.event->'result'->>'created')::bigint, null, r.user_id, 1, r.position
+          from {schema}.recorded r where r.position between ? and ? and r.event_type = 'client.message-sent.v1') m
+        order by msg_id, pref, position
+        on conflict (msg_id) do update set sender = excluded.sender, msg_type = excluded.msg_type, text = excluded.text, from_received = true
+          where not t.from_received and excluded.from_received
+        """,
+        $"""
+        insert into {schema}.analytics_edits (conv_id, msg_id, new_content, received_at, recorded_by, position)
+        select distinct on (conv_id, msg_id, new_content) r.event->'packet'->>'convId' as conv_id, r.event->'packet'->>'msgId' as msg_id,
+               r.event->'packet'->>'newContent' as new_content, r.received_at, r.user_id, r.position
+        from {schema}.recorded r where r.position between ? and ? and r.event_type = 'client.message-edited.v1'
+        order by conv_id, msg_id, new_content, r.position
+        on conflict do nothing
+        """,
+        $"""
+        insert into {schema}.analytics_revokes (msg_id, conv_id, received_at, recorded_by, position)
+        select distinct on (ids.msg_id) ids.msg_id, r.event->'packet'->>'convId', r.received_at, r.user_id, r.position
+        from {schema}.recorded r cross join lateral jsonb_array_elements_text(r.event->'packet'->'msgIds') as ids(msg_id)
+        where r.position between ? and ? and r.event_type = 'client.messages-revoked.v1'
+        order by ids.msg_id, r.position
+        on conflict do nothing
+        """,
+        $"""
+        insert into {schema}.analytics_pins (position, conv_id, msg_id, is_pin, received_at, recorded_by)
+        select r.position, r.event->'packet'->>'convId', r.event->'packet'->>'msgId', (r.event->'packet'->>'isPin')::boolean, r.received_at, r.user_id
+        from {schema}.recorded r where r.position between ? and ? and r.event_type = 'client.message-pin-changed.v1'
+        on conflict do nothing
+        """,
+        $"""
+        insert into {schema}.analytics_participants as t (conv_id, user_id, role, first_seen_at, position)
+        select distinct on (conv_id, user_id) conv_id, user_id, role, received_at, position from (
+          select r.event->'result'->>'convId' as conv_id, p->>'user' as user_id, p->>'role' as role, r.received_at, r.position
+          from {schema}.recorded r cross join lateral jsonb_array_elements(coalesce(r.event->'result'->'participants', '[]')) p
+          where r.position between ? and ? and r.event_type = 'client.conversation-created.v1'
+          union all
+          select r.event->'packet'->>'convId', p->>'user', p->>'role', r.received_at, r.position
+          from {schema}.recorded r cross join lateral jsonb_array_elements(coalesce(r.event->'packet'->'added', '[]')) p
+          where r.position between ? and ? and r.event_type = 'client.participants-added-notified.v1') x
+        where conv_id is not null and user_id is not null
+        order by conv_id, user_id, position
+        on conflict (conv_id, user_id) do update set role = coalesce(t.role, excluded.role)
+        """,
+        $"""
+        insert into {schema}.analytics_live_chat as t (conv_id, customer, created_at)
+        select r.event->'result'->>'convId', min(r.user_id), min(r.received_at)
+        from {schema}.recorded r where r.position between ? and ? and r.event_type = 'client.conversation-created.v1' and (r.event->'result'->>'channelType')::int = 1
+        group by 1
+        on conflict (conv_id) do update set customer = least(t.customer, excluded.customer), created_at = least(t.created_at, excluded.created_at)
+        """,
+        $"""
+        insert into {schema}.analytics_live_chat as t (conv_id, agent, accepted_at)
+        select r.event->'result'->>'convId', min(r.user_id), min(r.received_at)
+        from {schema}.recorded r where r.position between ? and ? and r.event_type = 'client.chat-request-answered.v1' and (r.event->'result'->>'answer')::boolean
+        group by 1
+        on conflict (conv_id) do update set agent = least(t.agent, excluded.agent), accepted_at = least(t.accepted_at, excluded.accepted_at)
+        """,
+        $"""
+        insert into {schema}.analytics_live_chat as t (conv_id, ended_at)
+        select coalesce(r.event->'packet'->>'convId', r.event->'result'->>'convId'), min(r.received_at)
+        from {schema}.recorded r where r.position between ? and ? and r.event_type in ('client.conversation-ended.v1', 'client.chat-ended.v1')
+        group by 1 having coalesce(r.event->'packet'->>'convId', r.event->'result'->>'convId') is not null
+        on conflict (conv_id) do update set ended_at = least(t.ended_at, excluded.ended_at)
+        """,
+    ];
 }

@@ -1,4 +1,6 @@
+using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
+using Marten.Events;
 using Marten;
 using EventSourced.Projections;
 
@@ -18,17 +20,55 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
     }
 
     MartenClientLog(string connectionString, string schema, RowsProjection rows)
-        : base(connectionString, schema, new ClientRecords(), configure: o => Configure(o, rows), observer: rows)
+        : base(connectionString, schema, new ClientRecords(), configure: o => Configure(o, schema, rows), observer: rows)
     {
         this.rows = rows;
         rows.LoadWith(ReadModelsOfAsync);
     }
 
-    static void Configure(StoreOptions o, RowsProjection rows)
+    static void Configure(StoreOptions o, string schema, RowsProjection rows)
     {
+        o.Projections.Add(new AnalyticsProjection(schema), ProjectionLifecycle.Async);
+        // This log runs the daemon itself (StartAnalyticsAsync), one node per database.
+        o.Projections.AsyncMode = DaemonMode.Solo;
         o.Schema.For<Rows.ConversationRow>().DocumentAlias("conversation_row").Duplicate(r => r.User).Duplicate(r => r.ConvId);
         o.Schema.For<Rows.MessageRow>().DocumentAlias("message_row").Duplicate(r => r.User).Duplicate(r => r.ConvId).Duplicate(r => r.Seq);
         o.Projections.Add(rows, ProjectionLifecycle.Inline);
+    }
+
+    IProjectionDaemon? daemon;
+
+    /// <summary>Starts the async daemon that keeps the analytics tables (<c>analytics_*</c>) current.</summary>
+    public async Task StartAnalyticsAsync(CancellationToken ct = default)
+    {
+        if (daemon is not null) return;
+        daemon = await Store.BuildProjectionDaemonAsync().ConfigureAwait(false);
+        await daemon.StartAllAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until the analytics tables include every event appended so far, or the timeout passes (false).</summary>
+    public async Task<bool> WaitForAnalyticsAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await Store.WaitForNonStaleProjectionDataAsync(timeout).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask DisposeAsync()
+    {
+        if (daemon is not null)
+        {
+            await daemon.StopAllAsync().ConfigureAwait(false);
+            daemon.Dispose();
+        }
+        await base.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>A user's read models folded from every event of that user's streams (session and conversations).</summary>

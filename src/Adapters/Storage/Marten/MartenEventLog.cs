@@ -280,7 +280,7 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
     });
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         queue.Writer.TryComplete();
         await writer.ConfigureAwait(false);
