@@ -39,7 +39,11 @@ public static class Generators
             .Select(kvs => new Json.Obj(kvs.Aggregate(Map<string, Json>(), (m, kv) => m.AddOrUpdate(kv.Item1, kv.Item2))));
 
     /// <summary>A generator for any record type of the catalogue.</summary>
-    public static Gen<object> For(Type t) => Cache.TryGetValue(t, out var g) ? g : Cache[t] = Build(t);
+    // Test classes run in parallel: the cache is shared, so it is guarded (Build recurses into For, hence a re-entrant lock).
+    public static Gen<object> For(Type t)
+    {
+        lock (Cache) return Cache.TryGetValue(t, out var g) ? g : Cache[t] = Build(t);
+    }
 
     /// <summary>A typed generator.</summary>
     public static Gen<T> For<T>() => For(typeof(T)).Select(o => (T)o);
