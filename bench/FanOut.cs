@@ -22,7 +22,7 @@ public static class FanOut
     public sealed record Result(double DeliveredPerSecond, double P99Ms, long Lost, long Delivered);
 
     // A raw protocol peer on the client's own WebSocket transport (framing, send lock, read loop).
-    sealed class Peer : IAsyncDisposable
+    internal sealed class Peer : IAsyncDisposable
     {
         readonly WebSocketTransport transport = new();
         readonly CancellationTokenSource stop = new();

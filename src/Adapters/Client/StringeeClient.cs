@@ -23,6 +23,8 @@ public sealed class StringeeClient : IAsyncDisposable
     readonly bool ownsLog;
     readonly object stateLock = new();
     readonly SemaphoreSlim commands = new(1, 1);
+    const int ReceiveWindow = 256;
+    readonly SemaphoreSlim inFlight = new(ReceiveWindow, ReceiveWindow);
     readonly Subject<Recorded> feed = new();
     readonly BehaviorSubject<ReadModels> models = new(ReadModels.Initial);
     readonly ConcurrentDictionary<(short Service, long RequestId), TaskCompletionSource<Seq<Event>>> pending = new();
@@ -290,13 +292,72 @@ public sealed class StringeeClient : IAsyncDisposable
         bool reconnecting;
         lock (stateLock) reconnecting = decision.Session.Status == Session.Status.Connecting && current.Session.ProjectId.IsSome;
         var records = Recording.Receive(user, raw, binary ? FrameForm.Binary : FrameForm.Text, now, reconnecting, options.MaxFrameBytes);
-        foreach (var r in records) await AppendAsync(r).ConfigureAwait(false);
+        // Pipelined: the frame's events are queued on the log in arrival order (the log keeps that order and
+        // commits them together with their neighbours), and the loop reads the next frame while they are being
+        // made durable. What follows from them (answers to waiters, delivery reports) runs once they are.
+        // At most ReceiveWindow frames are in flight: past that the loop waits, and TCP pushes back on the server.
+        await inFlight.WaitAsync().ConfigureAwait(false);
+        var durable = AppendAllAsync(records);
+        _ = AfterDurableAsync(durable, records, now);
+    }
+
+    async Task<Fin<Unit>> AppendAllAsync(Seq<Recorded> records)
+    {
+        if (records.Count == 1) return await AppendAsync(records.Head).ConfigureAwait(false);
+        var all = records.Map(r => AppendAsync(r)).Strict();
+        foreach (var t in all)
+            if ((await t.ConfigureAwait(false)).IsFail) return await t.ConfigureAwait(false);
+        return unit;
+    }
+
+    async Task AfterDurableAsync(Task<Fin<Unit>> durable, Seq<Recorded> records, long now)
+    {
+        try
+        {
+            await durable.ConfigureAwait(false);
+            await ReactToFrameAsync(records, now).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException)
+        {
+            // The client was disposed while the frame was being recorded: nothing waits for it any more.
+        }
+        finally
+        {
+            inFlight.Release();
+        }
+    }
+
+    async Task ReactToFrameAsync(Seq<Recorded> records, long now)
+    {
         var events = records.Map(r => r.Event);
         var head = records.Head.Meta;
         foreach (var service in head.Service)
             foreach (var id in head.RequestId)
                 if (pending.TryRemove((service, id), out var waiter)) waiter.TrySetResult(events);
         foreach (var e in events) await ReactAsync(e, now).ConfigureAwait(false);
+    }
+
+    // Delivery reports are cumulative (received up to seq): while one is being recorded and sent, later ones for the
+    // same conversation collapse into the highest seq, so a burst of messages costs a few reports, not one each.
+    readonly ConcurrentDictionary<string, long> toReport = new(StringComparer.Ordinal);
+    int reporting;
+
+    void ReportDelivered(string convId, long seq)
+    {
+        toReport.AddOrUpdate(convId, seq, (_, old) => Math.Max(old, seq));
+        if (Interlocked.CompareExchange(ref reporting, 1, 0) == 0) _ = ReportLoopAsync();
+    }
+
+    async Task ReportLoopAsync()
+    {
+        do
+        {
+            foreach (var convId in toReport.Keys)
+                if (toReport.TryRemove(convId, out var seq))
+                    await SendEventAsync(new MessageDeliveryReported(new ReportMessage(NextRequestId(), convId, seq, options.Clock(), 1)), CancellationToken.None).ConfigureAwait(false);
+            Interlocked.Exchange(ref reporting, 0);
+        }
+        while (!toReport.IsEmpty && Interlocked.CompareExchange(ref reporting, 1, 0) == 0);
     }
 
     // What the SDKs do on their own when a packet arrives.
@@ -308,7 +369,7 @@ public sealed class StringeeClient : IAsyncDisposable
                 await SendEventAsync(new PingAnswered(new Ping(NextRequestId())), CancellationToken.None).ConfigureAwait(false);
                 break;
             case MessageReceived m when m.Packet.From != user:
-                await SendEventAsync(new MessageDeliveryReported(new ReportMessage(NextRequestId(), m.Packet.ConvId, m.Packet.Seq, now, 1)), CancellationToken.None).ConfigureAwait(false);
+                ReportDelivered(m.Packet.ConvId, m.Packet.Seq);
                 break;
             case MessageSent s:
                 foreach (var local in s.Result.LocalDbId) if (sends.TryRemove(local, out var w)) w.TrySetResult(Seq1(e));

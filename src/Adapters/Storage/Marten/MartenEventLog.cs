@@ -89,29 +89,10 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
     async Task WriteLoopAsync()
     {
         var batch = new List<Pending>(maxBatch);
-        var streams = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
-        Pending? carry = null;
-        while (carry is not null || await queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        while (await queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
-            streams.Clear();
-            if (carry is not null)
-            {
-                batch.Add(carry);
-                streams.Add(carry.Stream);
-                carry = null;
-            }
-            // A stream appears once per transaction: Marten merges a second append to the same stream into the first,
-            // which would move its events ahead of other streams' events appended in between (and misnumber them).
-            while (batch.Count < maxBatch && queue.Reader.TryRead(out var p))
-            {
-                if (!streams.Add(p.Stream))
-                {
-                    carry = p;
-                    break;
-                }
-                batch.Add(p);
-            }
+            while (batch.Count < maxBatch && queue.Reader.TryRead(out var p)) batch.Add(p);
             var together = await SaveAsync(batch).ConfigureAwait(false);
             if (together.IsSucc)
             {
@@ -128,30 +109,70 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
         }
     }
 
+    // The batch split into runs that Marten can take in one session without reordering: within a session Marten
+    // gathers every append to a stream into one, so a stream may only come back as the run's latest stream
+    // (then its events stay in order) and only without a version check (which is per append).
+    static List<List<Pending>> Segments(IReadOnlyList<Pending> batch)
+    {
+        var segments = new List<List<Pending>>();
+        var current = new List<Pending>();
+        var streams = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in batch)
+        {
+            var last = current.Count == 0 ? null : current[^1];
+            var joinsLast = last is not null && last.Stream == p.Stream && last.Expected.Value < 0 && p.Expected.Value < 0;
+            if (!joinsLast && streams.Contains(p.Stream))
+            {
+                segments.Add(current);
+                current = [];
+                streams.Clear();
+            }
+            current.Add(p);
+            streams.Add(p.Stream);
+        }
+        if (current.Count > 0) segments.Add(current);
+        return segments;
+    }
+
     async Task<Fin<List<IReadOnlyList<IEvent>>>> SaveAsync(IReadOnlyList<Pending> batch)
     {
         try
         {
-            await using var session = store.LightweightSession();
-            var actions = new List<StreamAction>(batch.Count);
-            foreach (var p in batch)
-            {
-                var data = p.Events.Select(e => (object)codec.Store(e)).ToArray();
-                if (data.Length == 0)
-                {
-                    actions.Add(null!);
-                    continue;
-                }
-                actions.Add(p.Expected.Value switch
-                {
-                    < 0 => session.Events.Append(p.Stream, data),
-                    0 => session.Events.StartStream(p.Stream, data),
-                    var v => session.Events.Append(p.Stream, v + data.Length, data),
-                });
-            }
+            await using var conn = new Npgsql.NpgsqlConnection(connectionString);
+            await conn.OpenAsync().ConfigureAwait(false);
+            await using var tx = await conn.BeginTransactionAsync().ConfigureAwait(false);
+            var saved = new List<IReadOnlyList<IEvent>>(batch.Count);
             try
             {
-                await session.SaveChangesAsync().ConfigureAwait(false);
+                // One transaction (one commit, one fsync) however many sessions the batch needs.
+                foreach (var segment in Segments(batch))
+                {
+                    await using var session = store.LightweightSession(global::Marten.Services.SessionOptions.ForTransaction(tx));
+                    var slices = new List<(StreamAction? Action, int Offset, int Count)>(segment.Count);
+                    var taken = new Dictionary<StreamAction, int>();
+                    foreach (var p in segment)
+                    {
+                        var data = p.Events.Select(e => (object)codec.Store(e)).ToArray();
+                        if (data.Length == 0)
+                        {
+                            slices.Add((null, 0, 0));
+                            continue;
+                        }
+                        var action = p.Expected.Value switch
+                        {
+                            < 0 => session.Events.Append(p.Stream, data),
+                            0 => session.Events.StartStream(p.Stream, data),
+                            var v => session.Events.Append(p.Stream, v + data.Length, data),
+                        };
+                        var offset = taken.GetValueOrDefault(action);
+                        taken[action] = offset + data.Length;
+                        slices.Add((action, offset, data.Length));
+                    }
+                    await session.SaveChangesAsync().ConfigureAwait(false);
+                    foreach (var (action, offset, count) in slices)
+                        saved.Add(action is null ? [] : action.Events.Skip(offset).Take(count).ToList());
+                }
+                await tx.CommitAsync().ConfigureAwait(false);
             }
             catch
             {
@@ -159,7 +180,7 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
                 throw;
             }
             observer?.Committed();
-            return actions.Select(a => a is null ? (IReadOnlyList<IEvent>)[] : a.Events).ToList();
+            return saved;
         }
         catch (Exception ex) when (ex is EventStreamUnexpectedMaxEventIdException or JasperFx.Events.ExistingStreamIdCollisionException
             or global::Marten.Exceptions.ExistingStreamIdCollisionException or ConcurrencyException)
