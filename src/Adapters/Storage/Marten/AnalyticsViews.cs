@@ -107,7 +107,8 @@ public static class AnalyticsViews
                  (r.event->'result'->>'created')::bigint, null, r.user_id, 1, r.position
           from {schema}.recorded r where r.position between ? and ? and r.event_type = 'client.message-sent.v1') m
         order by msg_id, pref, position
-        on conflict (msg_id) do update set sender = excluded.sender, msg_type = excluded.msg_type, text = excluded.text, from_received = true
+        on conflict (msg_id) do update set conv_id = excluded.conv_id, seq = excluded.seq, sender = excluded.sender, msg_type = excluded.msg_type,
+          created = excluded.created, text = excluded.text, first_recorded_by = excluded.first_recorded_by, from_received = true, position = excluded.position
           where not t.from_received and excluded.from_received
         """,
         $"""
