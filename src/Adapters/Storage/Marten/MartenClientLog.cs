@@ -12,8 +12,6 @@ namespace EventSourced.Adapters.Storage.Marten;
 /// </summary>
 public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
 {
-    readonly RowsProjection rows;
-
     /// <summary>A client log in its own schema of a database.</summary>
     public MartenClientLog(string connectionString, string schema) : this(connectionString, schema, new RowsProjection())
     {
@@ -22,8 +20,7 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
     MartenClientLog(string connectionString, string schema, RowsProjection rows)
         : base(connectionString, schema, new ClientRecords(), configure: o => Configure(o, schema, rows), observer: rows)
     {
-        this.rows = rows;
-        rows.LoadWith(ReadModelsOfAsync);
+        rows.Attach(ReadModelsOfAsync, Decode);
     }
 
     static void Configure(StoreOptions o, string schema, RowsProjection rows)

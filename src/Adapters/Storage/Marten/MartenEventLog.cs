@@ -238,39 +238,40 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
     /// <inheritdoc />
     public async IAsyncEnumerable<T> ReadAllAsync(long fromPosition = 1, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        var from = fromPosition;
-        while (true)
-        {
-            IReadOnlyList<IEvent> page;
-            await using (var session = store.QuerySession())
-                page = await session.Events.QueryAllRawEvents().Where(e => e.Sequence >= from).OrderBy(e => e.Sequence).Take(1_000).ToListAsync(ct).ConfigureAwait(false);
-            foreach (var e in page) yield return Decode(e);
-            if (page.Count < 1_000) yield break;
-            from = page[^1].Sequence + 1;
-        }
+        await foreach (var e in StoredAsync(fromPosition, null, ct).ConfigureAwait(false)) yield return Decode(e);
     }
 
     /// <summary>Every event of one user's streams (<c>user/…</c>), in position order.</summary>
     protected async IAsyncEnumerable<T> ReadUserAsync(string user, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        var prefix = user + "/";
-        var from = 0L;
+        await foreach (var e in StoredAsync(1, user + "/", ct).ConfigureAwait(false))
+            if (Recording.UserOfStream(e.StreamKey!) == Some(user)) yield return Decode(e);
+    }
+
+    // Stored events from a position on (of the streams whose key starts with a prefix, when given), a page at a time.
+    async IAsyncEnumerable<IEvent> StoredAsync(long fromPosition, string? streamPrefix, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var from = fromPosition;
         while (true)
         {
             IReadOnlyList<IEvent> page;
             await using (var session = store.QuerySession())
-                page = await session.Events.QueryAllRawEvents().Where(e => e.Sequence > from && e.StreamKey!.StartsWith(prefix))
-                    .OrderBy(e => e.Sequence).Take(1_000).ToListAsync(ct).ConfigureAwait(false);
-            foreach (var e in page.Where(e => Recording.UserOfStream(e.StreamKey!) == Some(user))) yield return Decode(e);
+            {
+                IQueryable<IEvent> query = session.Events.QueryAllRawEvents().Where(e => e.Sequence >= from);
+                if (streamPrefix is not null) query = query.Where(e => e.StreamKey!.StartsWith(streamPrefix));
+                page = await query.OrderBy(e => e.Sequence).Take(1_000).ToListAsync(ct).ConfigureAwait(false);
+            }
+            foreach (var e in page) yield return e;
             if (page.Count < 1_000) yield break;
-            from = page[^1].Sequence;
+            from = page[^1].Sequence + 1;
         }
     }
 
     /// <summary>The Marten store under this log.</summary>
     protected IDocumentStore Store => store;
 
-    T Decode(IEvent e) => codec.Load((StoredRecord)e.Data, e.StreamKey!, e.Sequence, e.Version)
+    /// <summary>A stored event as the record it was appended as; a stored event that cannot be read is a broken log, not an expected failure.</summary>
+    protected T Decode(IEvent e) => codec.Load((StoredRecord)e.Data, e.StreamKey!, e.Sequence, e.Version)
         .IfLeft(reason => throw new InvalidDataException($"event {e.Sequence} of '{e.StreamKey}' cannot be read: {reason}"));
 
     /// <inheritdoc />

@@ -26,21 +26,22 @@ public sealed class RowsProjection : IProjection, ICommitObserver
 {
     readonly OrderedDictionary<string, ReadModels> committed = new(StringComparer.Ordinal);
     readonly Dictionary<string, ReadModels> tentative = new(StringComparer.Ordinal);
-    readonly ClientRecords codec = new();
     readonly Lock gate = new();
     readonly int capacity;
     Func<string, CancellationToken, Task<ReadModels>>? load;
+    Func<IEvent, Recorded>? decode;
 
     /// <summary>A projection that keeps the state of at most <paramref name="capacity"/> users in memory (the least recently written are rebuilt when needed).</summary>
     public RowsProjection(int capacity = 64) => this.capacity = capacity;
 
-    /// <summary>How to rebuild a user's read models from what is already committed (set by the log once its store exists).</summary>
-    internal void LoadWith(Func<string, CancellationToken, Task<ReadModels>> loader) => load = loader;
-
-    /// <summary>The read models of a user as last committed (None until the projection has seen that user).</summary>
-    public Option<ReadModels> Known(string user)
+    /// <summary>
+    /// Set by the log once its store exists: how to rebuild a user's read models from what is already
+    /// committed, and how to read a stored event (the log's own decoding).
+    /// </summary>
+    internal void Attach(Func<string, CancellationToken, Task<ReadModels>> loader, Func<IEvent, Recorded> decoder)
     {
-        lock (gate) return committed.TryGetValue(user, out var s) ? Some(s) : None;
+        load = loader;
+        decode = decoder;
     }
 
     /// <inheritdoc />
@@ -51,8 +52,8 @@ public sealed class RowsProjection : IProjection, ICommitObserver
         {
             if (group.Key.Length == 0) continue;
             var before = await StateOfAsync(group.Key, cancellation).ConfigureAwait(false);
-            var decoded = group.Select(e => codec.Load((StoredRecord)e.Data, e.StreamKey!, e.Sequence, e.Version)
-                .IfLeft(reason => throw new InvalidDataException($"event of '{e.StreamKey}' cannot be read: {reason}")).Event);
+            var read = decode ?? throw new InvalidOperationException("the projection is not attached to a log");
+            var decoded = group.Select(e => read(e).Event);
             var (after, touched) = Rows.Fold(before, Rows.Touched.Nothing, decoded);
             Write(operations, Rows.Changes(group.Key, before, after, touched));
             lock (gate) tentative[group.Key] = after;
