@@ -108,8 +108,7 @@ public static class Rows
                 return t with { All = true };
             case ConversationCreated c:
                 // 41's answer brings the creation message as lastMsg.
-                return c.Result.Conversation.LastMsg.Bind(j => j is Json.Obj o ? BodyCodec.Decode<MessageInfo>(o).ToOption() : None)
-                    .Match(m => Add(t, c.Result.Conversation.ConvId, Seq1(m.Id)), () => t);
+                return Timeline.CreationMessage(c).Match(m => Add(t, m.ConvId.IfNone(c.Result.Conversation.ConvId), Seq1(m.Id)), () => t);
             case RequestAcknowledged or MessagePinAnswered:
                 // An acknowledgement applies the command it answers (an edit, a pin).
                 var id = e is RequestAcknowledged a ? a.Result.RequestId : ((MessagePinAnswered)e).Result.RequestId;

@@ -95,6 +95,11 @@ public static class Timeline
         return MessageState.Sent;
     }
 
+    /// <summary>The creation message (type 7) that 41's answer carries as lastMsg, in the conversation it names (or the one created).</summary>
+    public static Option<MessageInfo> CreationMessage(ConversationCreated c) =>
+        c.Result.Conversation.LastMsg.Bind(j => j is Json.Obj o ? BodyCodec.Decode<MessageInfo>(o).ToOption() : None)
+            .Map(m => m with { ConvId = m.ConvId || Some(c.Result.Conversation.ConvId) });
+
     /// <summary>Applies one event. Total; unrelated events return the same instance.</summary>
     public static State Evolve(State s, Event e) => e switch
     {
@@ -128,9 +133,7 @@ public static class Timeline
         MessageDeliveryReported r => s.Me.Match(me => Report(s, r.Request.ConvId, me, r.Request.LastMsgSeq, false), () => s),
         ConversationDeleted d => Change(s, d.Result.ConvId, c => c.Deleted ? c : c with { Deleted = true }),
         // 41's answer carries the creation message (type 7) as lastMsg: the creator gets it from there.
-        ConversationCreated c => c.Result.Conversation.LastMsg.Bind(j => j is Json.Obj o ? BodyCodec.Decode<MessageInfo>(o).ToOption() : None)
-            .Map(m => m with { ConvId = m.ConvId || Some(c.Result.Conversation.ConvId) })
-            .Match(m => Loaded(Reopen(s, c.Result.Conversation.ConvId), m), () => Reopen(s, c.Result.Conversation.ConvId)),
+        ConversationCreated c => CreationMessage(c).Match(m => Loaded(Reopen(s, c.Result.Conversation.ConvId), m), () => Reopen(s, c.Result.Conversation.ConvId)),
         LocalDataCleared => State.Initial with { Me = s.Me },
         _ => s,
     };

@@ -84,4 +84,17 @@ public sealed class RowsTests
         Assert.Equal(2, changed["m2"].Versions.Count);
         Assert.True(changed["m4"].Pinned);
     }
+
+    [Fact]
+    public void The_creation_message_row_is_written_in_the_conversation_the_message_names()
+    {
+        var info = Conversation("c2", "alice", "bob") with
+        {
+            LastMsg = Some<Json>(Json.Object(("id", "m7"), ("seq", 1L), ("convId", "c9"), ("type", 7L), ("user", "alice"), ("content", Json.Object(("content", "created"))))),
+        };
+        var before = Fold(Canonical);
+        var (after, touched) = Rows.Fold(before, Rows.Touched.Nothing, Seq1<Event>(new Event.ConversationCreated(new CreateConversationResult(0, 1L, None, info, None))));
+        var changed = Rows.Changes("alice", before, after, touched).Messages;
+        Assert.Equal(new[] { "alice/c9/m7" }, changed.Map(r => r.Id).ToArray());
+    }
 }
