@@ -48,7 +48,7 @@ public static class Tools
         return 2;
     }
 
-    static string UserOf(Recorded r) => r.Meta.Stream.Split('/')[0];
+    static string UserOf(Recorded r) => Recording.UserOfStream(r.Meta.Stream).IfNone(r.Meta.Stream);
 
     /// <summary>Rebuilds every read model of every user from the log and reports the rate.</summary>
     public static async Task<int> ReplayAsync(string? pg, string? data, CancellationToken ct)
