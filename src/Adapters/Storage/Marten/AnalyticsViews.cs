@@ -22,33 +22,16 @@ public static class AnalyticsViews
     public static string Client(string schema) => Recorded(schema) + Tables(schema) + $"""
 
         create or replace view {schema}.messages as
-        select distinct on (msg_id) msg_id, conv_id, seq, sender, msg_type, created, text, first_recorded_by from (
-          select r.event->'packet'->>'msgId' as msg_id, r.event->'packet'->>'convId' as conv_id, (r.event->'packet'->>'seq')::bigint as seq,
-                 r.event->'packet'->>'from' as sender, (r.event->'packet'->>'type')::int as msg_type, (r.event->'packet'->>'createdTime')::bigint as created,
-                 r.event->'packet'->'message'->>'content' as text, r.user_id as first_recorded_by, 0 as pref, r.position
-          from {schema}.recorded r where r.event_type = 'client.message-received.v1'
-          union all
-          select r.event->'result'->>'msgId', r.event->'result'->>'convId', (r.event->'result'->>'seq')::bigint, r.user_id, null, (r.event->'result'->>'created')::bigint,
-                 null, r.user_id, 1, r.position
-          from {schema}.recorded r where r.event_type = 'client.message-sent.v1') m
-        order by msg_id, pref, position;
+        select msg_id, conv_id, seq, sender, msg_type, created, text, first_recorded_by from ({Messages(schema, Everything)}) m;
 
         create or replace view {schema}.edits as
-        select distinct on (conv_id, msg_id, new_content) r.event->'packet'->>'convId' as conv_id, r.event->'packet'->>'msgId' as msg_id,
-               r.event->'packet'->>'newContent' as new_content, r.received_at, r.user_id as recorded_by
-        from {schema}.recorded r where r.event_type = 'client.message-edited.v1'
-        order by conv_id, msg_id, new_content, r.position;
+        select conv_id, msg_id, new_content, received_at, recorded_by from ({Edits(schema, Everything)}) e;
 
         create or replace view {schema}.revokes as
-        select distinct on (msg_id) r.event->'packet'->>'convId' as conv_id, ids.msg_id, r.received_at, r.user_id as recorded_by
-        from {schema}.recorded r cross join lateral jsonb_array_elements_text(r.event->'packet'->'msgIds') as ids(msg_id)
-        where r.event_type = 'client.messages-revoked.v1'
-        order by msg_id, r.position;
+        select conv_id, msg_id, received_at, recorded_by from ({Revokes(schema, Everything)}) v;
 
         create or replace view {schema}.pins as
-        select r.event->'packet'->>'convId' as conv_id, r.event->'packet'->>'msgId' as msg_id, (r.event->'packet'->>'isPin')::boolean as is_pin,
-               r.received_at, r.user_id as recorded_by
-        from {schema}.recorded r where r.event_type = 'client.message-pin-changed.v1';
+        select conv_id, msg_id, is_pin, received_at, recorded_by from ({Pins(schema, Everything)}) p;
 
         create or replace view {schema}.reports as
         select r.event->'packet'->>'convId' as conv_id, r.event->'packet'->>'from' as reader, (r.event->'packet'->>'lastMsgSeq')::bigint as up_to_seq,
@@ -97,40 +80,24 @@ public static class AnalyticsViews
     [
         $"""
         insert into {schema}.analytics_messages as t (msg_id, conv_id, seq, sender, msg_type, created, text, first_recorded_by, from_received, position)
-        select distinct on (msg_id) msg_id, conv_id, seq, sender, msg_type, created, text, user_id, pref = 0, position from (
-          select r.event->'packet'->>'msgId' as msg_id, r.event->'packet'->>'convId' as conv_id, (r.event->'packet'->>'seq')::bigint as seq,
-                 r.event->'packet'->>'from' as sender, (r.event->'packet'->>'type')::int as msg_type, (r.event->'packet'->>'createdTime')::bigint as created,
-                 r.event->'packet'->'message'->>'content' as text, r.user_id, 0 as pref, r.position
-          from {schema}.recorded r where r.position between ? and ? and r.event_type = 'client.message-received.v1'
-          union all
-          select r.event->'result'->>'msgId', r.event->'result'->>'convId', (r.event->'result'->>'seq')::bigint, r.user_id, null,
-                 (r.event->'result'->>'created')::bigint, null, r.user_id, 1, r.position
-          from {schema}.recorded r where r.position between ? and ? and r.event_type = 'client.message-sent.v1') m
-        order by msg_id, pref, position
+        {Messages(schema, InRange)}
         on conflict (msg_id) do update set conv_id = excluded.conv_id, seq = excluded.seq, sender = excluded.sender, msg_type = excluded.msg_type,
           created = excluded.created, text = excluded.text, first_recorded_by = excluded.first_recorded_by, from_received = true, position = excluded.position
           where not t.from_received and excluded.from_received
         """,
         $"""
         insert into {schema}.analytics_edits (conv_id, msg_id, new_content, received_at, recorded_by, position)
-        select distinct on (conv_id, msg_id, new_content) r.event->'packet'->>'convId' as conv_id, r.event->'packet'->>'msgId' as msg_id,
-               r.event->'packet'->>'newContent' as new_content, r.received_at, r.user_id, r.position
-        from {schema}.recorded r where r.position between ? and ? and r.event_type = 'client.message-edited.v1'
-        order by conv_id, msg_id, new_content, r.position
+        {Edits(schema, InRange)}
         on conflict do nothing
         """,
         $"""
-        insert into {schema}.analytics_revokes (msg_id, conv_id, received_at, recorded_by, position)
-        select distinct on (ids.msg_id) ids.msg_id, r.event->'packet'->>'convId', r.received_at, r.user_id, r.position
-        from {schema}.recorded r cross join lateral jsonb_array_elements_text(r.event->'packet'->'msgIds') as ids(msg_id)
-        where r.position between ? and ? and r.event_type = 'client.messages-revoked.v1'
-        order by ids.msg_id, r.position
+        insert into {schema}.analytics_revokes (conv_id, msg_id, received_at, recorded_by, position)
+        {Revokes(schema, InRange)}
         on conflict do nothing
         """,
         $"""
-        insert into {schema}.analytics_pins (position, conv_id, msg_id, is_pin, received_at, recorded_by)
-        select r.position, r.event->'packet'->>'convId', r.event->'packet'->>'msgId', (r.event->'packet'->>'isPin')::boolean, r.received_at, r.user_id
-        from {schema}.recorded r where r.position between ? and ? and r.event_type = 'client.message-pin-changed.v1'
+        insert into {schema}.analytics_pins (conv_id, msg_id, is_pin, received_at, recorded_by, position)
+        {Pins(schema, InRange)}
         on conflict do nothing
         """,
         $"""
@@ -169,4 +136,42 @@ public static class AnalyticsViews
         on conflict (conv_id) do update set ended_at = least(t.ended_at, excluded.ended_at)
         """,
     ];
+
+    // The selects the views and the daemon's statements share, over every event or over the daemon's range.
+    const string Everything = "true";
+    const string InRange = "r.position between ? and ?";
+
+    // Each message once: the first received copy (it has the text), else the first sent one.
+    static string Messages(string schema, string events) => $"""
+        select distinct on (msg_id) msg_id, conv_id, seq, sender, msg_type, created, text, first_recorded_by, pref = 0 as from_received, position from (
+          select r.event->'packet'->>'msgId' as msg_id, r.event->'packet'->>'convId' as conv_id, (r.event->'packet'->>'seq')::bigint as seq,
+                 r.event->'packet'->>'from' as sender, (r.event->'packet'->>'type')::int as msg_type, (r.event->'packet'->>'createdTime')::bigint as created,
+                 r.event->'packet'->'message'->>'content' as text, r.user_id as first_recorded_by, 0 as pref, r.position
+          from {schema}.recorded r where {events} and r.event_type = 'client.message-received.v1'
+          union all
+          select r.event->'result'->>'msgId', r.event->'result'->>'convId', (r.event->'result'->>'seq')::bigint, r.user_id, null, (r.event->'result'->>'created')::bigint,
+                 null, r.user_id, 1, r.position
+          from {schema}.recorded r where {events} and r.event_type = 'client.message-sent.v1') m
+        order by msg_id, pref, position
+        """;
+
+    static string Edits(string schema, string events) => $"""
+        select distinct on (conv_id, msg_id, new_content) r.event->'packet'->>'convId' as conv_id, r.event->'packet'->>'msgId' as msg_id,
+               r.event->'packet'->>'newContent' as new_content, r.received_at, r.user_id as recorded_by, r.position
+        from {schema}.recorded r where {events} and r.event_type = 'client.message-edited.v1'
+        order by conv_id, msg_id, new_content, r.position
+        """;
+
+    static string Revokes(string schema, string events) => $"""
+        select distinct on (msg_id) r.event->'packet'->>'convId' as conv_id, ids.msg_id, r.received_at, r.user_id as recorded_by, r.position
+        from {schema}.recorded r cross join lateral jsonb_array_elements_text(r.event->'packet'->'msgIds') as ids(msg_id)
+        where {events} and r.event_type = 'client.messages-revoked.v1'
+        order by msg_id, r.position
+        """;
+
+    static string Pins(string schema, string events) => $"""
+        select r.event->'packet'->>'convId' as conv_id, r.event->'packet'->>'msgId' as msg_id, (r.event->'packet'->>'isPin')::boolean as is_pin,
+               r.received_at, r.user_id as recorded_by, r.position
+        from {schema}.recorded r where {events} and r.event_type = 'client.message-pin-changed.v1'
+        """;
 }
