@@ -70,11 +70,16 @@ public static class FanOut
         }
     }
 
+    /// <summary>The local server as the load measurements run it: send queues deep enough that no client is dropped as slow.</summary>
+    internal static readonly ServerConfig Config = ServerConfig.Default with { SendQueueCapacity = 100_000, Outbox = Path.Combine(Path.GetTempPath(), "stringee-es-bench-outbox") };
+
+    /// <summary>A token for a user of <see cref="Config"/>'s project, valid for an hour.</summary>
+    internal static string Token(string user) => TokenIssuer.Issue(Config.DefaultKey, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 3600, user);
+
     /// <summary>clients in groups of groupSize, each sending for the duration; every message must reach the other members.</summary>
     public static async Task<Result> RunAsync(int clients, int groupSize, TimeSpan duration)
     {
-        var config = ServerConfig.Default with { SendQueueCapacity = 100_000, Outbox = Path.Combine(Path.GetTempPath(), "stringee-es-bench-outbox") };
-        await using var server = await StringeeServer.StartAsync(config);
+        await using var server = await StringeeServer.StartAsync(Config);
         var peers = new List<Peer>();
         var latencies = new ConcurrentBag<double>();
         long delivered = 0;
@@ -82,7 +87,7 @@ public static class FanOut
         for (var i = 0; i < clients; i++)
         {
             var p = new Peer();
-            await p.ConnectAsync(server.Url, TokenIssuer.Issue(config.DefaultKey, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 3600, $"load{i}"));
+            await p.ConnectAsync(server.Url, Token($"load{i}"));
             p.OnMessage = body =>
             {
                 if (body["message"].Case is Json.Obj m && m["sentAt"].Case is Json.Number t)

@@ -27,19 +27,17 @@ public static class LiveIngest
     /// </summary>
     public static async Task<Result> RunAsync(string connectionString, string schema, int senders, TimeSpan duration)
     {
-        var config = ServerConfig.Default with { SendQueueCapacity = 100_000, Outbox = Path.Combine(Path.GetTempPath(), "stringee-es-bench-outbox") };
-        await using var server = await StringeeServer.StartAsync(config);
+        await using var server = await StringeeServer.StartAsync(FanOut.Config);
         await using var log = new MartenClientLog(connectionString, schema);
         await log.InitializeAsync();
-        string Token(string user) => TokenIssuer.Issue(config.DefaultKey, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 3600, user);
 
         await using var receiver = new StringeeClient(new ClientOptions(Seq1(new Uri(server.Url))) { Log = log });
-        if ((await receiver.ConnectAsync(Token("receiver"))).IsFail) throw new InvalidOperationException("receiver did not connect");
+        if ((await receiver.ConnectAsync(FanOut.Token("receiver"))).IsFail) throw new InvalidOperationException("receiver did not connect");
         var peers = new List<FanOut.Peer>();
         for (var i = 0; i < senders; i++)
         {
             var p = new FanOut.Peer();
-            await p.ConnectAsync(server.Url, Token($"sender{i}"));
+            await p.ConnectAsync(server.Url, FanOut.Token($"sender{i}"));
             peers.Add(p);
         }
         var created = await peers[0].RequestAsync(Service.ChatCreateConversation, Json.Object(
