@@ -61,10 +61,18 @@ public static class Program
         // #8: a 100k-message conversation as of its middle, beside rebuilding it from the start.
         var oneConversation = Traffic(quick ? 20_000 : 100_000, conversations: 1);
         for (var i = 0; i < oneConversation.Count; i++) oneConversation[i] = oneConversation[i] with { Meta = oneConversation[i].Meta with { Position = i + 1 } };
-        if (Run("8")) rows.Add(Measure("8", "time travel: one conversation as of its middle", "ms", reps,
-            () => Millis(() => GC.KeepAlive(AsOf.Position(oneConversation, oneConversation.Count / 2, Timeline.Reducer))),
+        // Checkpoints are kept by one fold as the log is read (as a snapshot would be written); the
+        // measurement is the question asked afterwards.
+        if (Run("8"))
+        {
+            var watch = Stopwatch.StartNew();
+            var checkpoints = Checkpoints<Timeline.State>.Build(oneConversation, Timeline.Reducer, every: 1_024);
+            var built = watch.Elapsed.TotalMilliseconds;
+            rows.Add(Measure("8", $"time travel: one conversation as of its middle (checkpoints every 1,024 events, {checkpoints.Count} kept, built in one fold of {built:N0} ms)", "ms", reps,
+            () => Millis(() => GC.KeepAlive(checkpoints.Position(oneConversation.Count / 2))),
             "rebuild from the start", () => Millis(() => GC.KeepAlive(Timeline.Reducer.Fold(oneConversation.Select(r => r.Event)))),
             "≤ 10% of the full rebuild's time", (m, l) => m <= 0.1 * l) with { LowerIsBetter = true });
+        }
 
         // #6: server fan-out beside one connection's echo round trips.
         if (Run("6"))
@@ -376,6 +384,8 @@ public static class Program
         await drop.ExecuteNonQueryAsync();
     }
 
+    static string Fmt(double x) => x.ToString(Math.Abs(x) < 10 ? "N2" : "N0", Inv);
+
     static string Render(List<Row> rows, bool quick, int events)
     {
         var b = new StringBuilder();
@@ -386,11 +396,11 @@ public static class Program
         b.AppendLine("| # | measurement | median | min | max | ceiling (same run) | ceiling median | ratio | target | met |");
         b.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows)
-            b.AppendLine(string.Create(Inv, $"| {r.Id} | {r.Measurement} | {r.Median:N0} {r.Unit} | {r.Ours.Min():N0} | {r.Ours.Max():N0} | {r.Ceiling} | {(r.Limit.Length == 0 ? "—" : $"{r.LimitMedian:N0} {r.Unit}")} | {(r.Limit.Length == 0 ? "—" : $"{r.Ratio:P0}")} | {r.Target} | {(r.Met(r.Median, r.LimitMedian) ? "yes" : "**no**")} |"));
+            b.AppendLine(string.Create(Inv, $"| {r.Id} | {r.Measurement} | {Fmt(r.Median)} {r.Unit} | {Fmt(r.Ours.Min())} | {Fmt(r.Ours.Max())} | {r.Ceiling} | {(r.Limit.Length == 0 ? "—" : $"{Fmt(r.LimitMedian)} {r.Unit}")} | {(r.Limit.Length == 0 ? "—" : r.Ratio < 0.1 ? $"{r.Ratio:P1}" : $"{r.Ratio:P0}")} | {r.Target} | {(r.Met(r.Median, r.LimitMedian) ? "yes" : "**no**")} |"));
         b.AppendLine().AppendLine("Ratios are ours ÷ ceiling (for #8, a time: lower is better). #1 and #2 write the inline projection's "
             + "conversation and message rows in the same transactions as the events. #2's latency is timed from just before a sender "
             + "sends to the receiving client's feed emitting the durable event, so it also holds the sender and the server: an upper bound "
-            + "on receive→emit. Not measured: the naive replay path (AggregateStreamAsync). #8 has no snapshots yet. #6 runs once per run (not repeated).");
+            + "on receive→emit. Not measured: the naive replay path (AggregateStreamAsync). #6 runs once per run (not repeated).");
         return b.ToString();
     }
 }

@@ -43,4 +43,30 @@ public sealed class AsOfTests
         Assert.Equal(Seq(1L, 2L), Timeline.View(AsOf.TrueAt(log, "c1", 1_002, Timeline.Reducer), "c1").Map(m => m.Seq));
         Assert.Empty(Timeline.View(AsOf.TrueAt(log, "c1", 999, Timeline.Reducer), "c1"));
     }
+    // Checkpoints answer what the fold from the start answers, wherever the checkpoints fall and in
+    // whatever order positions were stamped (AsOf.Position stops at the first event beyond the position).
+    [Property(MaxTest = 200, Arbitrary = [typeof(Arbitraries)])]
+    public Property Checkpoints_answer_what_the_fold_from_the_start_answers(Seq<Event> events, PositiveInt every, NonNegativeInt p, bool shuffled)
+    {
+        var log = Log(events);
+        if (shuffled) log = toSeq(log.Select((r, i) => r with { Meta = r.Meta with { Position = (i * 7919L) % (events.Count + 3) } })).Strict();
+        var checkpoints = Checkpoints<Timeline.State>.Build(log, Timeline.Reducer, every.Get % 9 + 1);
+        var at = p.Get % (events.Count + 4);
+        return (checkpoints.Position(at) == AsOf.Position(log, at, Timeline.Reducer)
+            && checkpoints.Latest == Timeline.Reducer.Fold(events)
+            && checkpoints.Count == events.Count / (every.Get % 9 + 1) + 1).Label($"every {every.Get % 9 + 1}, at {at}, shuffled {shuffled}");
+    }
+
+    [Fact]
+    public void Checkpoints_fold_only_the_events_after_the_nearest_checkpoint()
+    {
+        var folded = 0;
+        var counting = Timeline.Reducer with { Evolve = (s, e) => { folded++; return Timeline.Reducer.Evolve(s, e); } };
+        var log = Log(toSeq(Enumerable.Range(1, 100).Select(i => Received("c1", $"m{i}", i, "b", $"text {i}"))).Strict());
+        var checkpoints = Checkpoints<Timeline.State>.Build(log, counting, every: 10);
+        folded = 0;
+        var state = checkpoints.Position(57);
+        Assert.Equal(7, folded);
+        Assert.Equal(57, Timeline.View(state, "c1").Count);
+    }
 }
