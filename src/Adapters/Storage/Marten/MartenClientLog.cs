@@ -17,10 +17,22 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
     {
     }
 
+    readonly RowsProjection rows;
+    readonly string schema;
+
     MartenClientLog(string connectionString, string schema, RowsProjection rows)
         : base(connectionString, schema, new ClientRecords(), configure: o => Configure(o, schema, rows), observer: rows)
     {
+        this.rows = rows;
+        this.schema = schema;
         rows.Attach(ReadModelsOfAsync, Decode);
+    }
+
+    /// <summary>An import writes the rows its events change in the same transaction, set-based (<see cref="RowsCopy"/>).</summary>
+    protected override async Task ImportedAsync(Npgsql.NpgsqlConnection connection, IReadOnlyList<Recorded> stored, CancellationToken ct)
+    {
+        var changes = await rows.PlanAsync(stored.Select(r => (r.Meta.Stream, r.Event)), ct).ConfigureAwait(false);
+        await RowsCopy.WriteAsync(connection, schema, Store.Options.Serializer(), changes, ct).ConfigureAwait(false);
     }
 
     static void Configure(StoreOptions o, string schema, RowsProjection rows)

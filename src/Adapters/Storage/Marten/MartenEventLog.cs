@@ -16,7 +16,7 @@ namespace EventSourced.Adapters.Storage.Marten;
 /// one conflict fails only its own append). The feed emits an event once it is committed, in
 /// position order; a subscription replays from the database first.
 /// </summary>
-public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
+public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
 {
     sealed record Pending(string Stream, ExpectedVersion Expected, IReadOnlyList<T> Events, TaskCompletionSource<Fin<AppendResult>> Done);
 
@@ -25,6 +25,8 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
     readonly Channel<Pending> queue;
     readonly Subject<T> live = new();
     readonly SemaphoreSlim publish = new(1, 1);
+    // Held by whoever writes and publishes (a group-commit batch, an import chunk), so positions and the feed stay in one order.
+    readonly SemaphoreSlim writing = new(1, 1);
     readonly Task writer;
     readonly int maxBatch;
     long lastPosition;
@@ -52,7 +54,7 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
             o.DatabaseSchemaName = schema;
             o.Events.StreamIdentity = StreamIdentity.AsString;
             o.Events.AppendMode = EventAppendMode.Quick;
-            o.Events.MapEventType<StoredRecord>("recorded");
+            o.Events.MapEventType<StoredRecord>(StoredRecord.EventTypeName);
             o.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
             configure?.Invoke(o);
         });
@@ -93,19 +95,32 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
         {
             batch.Clear();
             while (batch.Count < maxBatch && queue.Reader.TryRead(out var p)) batch.Add(p);
-            var together = await SaveAsync(batch).ConfigureAwait(false);
-            if (together.IsSucc)
+            await writing.WaitAsync().ConfigureAwait(false);
+            try
             {
-                await PublishAsync(batch, (List<IReadOnlyList<IEvent>>)together).ConfigureAwait(false);
-                continue;
+                await SaveAndPublishAsync(batch).ConfigureAwait(false);
             }
-            // One append of the batch failed (a version conflict, say): save each alone so only that one fails.
-            foreach (var p in batch)
+            finally
             {
-                var alone = await SaveAsync([p]).ConfigureAwait(false);
-                if (alone.IsSucc) await PublishAsync([p], (List<IReadOnlyList<IEvent>>)alone).ConfigureAwait(false);
-                else p.Done.TrySetResult(alone.Match(_ => Fin<AppendResult>.Fail(Error.New("unreachable")), e => Fin<AppendResult>.Fail(e)));
+                writing.Release();
             }
+        }
+    }
+
+    async Task SaveAndPublishAsync(List<Pending> batch)
+    {
+        var together = await SaveAsync(batch).ConfigureAwait(false);
+        if (together.IsSucc)
+        {
+            await PublishAsync(batch, (List<IReadOnlyList<IEvent>>)together).ConfigureAwait(false);
+            return;
+        }
+        // One append of the batch failed (a version conflict, say): save each alone so only that one fails.
+        foreach (var p in batch)
+        {
+            var alone = await SaveAsync([p]).ConfigureAwait(false);
+            if (alone.IsSucc) await PublishAsync([p], (List<IReadOnlyList<IEvent>>)alone).ConfigureAwait(false);
+            else p.Done.TrySetResult(alone.Match(_ => Fin<AppendResult>.Fail(Error.New("unreachable")), e => Fin<AppendResult>.Fail(e)));
         }
     }
 
@@ -212,11 +227,7 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
                     continue;
                 }
                 var stored = p.Events.Select((e, j) => e.WithMeta(e.Meta with { Stream = p.Stream, Position = events[j].Sequence, Version = events[j].Version })).ToList();
-                foreach (var r in stored)
-                {
-                    if (r.Meta.Position > Interlocked.Read(ref lastPosition)) Interlocked.Exchange(ref lastPosition, r.Meta.Position);
-                    live.OnNext(r);
-                }
+                foreach (var r in stored) Emit(r);
                 p.Done.TrySetResult(new AppendResult(stored[0].Meta.Position, stored[^1].Meta.Position, stored[^1].Meta.Version));
             }
         }
@@ -224,6 +235,13 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
         {
             publish.Release();
         }
+    }
+
+    // Under the publish gate: the feed's subscribers see committed events once, in position order.
+    void Emit(T r)
+    {
+        if (r.Meta.Position > Interlocked.Read(ref lastPosition)) Interlocked.Exchange(ref lastPosition, r.Meta.Position);
+        live.OnNext(r);
     }
 
     /// <inheritdoc />
@@ -310,6 +328,7 @@ public class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
         live.Dispose();
         await store.DisposeAsync().ConfigureAwait(false);
         publish.Dispose();
+        writing.Dispose();
         GC.SuppressFinalize(this);
     }
 }

@@ -47,17 +47,28 @@ public sealed class RowsProjection : IProjection, ICommitObserver
     /// <inheritdoc />
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
+        var read = decode ?? throw new InvalidOperationException("the projection is not attached to a log");
+        foreach (var change in await PlanAsync(events.Select(e => (e.StreamKey ?? "", read(e).Event)), cancellation).ConfigureAwait(false))
+            Write(operations, change);
+    }
+
+    /// <summary>
+    /// The rows that events about to be committed change, per user, folded from each user's state so far;
+    /// the new states count once the log says the transaction committed (<see cref="Committed"/>).
+    /// </summary>
+    internal async Task<List<Rows.Change>> PlanAsync(IEnumerable<(string Stream, EventSourced.Domain.Client.Event Event)> events, CancellationToken ct)
+    {
+        var changes = new List<Rows.Change>();
         // Events arrive in the order they are appended (the log's position order); grouping keeps that order per user.
-        foreach (var group in events.GroupBy(e => Recording.UserOfStream(e.StreamKey ?? "").IfNone(""), StringComparer.Ordinal))
+        foreach (var group in events.GroupBy(e => Recording.UserOfStream(e.Stream).IfNone(""), StringComparer.Ordinal))
         {
             if (group.Key.Length == 0) continue;
-            var before = await StateOfAsync(group.Key, cancellation).ConfigureAwait(false);
-            var read = decode ?? throw new InvalidOperationException("the projection is not attached to a log");
-            var decoded = group.Select(e => read(e).Event);
-            var (after, touched) = Rows.Fold(before, Rows.Touched.Nothing, decoded);
-            Write(operations, Rows.Changes(group.Key, before, after, touched));
+            var before = await StateOfAsync(group.Key, ct).ConfigureAwait(false);
+            var (after, touched) = Rows.Fold(before, Rows.Touched.Nothing, group.Select(e => e.Event));
+            changes.Add(Rows.Changes(group.Key, before, after, touched));
             lock (gate) tentative[group.Key] = after;
         }
+        return changes;
     }
 
     static void Write(IDocumentOperations operations, Rows.Change change)

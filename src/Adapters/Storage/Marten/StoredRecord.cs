@@ -10,6 +10,9 @@ namespace EventSourced.Adapters.Storage.Marten;
 /// </summary>
 public sealed class StoredRecord
 {
+    /// <summary>The Marten event type name every record is stored under.</summary>
+    public const string EventTypeName = "recorded";
+
     /// <summary>Stable event type name, e.g. <c>client.message-received.v1</c>.</summary>
     public string Type { get; set; } = "";
     /// <summary>The typed event as JSON text (the same codec as the wire).</summary>
