@@ -26,10 +26,10 @@ public abstract record Json
     /// <summary>A JSON array.</summary>
     public sealed record Arr(Seq<Json> Items) : Json;
     /// <summary>A JSON object.</summary>
-    public sealed record Obj(Map<string, Json> Fields) : Json
+    public sealed record Obj(Map<OrdStringOrdinal, string, Json> Fields) : Json
     {
         /// <summary>The empty object.</summary>
-        public static readonly Obj Empty = new(Map<string, Json>());
+        public static readonly Obj Empty = new(Map<OrdStringOrdinal, string, Json>());
         /// <summary>The value of a field, if present.</summary>
         public Option<Json> this[string key] => Fields.Find(key);
         /// <summary>This object with one field set.</summary>
@@ -46,7 +46,7 @@ public abstract record Json
 
     /// <summary>Builds an object from key/value pairs (later keys win).</summary>
     public static Obj Object(params (string Key, Json Value)[] fields) =>
-        new(fields.Aggregate(Map<string, Json>(), (m, f) => m.AddOrUpdate(f.Key, f.Value)));
+        new(fields.Aggregate(Map<OrdStringOrdinal, string, Json>(), (m, f) => m.AddOrUpdate(f.Key, f.Value)));
 
     /// <summary>Parses UTF-8 JSON text. Never throws: malformed or too deeply nested text is a Left with the reason.</summary>
     public static Either<string, Json> Parse(ReadOnlySpan<byte> utf8)
@@ -98,7 +98,7 @@ public abstract record Json
             }
             case JsonTokenType.StartObject:
             {
-                var fields = Map<string, Json>();
+                var fields = Map<OrdStringOrdinal, string, Json>();
                 while (r.Read() && r.TokenType != JsonTokenType.EndObject)
                 {
                     var key = r.GetString() ?? "";

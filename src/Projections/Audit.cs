@@ -18,7 +18,7 @@ public static class Audit
     }
 
     /// <summary>Volumes, rates and live-chat figures.</summary>
-    public sealed record Figures(int Messages, Map<string, int> BySender, int Edits, int Revokes, int Pins, Seq<LiveChatFigures> LiveChats,
+    public sealed record Figures(int Messages, Map<OrdStringOrdinal, string, int> BySender, int Edits, int Revokes, int Pins, Seq<LiveChatFigures> LiveChats,
         Seq<long> FirstResponseMs, Seq<long> MessageTimes)
     {
         /// <summary>Edited messages per message.</summary>
@@ -138,7 +138,7 @@ public static class Audit
                 case ChatEnded e: ended.TryAdd(e.Result.ConvId, at); break;
             }
         }
-        var bySender = messages.Values.GroupBy(m => m.Sender).Aggregate(Map<string, int>(), (acc, g) => acc.AddOrUpdate(g.Key, g.Count()));
+        var bySender = messages.Values.GroupBy(m => m.Sender).Aggregate(Map<OrdStringOrdinal, string, int>(), (acc, g) => acc.AddOrUpdate(g.Key, g.Count()));
         var chats = liveChats.Order(StringComparer.Ordinal).Select(id => new LiveChatFigures(id,
             accepted.TryGetValue(id, out var a) && created.TryGetValue(id, out var c) ? Some(a.At - c) : None,
             accepted.TryGetValue(id, out var a2) && ended.TryGetValue(id, out var e) ? Some(e - a2.At) : None,

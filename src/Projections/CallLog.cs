@@ -8,10 +8,10 @@ public static class CallLog
         bool IsVideo, bool IsCall2, bool Incoming, Option<string> CustomData);
 
     /// <summary>Read model state; <c>Order</c> keeps first-seen order.</summary>
-    public sealed record State(Map<string, Call> ByCallId, Seq<string> Order, Pending Pending)
+    public sealed record State(Map<OrdStringOrdinal, string, Call> ByCallId, Seq<string> Order, Pending Pending)
     {
         /// <summary>No call.</summary>
-        public static readonly State Initial = new(Map<string, Call>(), Seq<string>(), Pending.Empty);
+        public static readonly State Initial = new(Map<OrdStringOrdinal, string, Call>(), Seq<string>(), Pending.Empty);
     }
 
     /// <summary>The reducer.</summary>

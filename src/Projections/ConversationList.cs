@@ -15,7 +15,7 @@ public static class ConversationList
 
     /// <summary>One conversation.</summary>
     public sealed record Conversation(string Id, Option<string> Name, Option<string> Avatar, Option<string> Creator, long Created,
-        Map<string, Participant> Participants, bool IsGroup, bool IsDistinct, int ChannelType, Option<string> CustomData,
+        Map<OrdStringOrdinal, string, Participant> Participants, bool IsGroup, bool IsDistinct, int ChannelType, Option<string> CustomData,
         Option<string> OaId, long LastSeq, long ReadSeq, Set<long> UnreadSeqs, int ServerUnread, Option<LastMessage> Last,
         long LastUpdate, Option<string> PinnedMsgId, bool Ended, Option<string> EndedBy, bool Left, bool Deleted)
     {
@@ -23,15 +23,15 @@ public static class ConversationList
         public int Unread => UnreadSeqs.IsEmpty ? ServerUnread : UnreadSeqs.Count;
 
         /// <summary>An empty conversation with an id.</summary>
-        public static Conversation Empty(string id) => new(id, None, None, None, 0, Map<string, Participant>(), false, false, 0, None, None,
+        public static Conversation Empty(string id) => new(id, None, None, None, 0, Map<OrdStringOrdinal, string, Participant>(), false, false, 0, None, None,
             0, 0, Set<long>(), 0, None, 0, None, false, None, false, false);
     }
 
     /// <summary>Read model state.</summary>
-    public sealed record State(Option<string> Me, Map<string, Conversation> ById, Map<string, (string ConvId, int Type, Json.Obj Content)> Sending, Pending Pending)
+    public sealed record State(Option<string> Me, Map<OrdStringOrdinal, string, Conversation> ById, Map<OrdStringOrdinal, string, (string ConvId, int Type, Json.Obj Content)> Sending, Pending Pending)
     {
         /// <summary>No conversation.</summary>
-        public static readonly State Initial = new(None, Map<string, Conversation>(), Map<string, (string, int, Json.Obj)>(), Pending.Empty);
+        public static readonly State Initial = new(None, Map<OrdStringOrdinal, string, Conversation>(), Map<OrdStringOrdinal, string, (string, int, Json.Obj)>(), Pending.Empty);
     }
 
     /// <summary>The reducer.</summary>
@@ -114,7 +114,7 @@ public static class ConversationList
     {
         var c = s.ById.Find(i.ConvId).IfNone(Conversation.Empty(i.ConvId));
         var participants = i.Participants.Match(
-            ps => ps.Fold(Map<string, Participant>(), (m, p) => m.AddOrUpdate(p.User, new Participant(p.User, p.Role.IfNone("member"), p.DisplayName, p.AvatarUrl,
+            ps => ps.Fold(Map<OrdStringOrdinal, string, Participant>(), (m, p) => m.AddOrUpdate(p.User, new Participant(p.User, p.Role.IfNone("member"), p.DisplayName, p.AvatarUrl,
                 Math.Max(p.LastMsgSeqReceived.IfNone(0), c.Participants.Find(p.User).Map(x => x.LastMsgSeqReceived).IfNone(0)),
                 Math.Max(p.LastMsgSeqSeen.IfNone(0), c.Participants.Find(p.User).Map(x => x.LastMsgSeqSeen).IfNone(0))))),
             () => c.Participants);

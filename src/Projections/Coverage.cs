@@ -44,10 +44,10 @@ public static class Coverage
     }
 
     /// <summary>Read model state.</summary>
-    public sealed record State(Map<string, Conversation> ByConv)
+    public sealed record State(Map<OrdStringOrdinal, string, Conversation> ByConv)
     {
         /// <summary>Nothing held.</summary>
-        public static readonly State Initial = new(Map<string, Conversation>());
+        public static readonly State Initial = new(Map<OrdStringOrdinal, string, Conversation>());
     }
 
     /// <summary>The reducer.</summary>

@@ -7,10 +7,10 @@ public static class EditHistory
     public sealed record Entry(string ConvId, string MsgId, Seq<Json.Obj> Edits);
 
     /// <summary>Read model state.</summary>
-    public sealed record State(Map<string, Entry> ByMsg, Pending Pending)
+    public sealed record State(Map<OrdStringOrdinal, string, Entry> ByMsg, Pending Pending)
     {
         /// <summary>No edit.</summary>
-        public static readonly State Initial = new(Map<string, Entry>(), Pending.Empty);
+        public static readonly State Initial = new(Map<OrdStringOrdinal, string, Entry>(), Pending.Empty);
     }
 
     /// <summary>The reducer.</summary>

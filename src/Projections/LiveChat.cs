@@ -25,10 +25,10 @@ public static class LiveChat
         Option<string> From, Status Status);
 
     /// <summary>Read model state.</summary>
-    public sealed record State(Map<string, Request> ByConv, Pending Pending)
+    public sealed record State(Map<OrdStringOrdinal, string, Request> ByConv, Pending Pending)
     {
         /// <summary>No request.</summary>
-        public static readonly State Initial = new(Map<string, Request>(), Pending.Empty);
+        public static readonly State Initial = new(Map<OrdStringOrdinal, string, Request>(), Pending.Empty);
     }
 
     /// <summary>The reducer.</summary>

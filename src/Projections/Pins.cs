@@ -10,10 +10,10 @@ public static class Pins
     public sealed record Conversation(Option<string> Current, Seq<PinAction> History);
 
     /// <summary>Read model state.</summary>
-    public sealed record State(Map<string, Conversation> ByConv, Pending Pending)
+    public sealed record State(Map<OrdStringOrdinal, string, Conversation> ByConv, Pending Pending)
     {
         /// <summary>Nothing pinned.</summary>
-        public static readonly State Initial = new(Map<string, Conversation>(), Pending.Empty);
+        public static readonly State Initial = new(Map<OrdStringOrdinal, string, Conversation>(), Pending.Empty);
     }
 
     /// <summary>The reducer.</summary>

@@ -7,10 +7,10 @@ public static class Revokes
     public sealed record Revocation(string ConvId, string MsgId, Option<string> By);
 
     /// <summary>Read model state.</summary>
-    public sealed record State(Option<string> Me, Map<string, Revocation> ByMsg, Pending Pending)
+    public sealed record State(Option<string> Me, Map<OrdStringOrdinal, string, Revocation> ByMsg, Pending Pending)
     {
         /// <summary>Nothing revoked.</summary>
-        public static readonly State Initial = new(None, Map<string, Revocation>(), Pending.Empty);
+        public static readonly State Initial = new(None, Map<OrdStringOrdinal, string, Revocation>(), Pending.Empty);
     }
 
     /// <summary>The reducer.</summary>

@@ -51,14 +51,32 @@ public static class Rows
         public bool IsEmpty => Conversations.IsEmpty && Messages.IsEmpty && DeletedConversations.IsEmpty && DeletedMessages.IsEmpty;
     }
 
+    /// <summary>Orders (conversation, message) pairs part by part, ordinally: the same on every machine whatever its culture.</summary>
+    public readonly struct OrdConvMsg : LanguageExt.TypeClasses.Ord<(string Conv, string Msg)>
+    {
+        /// <inheritdoc />
+        public int Compare((string Conv, string Msg) x, (string Conv, string Msg) y) =>
+            string.CompareOrdinal(x.Conv, y.Conv) is var c && c != 0 ? c : string.CompareOrdinal(x.Msg, y.Msg);
+        /// <inheritdoc />
+        public bool Equals((string Conv, string Msg) x, (string Conv, string Msg) y) => string.Equals(x.Conv, y.Conv, StringComparison.Ordinal) && string.Equals(x.Msg, y.Msg, StringComparison.Ordinal);
+        /// <inheritdoc />
+        public int GetHashCode((string Conv, string Msg) x) => HashCode.Combine(StringComparer.Ordinal.GetHashCode(x.Conv), StringComparer.Ordinal.GetHashCode(x.Msg));
+        /// <inheritdoc />
+        public Task<int> CompareAsync((string Conv, string Msg) x, (string Conv, string Msg) y) => Task.FromResult(Compare(x, y));
+        /// <inheritdoc />
+        public Task<bool> EqualsAsync((string Conv, string Msg) x, (string Conv, string Msg) y) => Task.FromResult(Equals(x, y));
+        /// <inheritdoc />
+        public Task<int> GetHashCodeAsync((string Conv, string Msg) x) => Task.FromResult(GetHashCode(x));
+    }
+
     /// <summary>
     /// The messages a run of events may have changed: (conversation, message) pairs, or every
     /// message when an event resets the state.
     /// </summary>
-    public sealed record Touched(Set<(string Conv, string Msg)> Messages, bool All)
+    public sealed record Touched(Set<OrdConvMsg, (string Conv, string Msg)> Messages, bool All)
     {
         /// <summary>No event yet.</summary>
-        public static readonly Touched Nothing = new(Set<(string, string)>(), false);
+        public static readonly Touched Nothing = new(Set<OrdConvMsg, (string, string)>(), false);
     }
 
     /// <summary>The row id of a user's conversation.</summary>

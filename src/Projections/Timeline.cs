@@ -41,19 +41,19 @@ public static class Timeline
     public sealed record Outgoing(string LocalId, string ConvId, int Type, Json.Obj Content, long Order);
 
     /// <summary>One conversation's messages.</summary>
-    public sealed record Conversation(string Id, Map<long, Message> BySeq, Map<string, long> SeqOf, Map<string, Reads> Reports,
-        Option<string> Pinned, long ClearedUpTo, Set<string> RevokedIds, Set<string> DeletedIds, bool Deleted)
+    public sealed record Conversation(string Id, Map<long, Message> BySeq, Map<OrdStringOrdinal, string, long> SeqOf, Map<OrdStringOrdinal, string, Reads> Reports,
+        Option<string> Pinned, long ClearedUpTo, Set<OrdStringOrdinal, string> RevokedIds, Set<OrdStringOrdinal, string> DeletedIds, bool Deleted)
     {
         /// <summary>No message.</summary>
-        public static Conversation Empty(string id) => new(id, Map<long, Message>(), Map<string, long>(), Map<string, Reads>(), None, 0,
-            Set<string>(), Set<string>(), false);
+        public static Conversation Empty(string id) => new(id, Map<long, Message>(), Map<OrdStringOrdinal, string, long>(), Map<OrdStringOrdinal, string, Reads>(), None, 0,
+            Set<OrdStringOrdinal, string>(), Set<OrdStringOrdinal, string>(), false);
     }
 
     /// <summary>Read model state.</summary>
-    public sealed record State(Option<string> Me, Map<string, Conversation> Conversations, Map<string, Outgoing> Outbox, Pending Pending)
+    public sealed record State(Option<string> Me, Map<OrdStringOrdinal, string, Conversation> Conversations, Map<OrdStringOrdinal, string, Outgoing> Outbox, Pending Pending)
     {
         /// <summary>Nothing known.</summary>
-        public static readonly State Initial = new(None, Map<string, Conversation>(), Map<string, Outgoing>(), Pending.Empty);
+        public static readonly State Initial = new(None, Map<OrdStringOrdinal, string, Conversation>(), Map<OrdStringOrdinal, string, Outgoing>(), Pending.Empty);
     }
 
     /// <summary>The reducer.</summary>

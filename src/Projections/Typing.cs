@@ -4,17 +4,17 @@ namespace EventSourced.Projections;
 public static class Typing
 {
     /// <summary>Read model state: conversation → user → display name.</summary>
-    public sealed record State(Map<string, Map<string, string>> ByConv)
+    public sealed record State(Map<OrdStringOrdinal, string, Map<OrdStringOrdinal, string, string>> ByConv)
     {
         /// <summary>Nobody typing.</summary>
-        public static readonly State Initial = new(Map<string, Map<string, string>>());
+        public static readonly State Initial = new(Map<OrdStringOrdinal, string, Map<OrdStringOrdinal, string, string>>());
     }
 
     /// <summary>The reducer.</summary>
     public static readonly Reducer<State> Reducer = new("typing", State.Initial, Evolve);
 
     /// <summary>Users typing in a conversation.</summary>
-    public static Map<string, string> In(State s, string convId) => s.ByConv.Find(convId).IfNone(Map<string, string>());
+    public static Map<OrdStringOrdinal, string, string> In(State s, string convId) => s.ByConv.Find(convId).IfNone(Map<OrdStringOrdinal, string, string>());
 
     /// <summary>Applies one event. Total; unrelated events return the same instance.</summary>
     public static State Evolve(State s, Event e) => e switch

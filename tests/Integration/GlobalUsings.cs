@@ -6,3 +6,4 @@ global using EventSourced.Domain.Packets;
 global using EventSourced.Adapters.Server;
 global using EventSourced.Domain.Client;
 global using FsCheck.Fluent;
+global using LanguageExt.ClassInstances;

@@ -9,3 +9,4 @@ global using EventSourced.Domain.Packets;
 global using EventSourced.Domain.Client;
 global using EventSourced.Tests.Properties.Support;
 global using Seq = LanguageExt.Seq;
+global using LanguageExt.ClassInstances;

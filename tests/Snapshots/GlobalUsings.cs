@@ -6,3 +6,4 @@ global using EventSourced.Domain.Packets;
 global using EventSourced.Domain.Client;
 global using Snapshooter;
 global using Snapshooter.Xunit;
+global using LanguageExt.ClassInstances;

@@ -262,7 +262,7 @@ public sealed class Hub : IAsyncDisposable
 
     void WritePush(string user, Packet packet, long now)
     {
-        var tokens = state.PushTokens.Find(user).IfNone(Map<string, int>());
+        var tokens = state.PushTokens.Find(user).IfNone(Map<OrdStringOrdinal, string, int>());
         if (tokens.IsEmpty) return;
         var dir = Directory.CreateDirectory(Path.Combine(config.Outbox, "push")).FullName;
         foreach (var (token, deviceType) in tokens)

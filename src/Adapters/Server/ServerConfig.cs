@@ -62,7 +62,7 @@ public sealed record ServerConfig(ProjectConfig[] Projects, long PingIntervalMs 
     public ApiKey DefaultKey => new(Projects[0].Keys[0].Sid, Projects[0].Keys[0].Secret, Projects[0].Id);
 
     /// <summary>The routing rules the server's decisions use.</summary>
-    public ServerRules Rules => new(Projects.SelectMany(p => p.Queues).Aggregate(Map<string, QueueRules>(),
+    public ServerRules Rules => new(Projects.SelectMany(p => p.Queues).Aggregate(Map<OrdStringOrdinal, string, QueueRules>(),
         (m, q) => m.AddOrUpdate(q.Id, new QueueRules(q.Id, q.Name, toSeq(q.Agents), q.AgentTimeoutMs, q.QueueTimeoutMs))));
 
     /// <summary>A widget by key, with its project.</summary>

@@ -14,13 +14,13 @@ public static class Chat
     public sealed record Message(string Id, string ConvId, long Seq, string Sender, string Text, bool Revoked, bool Deleted);
 
     /// <summary>What a decision needs to know about a conversation.</summary>
-    public sealed record Conversation(string Id, long LastSeq, long ReadSeq, Option<string> PinnedMsgId, Map<string, string> Roles, bool Ended);
+    public sealed record Conversation(string Id, long LastSeq, long ReadSeq, Option<string> PinnedMsgId, Map<OrdStringOrdinal, string, string> Roles, bool Ended);
 
     /// <summary>Decision state.</summary>
-    public sealed record State(Option<string> Me, Map<string, Conversation> Conversations, Map<string, Message> Messages, Pending Pending)
+    public sealed record State(Option<string> Me, Map<OrdStringOrdinal, string, Conversation> Conversations, Map<OrdStringOrdinal, string, Message> Messages, Pending Pending)
     {
         /// <summary>Nothing known.</summary>
-        public static readonly State Initial = new(None, Map<string, Conversation>(), Map<string, Message>(), Pending.Empty);
+        public static readonly State Initial = new(None, Map<OrdStringOrdinal, string, Conversation>(), Map<OrdStringOrdinal, string, Message>(), Pending.Empty);
     }
 
     /// <summary>The text of a content object (<c>content</c>, falling back to <c>text</c>).</summary>
@@ -48,7 +48,7 @@ public static class Chat
     /// </summary>
     public static Seq<ConversationInfo> Distinct(Seq<ConversationInfo> listed)
     {
-        var last = listed.Fold(Map<string, ConversationInfo>(), (m, c) => m.AddOrUpdate(c.ConvId, c));
+        var last = listed.Fold(Map<OrdStringOrdinal, string, ConversationInfo>(), (m, c) => m.AddOrUpdate(c.ConvId, c));
         return listed.Map(c => c.ConvId).Distinct().Map(id => last[id]).ToSeq().Strict();
     }
 
@@ -110,7 +110,7 @@ public static class Chat
     static State Upsert(State s, ConversationInfo c)
     {
         var existing = s.Conversations.Find(c.ConvId);
-        var roles = c.Participants.Match(ps => ps.Fold(Map<string, string>(), (m, p) => m.AddOrUpdate(p.User, p.Role.IfNone("member"))), () => existing.Map(x => x.Roles).IfNone(Map<string, string>()));
+        var roles = c.Participants.Match(ps => ps.Fold(Map<OrdStringOrdinal, string, string>(), (m, p) => m.AddOrUpdate(p.User, p.Role.IfNone("member"))), () => existing.Map(x => x.Roles).IfNone(Map<OrdStringOrdinal, string, string>()));
         var conv = new Conversation(c.ConvId,
             Math.Max(c.ConvLastSeq.IfNone(0), existing.Map(x => x.LastSeq).IfNone(0)),
             Math.Max(c.LastMsgSeqSeen.IfNone(0), existing.Map(x => x.ReadSeq).IfNone(0)),
@@ -131,7 +131,7 @@ public static class Chat
     {
         // A message already known keeps its own revoked/deleted/edited facts: a reload never resurrects it.
         if (s.Messages.ContainsKey(m.Id)) return s;
-        var conv = s.Conversations.Find(m.ConvId).IfNone(new Conversation(m.ConvId, 0, 0, None, Map<string, string>(), false));
+        var conv = s.Conversations.Find(m.ConvId).IfNone(new Conversation(m.ConvId, 0, 0, None, Map<OrdStringOrdinal, string, string>(), false));
         return s with
         {
             Messages = s.Messages.Add(m.Id, m),

@@ -20,11 +20,11 @@ public static class Session
     /// <summary>Session state.</summary>
     public sealed record State(Status Status, Option<string> UserId, Option<long> ProjectId, Option<long> ConnectionId,
         Option<string> DisplayName, long PingAfterMs, bool ChatAgent, bool StoppedByUser, Option<Rejection> LastError,
-        Option<string> Server, Set<string> PushTokens, Pending Pending)
+        Option<string> Server, Set<OrdStringOrdinal, string> PushTokens, Pending Pending)
     {
         /// <summary>Before anything happened.</summary>
         public static readonly State Initial = new(Status.Disconnected, None, None, None, None, 0, false, false, None, None,
-            Set<string>(), Pending.Empty);
+            Set<OrdStringOrdinal, string>(), Pending.Empty);
 
         /// <summary>True when authenticated.</summary>
         public bool IsConnected => Status == Status.Connected;

@@ -209,7 +209,7 @@ public static class BodyCodec
 
         public Json.Obj EncodeObject(object record)
         {
-            var map = Map<string, Json>();
+            var map = Map<OrdStringOrdinal, string, Json>();
             foreach (var f in fields)
             {
                 var value = f.Property.GetValue(record);

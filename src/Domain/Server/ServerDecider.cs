@@ -17,7 +17,7 @@ public sealed record Outcome(Seq<ServerEvent> Events, Option<Json.Obj> Reply, Se
 public sealed record QueueRules(string Id, string Name, Seq<string> Agents, long AgentTimeoutMs, long QueueTimeoutMs);
 
 /// <summary>The server's configuration as its decisions see it.</summary>
-public sealed record ServerRules(Map<string, QueueRules> Queues)
+public sealed record ServerRules(Map<OrdStringOrdinal, string, QueueRules> Queues)
 {
     /// <summary>True when the user is an agent of any queue.</summary>
     public bool IsAgent(string user) => Queues.Values.Exists(q => q.Agents.Contains(user));

@@ -11,7 +11,7 @@ public sealed record StoredMessage(string Id, string ConvId, long Seq, string Se
 
 /// <summary>A conversation on the server.</summary>
 public sealed record StoredConversation(string Id, string Name, Option<string> Avatar, string Creator, long Created, bool IsGroup, bool Distinct,
-    int ChannelType, Option<string> CustomData, Option<string> OaId, Map<string, Member> Members, long LastSeq, long LastUpdate,
+    int ChannelType, Option<string> CustomData, Option<string> OaId, Map<OrdStringOrdinal, string, Member> Members, long LastSeq, long LastUpdate,
     Option<string> Pinned, bool Ended, Option<string> EndedBy, Option<string> QueueId, Map<long, StoredMessage> Messages);
 
 /// <summary>A user's profile as the server knows it.</summary>
@@ -34,16 +34,16 @@ public enum RequestStatus
 
 /// <summary>A live-chat request with its routing history.</summary>
 public sealed record ChatRequest(string ConvId, string QueueId, string CustomerId, string CustomerName, long QueuedAt, RequestStatus Status,
-    Option<string> OfferedTo, long OfferedAt, Set<string> Declined, Option<string> Agent, Option<(string From, string To)> Transfer);
+    Option<string> OfferedTo, long OfferedAt, Set<OrdStringOrdinal, string> Declined, Option<string> Agent, Option<(string From, string To)> Transfer);
 
 /// <summary>The server's whole state: a fold of its events.</summary>
-public sealed record ServerState(Map<string, StoredConversation> Conversations, Map<string, (string ConvId, long Seq)> MessageIndex,
-    Map<string, Profile> Users, Map<string, Map<string, int>> PushTokens, Map<string, Set<string>> Blocked, Map<string, ChatRequest> Requests,
+public sealed record ServerState(Map<OrdStringOrdinal, string, StoredConversation> Conversations, Map<OrdStringOrdinal, string, (string ConvId, long Seq)> MessageIndex,
+    Map<OrdStringOrdinal, string, Profile> Users, Map<OrdStringOrdinal, string, Map<OrdStringOrdinal, string, int>> PushTokens, Map<OrdStringOrdinal, string, Set<OrdStringOrdinal, string>> Blocked, Map<OrdStringOrdinal, string, ChatRequest> Requests,
     long Counter)
 {
     /// <summary>An empty server.</summary>
-    public static readonly ServerState Initial = new(Map<string, StoredConversation>(), Map<string, (string, long)>(), Map<string, Profile>(),
-        Map<string, Map<string, int>>(), Map<string, Set<string>>(), Map<string, ChatRequest>(), 0);
+    public static readonly ServerState Initial = new(Map<OrdStringOrdinal, string, StoredConversation>(), Map<OrdStringOrdinal, string, (string, long)>(), Map<OrdStringOrdinal, string, Profile>(),
+        Map<OrdStringOrdinal, string, Map<OrdStringOrdinal, string, int>>(), Map<OrdStringOrdinal, string, Set<OrdStringOrdinal, string>>(), Map<OrdStringOrdinal, string, ChatRequest>(), 0);
 
     /// <summary>A message by id.</summary>
     public Option<StoredMessage> Message(string msgId) =>
@@ -59,7 +59,7 @@ public sealed record ServerState(Map<string, StoredConversation> Conversations, 
         {
             Conversations = s.Conversations.AddOrUpdate(c.ConvId, new StoredConversation(c.ConvId, c.Name, None, c.Creator, c.At, c.IsGroup, c.Distinct,
                 c.ChannelType, c.CustomData, c.OaId,
-                c.Participants.Fold(Map<string, Member>(), (m, u) => m.AddOrUpdate(u, new Member(u, u == c.Creator ? "admin" : "member", 0, 0, 0, false))),
+                c.Participants.Fold(Map<OrdStringOrdinal, string, Member>(), (m, u) => m.AddOrUpdate(u, new Member(u, u == c.Creator ? "admin" : "member", 0, 0, 0, false))),
                 0, c.At, None, false, None, c.QueueId, Map<long, StoredMessage>())),
             Counter = s.Counter + 1,
         },
@@ -94,10 +94,10 @@ public sealed record ServerState(Map<string, StoredConversation> Conversations, 
                 p => p with { DisplayName = u.DisplayName || p.DisplayName, Email = u.Email || p.Email, AvatarUrl = u.AvatarUrl || p.AvatarUrl, Phone = u.Phone || p.Phone },
                 () => new Profile(u.UserId, u.DisplayName, u.Email, u.AvatarUrl, u.Phone))),
         },
-        UserBlocked b => s with { Blocked = s.Blocked.AddOrUpdate(b.UserId, s.Blocked.Find(b.UserId).IfNone(Set<string>()).TryAdd(b.Blocked)) },
-        PushRegistered p => s with { PushTokens = s.PushTokens.AddOrUpdate(p.UserId, s.PushTokens.Find(p.UserId).IfNone(Map<string, int>()).AddOrUpdate(p.Token, p.DeviceType)) },
+        UserBlocked b => s with { Blocked = s.Blocked.AddOrUpdate(b.UserId, s.Blocked.Find(b.UserId).IfNone(Set<OrdStringOrdinal, string>()).TryAdd(b.Blocked)) },
+        PushRegistered p => s with { PushTokens = s.PushTokens.AddOrUpdate(p.UserId, s.PushTokens.Find(p.UserId).IfNone(Map<OrdStringOrdinal, string, int>()).AddOrUpdate(p.Token, p.DeviceType)) },
         PushUnregistered p => s with { PushTokens = s.PushTokens.Find(p.UserId).Match(t => s.PushTokens.SetItem(p.UserId, t.Remove(p.Token)), () => s.PushTokens) },
-        ChatQueued q => s with { Requests = s.Requests.AddOrUpdate(q.ConvId, new ChatRequest(q.ConvId, q.QueueId, q.CustomerId, q.CustomerName, q.At, RequestStatus.Waiting, None, 0, Set<string>(), None, None)) },
+        ChatQueued q => s with { Requests = s.Requests.AddOrUpdate(q.ConvId, new ChatRequest(q.ConvId, q.QueueId, q.CustomerId, q.CustomerName, q.At, RequestStatus.Waiting, None, 0, Set<OrdStringOrdinal, string>(), None, None)) },
         ChatOffered o => Req(s, o.ConvId, r => r with { Status = RequestStatus.Offered, OfferedTo = o.Agent, OfferedAt = o.At }),
         ChatAnswered a => Req(s, a.ConvId, r => a.Accepted
             ? r with { Status = RequestStatus.Accepted, Agent = a.Agent, OfferedTo = None }

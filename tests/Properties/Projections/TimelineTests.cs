@@ -10,7 +10,7 @@ public sealed class TimelineTests() : ReducerLaws<Timeline.State>(Timeline.Reduc
         Prop.ForAll(Generators.Lifecycle.ToArbitrary(), events =>
         {
             var s = R.Fold(events);
-            var revoked = s.Conversations.Find("a").Map(c => c.RevokedIds).IfNone(Set<string>());
+            var revoked = s.Conversations.Find("a").Map(c => c.RevokedIds).IfNone(Set<OrdStringOrdinal, string>());
             var view = Timeline.View(s, "a");
             return view.Filter(m => revoked.Contains(m.Id)).ForAll(m => m.Revoked && m.Content.Fields.IsEmpty);
         });
@@ -90,5 +90,28 @@ public sealed class TimelineTests() : ReducerLaws<Timeline.State>(Timeline.Reduc
     {
         var s = R.Fold(Seq(Received("c1", "m1", 1, "bob", "A"), Edited("c1", "m1", "B"), Edited("c1", "m1", "A")));
         Assert.Equal("A", Chat.TextOf(Timeline.Find(s, "c1", "m1").Map(m => m.Content).IfNone(Json.Obj.Empty)));
+    }
+
+    // Keys are ordered ordinally, not by the machine's culture: a replay lists conversations (and writes
+    // JSON fields) in the same order on every machine, and ordinal comparison is what keeps the fold fast.
+    [Fact]
+    public void Conversations_are_ordered_the_same_whatever_the_culture()
+    {
+        var ids = new[] { "b", "B", "a_", "a-", "aa", "Ä", "z" };
+        var events = toSeq(ids.Select((id, i) => Received(id, $"m{i}", 1, "bob", "x"))).Strict();
+        var before = System.Globalization.CultureInfo.CurrentCulture;
+        try
+        {
+            var orders = new[] { "en-US", "sv-SE", "tr-TR" }.Select(name =>
+            {
+                System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo(name);
+                return string.Join(",", R.Fold(events).Conversations.Keys);
+            }).ToArray();
+            Assert.All(orders, o => Assert.Equal(string.Join(",", ids.Order(StringComparer.Ordinal)), o));
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = before;
+        }
     }
 }

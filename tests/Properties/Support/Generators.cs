@@ -36,7 +36,7 @@ public static class Generators
     public static Gen<Json.Obj> JsonObject(int depth) =>
         Gen.Elements("content", "text", "metadata", "x", "ü").Zip(JsonValue(depth))
             .ListOf(3)
-            .Select(kvs => new Json.Obj(kvs.Aggregate(Map<string, Json>(), (m, kv) => m.AddOrUpdate(kv.Item1, kv.Item2))));
+            .Select(kvs => new Json.Obj(kvs.Aggregate(Map<OrdStringOrdinal, string, Json>(), (m, kv) => m.AddOrUpdate(kv.Item1, kv.Item2))));
 
     /// <summary>A generator for any record type of the catalogue.</summary>
     // Test classes run in parallel: the cache is shared, so it is guarded (Build recurses into For, hence a re-entrant lock).

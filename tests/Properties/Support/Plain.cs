@@ -22,7 +22,8 @@ public static class Plain
         _ => Record(value),
     };
 
-    static bool IsMap(Type t) => t.IsGenericType && (t.GetGenericTypeDefinition() == typeof(Map<,>) || t.GetGenericTypeDefinition() == typeof(HashMap<,>));
+    static bool IsMap(Type t) => t.IsGenericType && t.GetGenericTypeDefinition() is var d
+        && (d == typeof(Map<,>) || d == typeof(HashMap<,>) || d == typeof(Map<,,>) || d == typeof(HashMap<,,>));
 
     static object? OptionValue(object option)
     {

@@ -4,7 +4,7 @@ namespace EventSourced.Tests.Properties.Domain.Server;
 
 public sealed class RoutingTests
 {
-    static readonly ServerRules Rules = new(Map(("q", new QueueRules("q", "Q", Seq("ag1", "ag2"), 1_000, 5_000))));
+    static readonly ServerRules Rules = new(Map<OrdStringOrdinal, string, QueueRules>(("q", new QueueRules("q", "Q", Seq("ag1", "ag2"), 1_000, 5_000))));
 
     static ServerState Queued(long at) => ServerState.Fold(ServerState.Initial, Seq<ServerEvent>(
         new ServerEvent.ConversationCreated("c", "cust", "q", true, false, 1, None, None, Seq1("cust"), "q", at),

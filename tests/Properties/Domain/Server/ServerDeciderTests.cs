@@ -4,7 +4,7 @@ namespace EventSourced.Tests.Properties.Domain.Server;
 
 public sealed class ServerDeciderTests
 {
-    static readonly ServerRules Rules = new(Map(("q", new QueueRules("q", "Q", Seq("ag1", "ag2"), 1_000, 5_000))));
+    static readonly ServerRules Rules = new(Map<OrdStringOrdinal, string, QueueRules>(("q", new QueueRules("q", "Q", Seq("ag1", "ag2"), 1_000, 5_000))));
     static readonly Caller Alice = new("a", 1, 1, None);
 
     static ServerState Chatting()
