@@ -29,10 +29,10 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
     }
 
     /// <summary>An import writes the rows its events change in the same transaction, set-based (<see cref="RowsCopy"/>).</summary>
-    protected override async Task ImportedAsync(Npgsql.NpgsqlConnection connection, IReadOnlyList<Recorded> stored, CancellationToken ct)
+    protected override async Task<Func<Npgsql.NpgsqlConnection, CancellationToken, Task>> BesideImportAsync(IReadOnlyList<Recorded> stored, CancellationToken ct)
     {
         var changes = await rows.PlanAsync(stored.Select(r => (r.Meta.Stream, r.Event)), ct).ConfigureAwait(false);
-        await RowsCopy.WriteAsync(connection, schema, Store.Options.Serializer(), changes, ct).ConfigureAwait(false);
+        return (connection, token) => RowsCopy.WriteAsync(connection, schema, Store.Options.Serializer(), changes, token);
     }
 
     static void Configure(StoreOptions o, string schema, RowsProjection rows)

@@ -18,7 +18,7 @@ public partial class MartenEventLog<T>
     /// History import: appends each record to its own stream (<c>Meta.Stream</c>), in the order given,
     /// in transactions of up to <paramref name="chunkSize"/> records written with binary COPY into
     /// Marten's own tables (positions from Marten's sequence, versions after each stream's current
-    /// one), together with whatever the log keeps beside its events (<see cref="ImportedAsync"/>).
+    /// one), together with whatever the log keeps beside its events (<see cref="BesideImportAsync"/>).
     /// Live appends wait between chunks, never inside one; the feed emits each chunk once committed.
     /// A record without a stream fails the import before anything of its chunk is written; a chunk
     /// that fails leaves every earlier chunk imported and says how far it got.
@@ -47,10 +47,12 @@ public partial class MartenEventLog<T>
     }
 
     /// <summary>
-    /// Called inside an import chunk's transaction, after its events are written: write what the log
-    /// keeps beside them (a projection's rows). <paramref name="stored"/> carry their positions and versions.
+    /// What the log keeps beside an import chunk's events (a projection's rows): computed while the
+    /// events are being copied (<paramref name="stored"/> carry their positions and versions), then
+    /// written by the returned function in the same transaction, once the copy is done.
     /// </summary>
-    protected virtual Task ImportedAsync(NpgsqlConnection connection, IReadOnlyList<T> stored, CancellationToken ct) => Task.CompletedTask;
+    protected virtual Task<Func<NpgsqlConnection, CancellationToken, Task>> BesideImportAsync(IReadOnlyList<T> stored, CancellationToken ct) =>
+        Task.FromResult<Func<NpgsqlConnection, CancellationToken, Task>>((_, _) => Task.CompletedTask);
 
     async Task<Fin<T[]>> ImportChunkAsync(T[] chunk, CancellationToken ct)
     {
@@ -65,8 +67,13 @@ public partial class MartenEventLog<T>
                 await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
                 try
                 {
-                    stored = await WriteChunkAsync(conn, chunk, ct).ConfigureAwait(false);
-                    await ImportedAsync(conn, stored, ct).ConfigureAwait(false);
+                    var (reserved, now) = await ReserveAsync(conn, chunk, ct).ConfigureAwait(false);
+                    stored = reserved;
+                    // Two cores' worth: the fold of what goes beside the events runs while PostgreSQL takes the copy.
+                    // Both finish (or fail) before anything else happens, so a failed copy never races the fold's bookkeeping.
+                    var beside = Task.Run(() => BesideImportAsync(reserved, ct), ct);
+                    await Task.WhenAll(CopyEventsAsync(conn, reserved, now, ct), beside).ConfigureAwait(false);
+                    await (await beside.ConfigureAwait(false))(conn, ct).ConfigureAwait(false);
                     await tx.CommitAsync(ct).ConfigureAwait(false);
                 }
                 catch
@@ -97,7 +104,8 @@ public partial class MartenEventLog<T>
         }
     }
 
-    async Task<T[]> WriteChunkAsync(NpgsqlConnection conn, T[] chunk, CancellationToken ct)
+    // Each record's position and version, with the streams' versions moved on (locked until commit).
+    async Task<(T[] Stored, DateTime Now)> ReserveAsync(NpgsqlConnection conn, T[] chunk, CancellationToken ct)
     {
         // Each stream's current version (locked until commit), the transaction's time, and one position per record.
         var streams = chunk.Select(r => r.Meta.Stream).Distinct(StringComparer.Ordinal).ToArray();
@@ -139,6 +147,11 @@ public partial class MartenEventLog<T>
             upsert.Parameters.AddWithValue("versions", streams.Select(s => versions[s]).ToArray());
             await upsert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
+        return (stored, now);
+    }
+
+    async Task CopyEventsAsync(NpgsqlConnection conn, T[] stored, DateTime now, CancellationToken ct)
+    {
         var serializer = store.Options.Serializer();
         var dotnetType = $"{typeof(StoredRecord).FullName}, {typeof(StoredRecord).Assembly.GetName().Name}";
         await using (var copy = await conn.BeginBinaryImportAsync(
@@ -160,6 +173,5 @@ public partial class MartenEventLog<T>
             }
             await copy.CompleteAsync(ct).ConfigureAwait(false);
         }
-        return stored;
     }
 }
