@@ -16,25 +16,8 @@ namespace EventSourced.Tests.Integration.Storage;
 /// </summary>
 public sealed class ImportTests
 {
-    static async Task<MartenClientLog> OpenAsync(string schema)
-    {
-        var pg = await Postgres.Instance;
-        var log = new MartenClientLog(pg.ConnectionString, schema);
-        await log.InitializeAsync();
-        return log;
-    }
-
     static List<Recorded> Records(string user, Seq<Event> events, long at) =>
         events.Select((e, i) => Recording.Local(user, e, at + i)).ToList();
-
-    static async Task AssertRowsEqualFoldAsync(MartenClientLog log, string user, IEnumerable<Event> events)
-    {
-        var expected = ReadModels.Reducer.Fold(events);
-        Assert.Equal(Rows.ConversationsOf(user, expected).OrderBy(r => r.ConvId, StringComparer.Ordinal).ToArray(),
-            (await log.ConversationRowsAsync(user)).OrderBy(r => r.ConvId, StringComparer.Ordinal).ToArray());
-        Assert.Equal(Rows.MessagesOf(user, expected).OrderBy(r => r.Id, StringComparer.Ordinal).ToArray(),
-            (await log.MessageRowsAsync(user)).OrderBy(r => r.Id, StringComparer.Ordinal).ToArray());
-    }
 
     [Fact]
     public async Task An_import_reads_back_as_appended_with_rows_equal_to_the_pure_fold_and_appends_carry_on()
@@ -42,7 +25,7 @@ public sealed class ImportTests
         var schema = Postgres.Schema();
         var cases = Gen.Zip(Generators.Mixed, Generators.Mixed).Sample(25, 6).ToList();
         var users = Enumerable.Range(0, cases.Count).Select(i => $"u{i}").ToArray();
-        await using (var log = await OpenAsync(schema))
+        await using (var log = await ClientLogs.OpenAsync(schema))
         {
             // Some history appended the usual way first: the import continues those streams.
             for (var i = 0; i < cases.Count; i += 2)
@@ -72,10 +55,10 @@ public sealed class ImportTests
                 await foreach (var r in log.ReadStreamAsync(stream)) versions.Add(r.Meta.Version);
                 Assert.Equal(Enumerable.Range(1, versions.Count).Select(v => (long)v).ToArray(), versions.ToArray());
             }
-            for (var i = 0; i < cases.Count; i++) await AssertRowsEqualFoldAsync(log, users[i], cases[i].Item1);
+            for (var i = 0; i < cases.Count; i++) await ClientLogs.AssertRowsEqualFoldAsync(log, users[i], cases[i].Item1);
         }
         // After a restart, appends with a version check continue the imported streams, and the rows keep up.
-        await using (var log = await OpenAsync(schema))
+        await using (var log = await ClientLogs.OpenAsync(schema))
         {
             for (var i = 0; i < cases.Count; i++)
             {
@@ -85,7 +68,7 @@ public sealed class ImportTests
                     await foreach (var s in log.ReadStreamAsync(r.Meta.Stream)) version = s.Meta.Version;
                     Assert.True((await log.AppendAsync(r.Meta.Stream, version == 0 ? ExpectedVersion.NoStream : ExpectedVersion.Exactly(version), [r])).IsSucc);
                 }
-                await AssertRowsEqualFoldAsync(log, users[i], cases[i].Item1 + cases[i].Item2);
+                await ClientLogs.AssertRowsEqualFoldAsync(log, users[i], cases[i].Item1 + cases[i].Item2);
             }
         }
     }
@@ -93,7 +76,7 @@ public sealed class ImportTests
     [Fact]
     public async Task A_record_without_a_stream_stops_the_import_and_keeps_the_chunks_before_it()
     {
-        await using var log = await OpenAsync(Postgres.Schema());
+        await using var log = await ClientLogs.OpenAsync(Postgres.Schema());
         var good = Enumerable.Range(1, 6).Select(i => Recording.Local("amy", Scenario.Received("c1", $"m{i}", i, "bob", $"text {i}"), i)).ToList();
         var bad = good[4] with { Meta = good[4].Meta with { Stream = "" } };
         var history = good.Take(4).Append(bad).Append(good[5]).ToList();

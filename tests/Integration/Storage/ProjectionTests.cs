@@ -11,14 +11,6 @@ namespace EventSourced.Tests.Integration.Storage;
 /// <summary>The inline Marten projection writes exactly the rows of the pure fold, through group commit and a restart.</summary>
 public sealed class ProjectionTests
 {
-    static async Task<MartenClientLog> OpenAsync(string schema)
-    {
-        var pg = await Postgres.Instance;
-        var log = new MartenClientLog(pg.ConnectionString, schema);
-        await log.InitializeAsync();
-        return log;
-    }
-
     // Appends without waiting between events, so that many land in one transaction (group commit).
     static async Task AppendAllAsync(MartenClientLog log, string user, Seq<Event> events, long at)
     {
@@ -27,33 +19,26 @@ public sealed class ProjectionTests
         foreach (var fin in await Task.WhenAll(pending)) Assert.True(fin.IsSucc);
     }
 
-    static async Task AssertRowsEqualFoldAsync(MartenClientLog log, string user, Seq<Event> events)
-    {
-        var expected = ReadModels.Reducer.Fold(events);
-        Assert.Equal(Rows.ConversationsOf(user, expected).OrderBy(r => r.ConvId, StringComparer.Ordinal), (await log.ConversationRowsAsync(user)).OrderBy(r => r.ConvId, StringComparer.Ordinal));
-        Assert.Equal(Rows.MessagesOf(user, expected).OrderBy(r => r.Id, StringComparer.Ordinal), (await log.MessageRowsAsync(user)).OrderBy(r => r.Id, StringComparer.Ordinal));
-    }
-
     [Fact]
     public async Task Rows_in_postgres_equal_the_pure_fold_on_generated_sequences_across_a_restart()
     {
         var schema = Postgres.Schema();
         var cases = Gen.Zip(Generators.Mixed, Generators.Mixed).Sample(20, 12).ToList();
-        await using (var log = await OpenAsync(schema))
+        await using (var log = await ClientLogs.OpenAsync(schema))
         {
             for (var i = 0; i < cases.Count; i++)
             {
                 await AppendAllAsync(log, $"u{i}", cases[i].Item1, 1_000);
-                await AssertRowsEqualFoldAsync(log, $"u{i}", cases[i].Item1);
+                await ClientLogs.AssertRowsEqualFoldAsync(log, $"u{i}", cases[i].Item1);
             }
         }
         // A new process knows no user: it rebuilds each from the log before applying the next events.
-        await using (var log = await OpenAsync(schema))
+        await using (var log = await ClientLogs.OpenAsync(schema))
         {
             for (var i = 0; i < cases.Count; i++)
             {
                 await AppendAllAsync(log, $"u{i}", cases[i].Item2, 5_000);
-                await AssertRowsEqualFoldAsync(log, $"u{i}", cases[i].Item1 + cases[i].Item2);
+                await ClientLogs.AssertRowsEqualFoldAsync(log, $"u{i}", cases[i].Item1 + cases[i].Item2);
             }
         }
     }
@@ -61,7 +46,7 @@ public sealed class ProjectionTests
     [Fact]
     public async Task A_rejected_append_leaves_the_rows_as_they_were()
     {
-        await using var log = await OpenAsync(Postgres.Schema());
+        await using var log = await ClientLogs.OpenAsync(Postgres.Schema());
         var first = Recording.Local("amy", Scenario.Received("c1", "m1", 1, "bob", "one"), 1);
         Assert.True((await log.AppendAsync(first.Meta.Stream, ExpectedVersion.NoStream, [first])).IsSucc);
         var edit = Recording.Local("amy", Scenario.Edited("c1", "m1", "changed"), 2);

@@ -1,0 +1,25 @@
+using EventSourced.Adapters.Storage.Marten;
+using EventSourced.Projections;
+
+namespace EventSourced.Tests.Integration.Storage;
+
+/// <summary>A client log on the test PostgreSQL, and the check that its rows are the pure fold's.</summary>
+static class ClientLogs
+{
+    public static async Task<MartenClientLog> OpenAsync(string schema)
+    {
+        var pg = await Postgres.Instance;
+        var log = new MartenClientLog(pg.ConnectionString, schema);
+        await log.InitializeAsync();
+        return log;
+    }
+
+    public static async Task AssertRowsEqualFoldAsync(MartenClientLog log, string user, IEnumerable<Event> events)
+    {
+        var expected = ReadModels.Reducer.Fold(events);
+        Assert.Equal(Rows.ConversationsOf(user, expected).OrderBy(r => r.ConvId, StringComparer.Ordinal).ToArray(),
+            (await log.ConversationRowsAsync(user)).OrderBy(r => r.ConvId, StringComparer.Ordinal).ToArray());
+        Assert.Equal(Rows.MessagesOf(user, expected).OrderBy(r => r.Id, StringComparer.Ordinal).ToArray(),
+            (await log.MessageRowsAsync(user)).OrderBy(r => r.Id, StringComparer.Ordinal).ToArray());
+    }
+}
