@@ -1,4 +1,3 @@
-using System.Reactive.Linq;
 using EventSourced.Adapters.Storage;
 using EventSourced.Adapters.Storage.Marten;
 using EventSourced.Projections;
