@@ -46,6 +46,19 @@ public static class Program
         var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',');
         bool Run(string id) => only is null || only.Contains(id);
 
+        // #6: server fan-out beside one connection's echo round trips; first, before the generated traffic fills the heap
+        // (the server runs in this process, and its tail latency would pay for collecting the harness's own arrays).
+        if (Run("6"))
+        {
+            var seconds = TimeSpan.FromSeconds(quick ? 3 : 30);
+            Console.WriteLine($"  #6 server fan-out: 100 clients in 20 groups of 5 for {seconds.TotalSeconds} s...");
+            var fan = await FanOut.RunAsync(100, 5, seconds);
+            var echo = await FanOut.EchoAsync(TimeSpan.FromSeconds(quick ? 2 : 10));
+            rows.Add(new Row("6", $"server fan-out, 100 clients in 20 groups of 5 (p99 send→receive {fan.P99Ms:0.0} ms, lost {fan.Lost})", "msg/s",
+                [fan.DeliveredPerSecond], "WebSocket echo round trips, one connection", [echo], "≥ 20,000 delivered/s, p99 ≤ 20 ms, zero lost",
+                (m, _) => m >= 20_000 && fan.P99Ms <= 20 && fan.Lost == 0));
+        }
+
         // Generated traffic: ~300-byte recorded packets across 1,000 conversations, in seq order per conversation.
         var recorded = Traffic(events, conversations: Math.Min(1_000, events / 10));
         var evs = recorded.Select(r => r.Event).ToArray();
@@ -74,18 +87,6 @@ public static class Program
             () => Millis(() => GC.KeepAlive(checkpoints.Position(oneConversation.Count / 2))),
             "rebuild from the start", () => Millis(() => GC.KeepAlive(Timeline.Reducer.Fold(oneConversation.Select(r => r.Event)))),
             "≤ 10% of the full rebuild's time", (m, l) => m <= 0.1 * l) with { LowerIsBetter = true });
-        }
-
-        // #6: server fan-out beside one connection's echo round trips.
-        if (Run("6"))
-        {
-            var seconds = TimeSpan.FromSeconds(quick ? 3 : 30);
-            Console.WriteLine($"  #6 server fan-out: 100 clients in 20 groups of 5 for {seconds.TotalSeconds} s...");
-            var fan = await FanOut.RunAsync(100, 5, seconds);
-            var echo = await FanOut.EchoAsync(TimeSpan.FromSeconds(quick ? 2 : 10));
-            rows.Add(new Row("6", $"server fan-out, 100 clients in 20 groups of 5 (p99 send→receive {fan.P99Ms:0.0} ms, lost {fan.Lost})", "msg/s",
-                [fan.DeliveredPerSecond], "WebSocket echo round trips, one connection", [echo], "≥ 20,000 delivered/s, p99 ≤ 20 ms, zero lost",
-                (m, _) => m >= 20_000 && fan.P99Ms <= 20 && fan.Lost == 0));
         }
 
         var pgStart = await Database.OpenAsync(Environment.GetEnvironmentVariable(EmbeddedPostgres.ConnectionVariable), null);
