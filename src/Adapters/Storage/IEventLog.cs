@@ -28,6 +28,8 @@ public static class EventLogErrors
     public const int ReentrantAppend = 423;
     /// <summary>The log is closed.</summary>
     public const int Closed = 410;
+    /// <summary>A history import stopped part-way (the chunks before it stay imported).</summary>
+    public const int ImportStopped = 500;
 
     /// <summary>The error for a version conflict.</summary>
     public static Error Conflict(string stream, ExpectedVersion expected, long actual) =>

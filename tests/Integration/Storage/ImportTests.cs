@@ -83,7 +83,7 @@ public sealed class ImportTests
         var imported = await log.ImportAsync(history, chunkSize: 3);
 
         var error = imported.Match(_ => throw new Xunit.Sdk.XunitException("the import should have stopped"), e => e);
-        Assert.Equal(MartenEventLog<Recorded>.ImportStopped, error.Code);
+        Assert.Equal(EventLogErrors.ImportStopped, error.Code);
         Assert.Contains("after 3 records", error.Message);
         Assert.Contains("record 5 has no stream", error.Message);
         var stored = new List<Recorded>();

@@ -18,13 +18,11 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
     }
 
     readonly RowsProjection rows;
-    readonly string schema;
 
     MartenClientLog(string connectionString, string schema, RowsProjection rows)
         : base(connectionString, schema, new ClientRecords(), configure: o => Configure(o, schema, rows), observer: rows)
     {
         this.rows = rows;
-        this.schema = schema;
         rows.Attach(ReadModelsOfAsync, Decode);
     }
 
@@ -32,7 +30,7 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
     protected override async Task<Func<Npgsql.NpgsqlConnection, CancellationToken, Task>> BesideImportAsync(IReadOnlyList<Recorded> stored, CancellationToken ct)
     {
         var changes = await rows.PlanAsync(stored.Select(r => (r.Meta.Stream, r.Event)), ct).ConfigureAwait(false);
-        return (connection, token) => RowsCopy.WriteAsync(connection, schema, Store.Options.Serializer(), changes, token);
+        return (connection, token) => RowsCopy.WriteAsync(connection, Schema, Store.Options.Serializer(), changes, token);
     }
 
     static void Configure(StoreOptions o, string schema, RowsProjection rows)

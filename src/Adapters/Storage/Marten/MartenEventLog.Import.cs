@@ -11,9 +11,6 @@ public sealed record ImportResult(long Count, long FirstPosition, long LastPosit
 
 public partial class MartenEventLog<T>
 {
-    /// <summary>The error code of an import that stopped part-way (the chunks before it stay imported).</summary>
-    public const int ImportStopped = 500;
-
     /// <summary>
     /// History import: appends each record to its own stream (<c>Meta.Stream</c>), in the order given,
     /// in transactions of up to <paramref name="chunkSize"/> records written with binary COPY into
@@ -31,12 +28,12 @@ public partial class MartenEventLog<T>
         {
             var unnamed = System.Array.FindIndex(chunk, r => string.IsNullOrEmpty(r.Meta.Stream));
             var written = unnamed >= 0
-                ? Error.New(ImportStopped, $"record {count + unnamed + 1} has no stream")
+                ? Error.New(EventLogErrors.ImportStopped, $"record {count + unnamed + 1} has no stream")
                 : await ImportChunkAsync(chunk, ct).ConfigureAwait(false);
             if (written.IsFail)
             {
                 var reason = written.Match(_ => "", e => e.Message);
-                return Error.New(ImportStopped, $"import stopped after {count} records: {reason}");
+                return Error.New(EventLogErrors.ImportStopped, $"import stopped after {count} records: {reason}");
             }
             var stored = (T[])written;
             if (first == 0) first = stored[0].Meta.Position;
@@ -85,7 +82,7 @@ public partial class MartenEventLog<T>
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                return Error.New(ImportStopped, ex.GetBaseException().Message);
+                return Error.New(EventLogErrors.ImportStopped, ex.GetBaseException().Message);
             }
             await publish.WaitAsync(CancellationToken.None).ConfigureAwait(false);
             try

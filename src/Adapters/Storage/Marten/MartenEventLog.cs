@@ -288,6 +288,9 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     /// <summary>The Marten store under this log.</summary>
     protected IDocumentStore Store => store;
 
+    /// <summary>The database schema of this log's tables.</summary>
+    protected string Schema => schema;
+
     /// <summary>A stored event as the record it was appended as; a stored event that cannot be read is a broken log, not an expected failure.</summary>
     protected T Decode(IEvent e) => codec.Load((StoredRecord)e.Data, e.StreamKey!, e.Sequence, e.Version)
         .IfLeft(reason => throw new InvalidDataException($"event {e.Sequence} of '{e.StreamKey}' cannot be read: {reason}"));
