@@ -26,10 +26,9 @@ public static class Program
     sealed record Row(string Id, string Measurement, string Unit, double[] Ours, string Ceiling, double[] Limit, string Target, Func<double, double, bool> Met)
     {
         public bool LowerIsBetter { get; init; }
-        public double Median => Median_(Ours);
-        public double LimitMedian => Median_(Limit);
+        public double Median => Program.Median(Ours);
+        public double LimitMedian => Program.Median(Limit);
         public double Ratio => LimitMedian == 0 ? 0 : Median / LimitMedian;
-        static double Median_(double[] xs) => xs.Length == 0 ? 0 : xs.Order().ElementAt(xs.Length / 2);
     }
 
     public static async Task<int> Main(string[] args)
@@ -159,12 +158,12 @@ public static class Program
                 if (rep == 0) continue;
                 sustained.Add(live.SustainedPerSecond); insertRate.Add(ceiling); p99s.Add(live.P99Ms); p50s.Add(live.P50Ms); pacedRates.Add(live.PacedPerSecond); lostLive += live.Lost;
             }
-            var p99 = p99s.Count == 0 ? 0 : p99s.Order().ElementAt(p99s.Count / 2);
-            var p50 = p50s.Count == 0 ? 0 : p50s.Order().ElementAt(p50s.Count / 2);
-            if (sustained.Count > 0) rows.Add(new Row("2", $"live ingest over WebSocket, durable before the feed emits (at half rate, {pacedRates.Order().ElementAtOrDefault(pacedRates.Count / 2):N0}/s: send→emit p50 {p50:0.0} ms, p99 {p99:0.0} ms; lost {lostLive})",
+            var p99 = Median(p99s);
+            var p50 = Median(p50s);
+            if (sustained.Count > 0) rows.Add(new Row("2", $"live ingest over WebSocket, durable before the feed emits (at half rate, {Median(pacedRates):N0}/s: send→emit p50 {p50:0.0} ms, p99 {p99:0.0} ms; lost {lostLive})",
                 "events/s", sustained.ToArray(), "one INSERT per transaction, fsync on", insertRate.ToArray(), "≥ 4× the ceiling, p99 ≤ 5 ms at half rate",
                 (m, l) => m >= 4 * l && p99 <= 5 && lostLive == 0));
-            if (peak.Count > 0) rows.Add(new Row("7", string.Create(Inv, $"memory: working set added by a streamed replay (read models included; they alone hold {models.Order().ElementAt(models.Count / 2):N0} MB once it ends)"),
+            if (peak.Count > 0) rows.Add(new Row("7", string.Create(Inv, $"memory: working set added by a streamed replay (read models included; they alone hold {Median(models):N0} MB once it ends)"),
                 "MB", peak.ToArray(), "—", [], "≤ 300 MB", (m, _) => m <= 300));
         }
 
@@ -420,6 +419,9 @@ public static class Program
         await using var drop = new NpgsqlCommand($"drop schema {schema} cascade", conn);
         await drop.ExecuteNonQueryAsync();
     }
+
+    // The middle of the repetitions (the upper middle of an even count), 0 when there are none.
+    static double Median(IReadOnlyCollection<double> xs) => xs.Count == 0 ? 0 : xs.Order().ElementAt(xs.Count / 2);
 
     static string Fmt(double x) => x.ToString(Math.Abs(x) < 10 ? "N2" : "N0", Inv);
 
