@@ -159,20 +159,25 @@ public static class ConversationList
         Some: conv => Message(s, conv, new LastMessage(m.Id, m.Seq, m.Type.IfNone(1), m.User.IfNone(""), m.Content.IfNone(Json.Obj.Empty), m.Created.IfNone(0))),
         None: () => s);
 
+    // The hot path of a replay (every message goes through here): no closure, one walk of the unread set.
     static State Message(State s, string convId, LastMessage m)
     {
         var found = s.ById.Find(convId);
-        var c = found.IfNone(() => Conversation.Empty(convId));
+        var c = found.IsSome ? (Conversation)found : Conversation.Empty(convId);
         // The last message is the maximum by (seq, id): the same message again (a duplicate, our own echoed) changes nothing.
-        var newer = c.Last.Match(l => m.Seq > l.Seq || (m.Seq == l.Seq && string.CompareOrdinal(m.Id, l.Id) > 0), () => true);
-        var unread = s.Me.Match(me => me != m.Sender, () => true) && m.Seq > c.ReadSeq && !c.UnreadSeqs.Contains(m.Seq);
+        var last = c.Last.IsSome ? (LastMessage)c.Last : null;
+        var newer = last is null || m.Seq > last.Seq || (m.Seq == last.Seq && string.CompareOrdinal(m.Id, last.Id) > 0);
+        var fromOther = s.Me.IsNone || (string)s.Me != m.Sender;
+        // TryAdd leaves the count unchanged when the seq is already unread.
+        var unreadSeqs = fromOther && m.Seq > c.ReadSeq ? c.UnreadSeqs.TryAdd(m.Seq) : c.UnreadSeqs;
+        var unread = unreadSeqs.Count != c.UnreadSeqs.Count;
         if (found.IsSome && !newer && !unread && m.Seq <= c.LastSeq && m.Created <= c.LastUpdate) return s;
         var n = c with
         {
             LastSeq = Math.Max(c.LastSeq, m.Seq),
             Last = newer ? m : c.Last,
             LastUpdate = Math.Max(c.LastUpdate, m.Created),
-            UnreadSeqs = unread ? c.UnreadSeqs.Add(m.Seq) : c.UnreadSeqs,
+            UnreadSeqs = unread ? unreadSeqs : c.UnreadSeqs,
         };
         return s with { ById = s.ById.AddOrUpdate(convId, n) };
     }

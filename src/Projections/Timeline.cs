@@ -113,9 +113,7 @@ public static class Timeline
             Pending = s.Pending.Track(e),
         },
         MessageSent m => Sent(s, m.Result),
-        MessageReceived m => Add(m.Packet.LocalDbId.Match(l => s.Outbox.ContainsKey(l) ? s with { Outbox = s.Outbox.Remove(l) } : s, () => s),
-            new Message(m.Packet.MsgId, m.Packet.ConvId, m.Packet.Seq, m.Packet.LocalDbId, m.Packet.From, m.Packet.Type, m.Packet.CreatedTime,
-                false, false, Seq1(m.Packet.Message))),
+        MessageReceived m => Received(s, m.Packet),
         MessagesLoaded l => l.Result.Msgs.Fold(s, Loaded),
         MessagesByIdsLoaded l => l.Result.ListMsgs.Fold(s, Loaded),
         MessageEdited ed => Edit(s, ed.Packet.ConvId, ed.Packet.MsgId, Chat.ContentOf(ed.Packet.NewContent)),
@@ -154,7 +152,7 @@ public static class Timeline
     {
         var found = s.Conversations.Find(convId);
         if (found.IsNone && !create) return s;
-        var c = found.IfNone(() => Conversation.Empty(convId));
+        var c = found.IsSome ? (Conversation)found : Conversation.Empty(convId);
         var n = f(c);
         // Every change function returns the same instance when nothing changes: comparing references keeps this O(1)
         // (value equality would compare the whole conversation on every event).
@@ -188,12 +186,32 @@ public static class Timeline
         },
         None: () => s);
 
-    static State Add(State s, Message m) => Change(s, m.ConvId, c =>
-        c.SeqOf.ContainsKey(m.Id) || c.BySeq.ContainsKey(m.Seq) ? c : c with
-        {
-            BySeq = c.BySeq.Add(m.Seq, m with { Revoked = m.Revoked || c.RevokedIds.Contains(m.Id), Deleted = m.Deleted || c.DeletedIds.Contains(m.Id) }),
-            SeqOf = c.SeqOf.Add(m.Id, m.Seq),
-        }, create: true);
+    // The hot path of a replay (most events are messages arriving): no closure, and one walk of each tree.
+    static State Received(State s, MessageNotice p)
+    {
+        var t = p.LocalDbId.IsSome && s.Outbox.ContainsKey((string)p.LocalDbId) ? s with { Outbox = s.Outbox.Remove((string)p.LocalDbId) } : s;
+        return Add(t, new Message(p.MsgId, p.ConvId, p.Seq, p.LocalDbId, p.From, p.Type, p.CreatedTime, false, false, Seq1(p.Message)));
+    }
+
+    // A message already known by id, or a seq already taken, changes nothing (the conversation is still created).
+    static State Add(State s, Message m)
+    {
+        var found = s.Conversations.Find(m.ConvId);
+        var c = found.IsSome ? (Conversation)found : Conversation.Empty(m.ConvId);
+        // TryAdd leaves the count unchanged when the key is there: one walk instead of a lookup and then an insert.
+        var seqOf = c.SeqOf.TryAdd(m.Id, m.Seq);
+        var bySeq = seqOf.Count == c.SeqOf.Count ? c.BySeq : c.BySeq.TryAdd(m.Seq, Marked(c, m));
+        var n = bySeq.Count == c.BySeq.Count ? c : c with { BySeq = bySeq, SeqOf = seqOf };
+        return found.IsSome && ReferenceEquals(n, c) ? s : s with { Conversations = s.Conversations.AddOrUpdate(m.ConvId, n) };
+    }
+
+    // A revocation or deletion may arrive before its message: the message is stored with it.
+    static Message Marked(Conversation c, Message m)
+    {
+        var revoked = !m.Revoked && !c.RevokedIds.IsEmpty && c.RevokedIds.Contains(m.Id);
+        var deleted = !m.Deleted && !c.DeletedIds.IsEmpty && c.DeletedIds.Contains(m.Id);
+        return revoked || deleted ? m with { Revoked = m.Revoked || revoked, Deleted = m.Deleted || deleted } : m;
+    }
 
     static State ChangeMessage(State s, string convId, string msgId, Func<Message, Message> f) => Change(s, convId, c =>
         c.SeqOf.Find(msgId).Bind(q => c.BySeq.Find(q)).Match(
