@@ -508,6 +508,7 @@ public static class Program
             + "transactions as the events; the COPY ceiling writes the events only. #2's latency is timed from just before a sender "
             + "sends to the receiving client's feed emitting the durable event, so it also holds the sender and the server: an upper bound "
             + "on receive→emit. #8's checkpoints are kept by one fold (its time is in the row) and the figure is the question asked afterwards. "
+            + "#4's and #3's ceilings keep the same facts as the two read models (`bench/MutableReadModels.cs`: every version, unread seqs, each participant's reads, the last message); #5's ceiling applies each event to both models in turn, as the feed does. "
             + "Allocations (#4, #5) are counted on the warm-up run. Not measured: the naive replay path (AggregateStreamAsync). "
             + "#6 runs once per run (not repeated).");
         return b.ToString();
