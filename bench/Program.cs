@@ -282,33 +282,28 @@ public static class Program
         var models = new MutableReadModels<Json.Obj>(
             (current, change) => new Json.Obj(change.Fields.Fold(current.Fields, (acc, kv) => acc.AddOrUpdate(kv.Key, kv.Value))),
             (a, b) => a == b);
-        foreach (var e in events)
-        {
-            switch (e)
+        foreach (var timeline in (bool[])[true, false])
+            foreach (var e in events)
             {
-                case Event.MessageReceived { Packet: var m }:
-                    models.ReceivedInTimeline(m.ConvId, m.MsgId, m.From, m.Seq, m.Type, m.CreatedTime, m.Message);
-                    break;
-                case Event.MessageEdited { Packet: var ed }:
-                    models.Edited(ed.ConvId, ed.MsgId, Chat.ContentOf(ed.NewContent));
-                    break;
-                case Event.MessageReportReceived { Packet: var r }:
-                    models.ReportedInTimeline(r.ConvId, r.From, r.LastMsgSeq, r.Status == 2);
-                    break;
+                switch (e)
+                {
+                    case Event.MessageReceived { Packet: var m } when timeline:
+                        models.ReceivedInTimeline(m.ConvId, m.MsgId, m.From, m.Seq, m.Type, m.CreatedTime, m.Message);
+                        break;
+                    case Event.MessageReceived { Packet: var m }:
+                        models.ReceivedInList(m.ConvId, m.MsgId, m.From, m.Seq, m.Type, m.CreatedTime, m.Message);
+                        break;
+                    case Event.MessageEdited { Packet: var ed } when timeline:
+                        models.Edited(ed.ConvId, ed.MsgId, Chat.ContentOf(ed.NewContent));
+                        break;
+                    case Event.MessageReportReceived { Packet: var r } when timeline:
+                        models.ReportedInTimeline(r.ConvId, r.From, r.LastMsgSeq, r.Status == 2);
+                        break;
+                    case Event.MessageReportReceived { Packet: var r }:
+                        models.ReportedInList(r.ConvId, r.From, r.LastMsgSeq, r.Status == 2);
+                        break;
+                }
             }
-        }
-        foreach (var e in events)
-        {
-            switch (e)
-            {
-                case Event.MessageReceived { Packet: var m }:
-                    models.ReceivedInList(m.ConvId, m.MsgId, m.From, m.Seq, m.Type, m.CreatedTime, m.Message);
-                    break;
-                case Event.MessageReportReceived { Packet: var r }:
-                    models.ReportedInList(r.ConvId, r.From, r.LastMsgSeq, r.Status == 2);
-                    break;
-            }
-        }
         GC.KeepAlive(models);
     }
 
