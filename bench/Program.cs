@@ -200,7 +200,7 @@ public static class Program
         int allocationsPer = 0)
     {
         Console.WriteLine($"  #{id} {what}...");
-        // The warm-up run also counts what each side allocates (this thread only: the work is synchronous).
+        // The warm-up run also counts what each side allocates (this thread only: the work is synchronous)
         // and the share of its time spent in GC pauses.
         var (oursBytes, oursGc) = Allocations(ours);
         var (limitBytes, limitGc) = Allocations(limit);
@@ -411,8 +411,7 @@ public static class Program
 
     static async Task<(double Rate, double PeakMb, double ModelsMb)> ReplayAsync(MartenClientLog log)
     {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
+        Collect();
         var baseline = Environment.WorkingSet;
         var watch = Stopwatch.StartNew();
         var models = ReadModels.Initial;

@@ -59,26 +59,16 @@ public partial class MartenEventLog<T>
             T[] stored;
             try
             {
-                await using var conn = new NpgsqlConnection(connectionString);
-                await conn.OpenAsync(ct).ConfigureAwait(false);
-                await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
-                try
+                stored = await InTransactionAsync(async (conn, _) =>
                 {
                     var (reserved, now) = await ReserveAsync(conn, chunk, ct).ConfigureAwait(false);
-                    stored = reserved;
                     // Two cores' worth: the fold of what goes beside the events runs while PostgreSQL takes the copy.
                     // Both finish (or fail) before anything else happens, so a failed copy never races the fold's bookkeeping.
                     var beside = Task.Run(() => BesideImportAsync(reserved, ct), ct);
                     await Task.WhenAll(CopyEventsAsync(conn, reserved, now, ct), beside).ConfigureAwait(false);
                     await (await beside.ConfigureAwait(false))(conn, ct).ConfigureAwait(false);
-                    await tx.CommitAsync(ct).ConfigureAwait(false);
-                }
-                catch
-                {
-                    observer?.Abandoned();
-                    throw;
-                }
-                observer?.Committed();
+                    return reserved;
+                }, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

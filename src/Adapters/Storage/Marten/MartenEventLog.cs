@@ -153,13 +153,10 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     {
         try
         {
-            await using var conn = new Npgsql.NpgsqlConnection(connectionString);
-            await conn.OpenAsync().ConfigureAwait(false);
-            await using var tx = await conn.BeginTransactionAsync().ConfigureAwait(false);
-            var saved = new List<IReadOnlyList<IEvent>>(batch.Count);
-            try
+            // One transaction (one commit, one fsync) however many sessions the batch needs.
+            return await InTransactionAsync(async (_, tx) =>
             {
-                // One transaction (one commit, one fsync) however many sessions the batch needs.
+                var saved = new List<IReadOnlyList<IEvent>>(batch.Count);
                 foreach (var segment in Segments(batch))
                 {
                     await using var session = store.LightweightSession(global::Marten.Services.SessionOptions.ForTransaction(tx));
@@ -187,15 +184,8 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
                     foreach (var (action, offset, count) in slices)
                         saved.Add(action is null ? [] : action.Events.Skip(offset).Take(count).ToList());
                 }
-                await tx.CommitAsync().ConfigureAwait(false);
-            }
-            catch
-            {
-                observer?.Abandoned();
-                throw;
-            }
-            observer?.Committed();
-            return saved;
+                return saved;
+            }, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is EventStreamUnexpectedMaxEventIdException or JasperFx.Events.ExistingStreamIdCollisionException
             or global::Marten.Exceptions.ExistingStreamIdCollisionException or ConcurrencyException)
@@ -235,6 +225,28 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
         {
             publish.Release();
         }
+    }
+
+    // A transaction on a connection of its own (a group-commit batch, an import chunk); the observer (the inline
+    // projection) hears whether it committed, so what it computed for the transaction counts or is forgotten.
+    async Task<TResult> InTransactionAsync<TResult>(Func<Npgsql.NpgsqlConnection, Npgsql.NpgsqlTransaction, Task<TResult>> work, CancellationToken ct)
+    {
+        await using var conn = new Npgsql.NpgsqlConnection(connectionString);
+        await conn.OpenAsync(ct).ConfigureAwait(false);
+        await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+        TResult result;
+        try
+        {
+            result = await work(conn, tx).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            observer?.Abandoned();
+            throw;
+        }
+        observer?.Committed();
+        return result;
     }
 
     // Under the publish gate: the feed's subscribers see committed events once, in position order.
