@@ -113,12 +113,16 @@ public static class Program
         return command;
     }
 
-    static Command ReplayCommand()
+    static Command ReplayCommand() =>
+        LogCommand("replay", "rebuild every read model of every user from the event log and report events/s", Tools.ReplayAsync);
+
+    // A command that only reads the event log: where the database is (--pg, --data) is all it needs.
+    static Command LogCommand(string name, string description, Func<string?, string?, CancellationToken, Task<int>> run)
     {
         var pg = PgOption();
         var data = DataOption();
-        var command = new Command("replay", "rebuild every read model of every user from the event log and report events/s") { pg, data };
-        command.SetAction((parse, ct) => Tools.ReplayAsync(parse.GetValue(pg), parse.GetValue(data), ct));
+        var command = new Command(name, description) { pg, data };
+        command.SetAction((parse, ct) => run(parse.GetValue(pg), parse.GetValue(data), ct));
         return command;
     }
 
@@ -149,14 +153,8 @@ public static class Program
         return command;
     }
 
-    static Command StatsCommand()
-    {
-        var pg = PgOption();
-        var data = DataOption();
-        var command = new Command("stats", "volumes, response times, edit and revoke rates, live-chat queue figures") { pg, data };
-        command.SetAction((parse, ct) => Tools.StatsAsync(parse.GetValue(pg), parse.GetValue(data), ct));
-        return command;
-    }
+    static Command StatsCommand() =>
+        LogCommand("stats", "volumes, response times, edit and revoke rates, live-chat queue figures", Tools.StatsAsync);
 
     static Command ReportCommand()
     {
