@@ -19,16 +19,46 @@ public enum FrameForm
 /// </summary>
 public static class Recording
 {
+    /// <summary>
+    /// A user or conversation id as it stands in a stream key: <c>%</c> and <c>/</c> percent-encoded, so
+    /// the key splits back into exactly the ids it was made of whatever they contain (a user named
+    /// <c>alice/conversation/x</c> is <c>alice%2Fconversation%2Fx</c>, never alice's stream).
+    /// </summary>
+    public static string KeyPart(string id) =>
+        id.AsSpan().IndexOfAny('%', '/') < 0 ? id : id.Replace("%", "%25", StringComparison.Ordinal).Replace("/", "%2F", StringComparison.Ordinal);
+
+    /// <summary>The inverse of <see cref="KeyPart"/> (None for text <see cref="KeyPart"/> does not give).</summary>
+    public static Option<string> FromKeyPart(string part)
+    {
+        if (part.Contains('/', StringComparison.Ordinal)) return None;
+        if (!part.Contains('%', StringComparison.Ordinal)) return part;
+        var b = new System.Text.StringBuilder(part.Length);
+        for (var i = 0; i < part.Length; i++)
+        {
+            if (part[i] != '%') b.Append(part[i]);
+            else if (string.CompareOrdinal(part, i, "%25", 0, 3) == 0) { b.Append('%'); i += 2; }
+            else if (string.CompareOrdinal(part, i, "%2F", 0, 3) == 0) { b.Append('/'); i += 2; }
+            else return None;
+        }
+        return b.ToString();
+    }
+
+    /// <summary>The prefix every stream of a user's recording starts with (and no other user's does).</summary>
+    public static string UserPrefix(string user) => $"{KeyPart(user)}/";
     /// <summary>The stream of a user's session facts.</summary>
-    public static string SessionStream(string user) => $"{user}/session";
+    public static string SessionStream(string user) => $"{KeyPart(user)}/session";
     /// <summary>The stream of one of a user's conversations.</summary>
-    public static string ConversationStream(string user, string convId) => $"{user}/conversation/{convId}";
-    /// <summary>The user whose recording a stream is (None for a name this module does not give).</summary>
+    public static string ConversationStream(string user, string convId) => $"{KeyPart(user)}/conversation/{KeyPart(convId)}";
+    /// <summary>The user whose recording a stream is (None for a key this module does not give).</summary>
     public static Option<string> UserOfStream(string stream)
     {
-        if (stream.EndsWith("/session", StringComparison.Ordinal)) return stream[..^"/session".Length] is { Length: > 0 } u ? Some(u) : None;
-        var at = stream.IndexOf("/conversation/", StringComparison.Ordinal);
-        return at > 0 ? Some(stream[..at]) : None;
+        var parts = stream.Split('/');
+        return parts switch
+        {
+            [var u, "session"] when u.Length > 0 => FromKeyPart(u),
+            [var u, "conversation", var c] when u.Length > 0 && FromKeyPart(c).IsSome => FromKeyPart(u),
+            _ => None,
+        };
     }
 
     /// <summary>The stream an event belongs in.</summary>

@@ -65,12 +65,28 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     /// <summary>Creates the schema and reads the last position.</summary>
     public async Task InitializeAsync(CancellationToken ct = default)
     {
-        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync().ConfigureAwait(false);
+        // Two processes opening the logs of a fresh database would race on creating the schema and one would die:
+        // a session-level advisory lock per schema makes the second wait and then find the schema there.
         await using (var conn = new Npgsql.NpgsqlConnection(connectionString))
         {
             await conn.OpenAsync(ct).ConfigureAwait(false);
-            await using var views = new Npgsql.NpgsqlCommand(codec.Views(schema), conn);
-            await views.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            await using (var take = new Npgsql.NpgsqlCommand("select pg_advisory_lock(hashtext('stringee-es schema ' || @schema))", conn))
+            {
+                take.Parameters.AddWithValue("schema", schema);
+                await take.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            try
+            {
+                await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync().ConfigureAwait(false);
+                await using var views = new Npgsql.NpgsqlCommand(codec.Views(schema), conn);
+                await views.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                await using var release = new Npgsql.NpgsqlCommand("select pg_advisory_unlock(hashtext('stringee-es schema ' || @schema))", conn);
+                release.Parameters.AddWithValue("schema", schema);
+                await release.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            }
         }
         await using var session = store.QuerySession();
         var stats = await store.Advanced.FetchEventStoreStatistics(token: ct).ConfigureAwait(false);
@@ -270,7 +286,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
 
     /// <summary>Every event of one user's streams (<c>user/…</c>), in position order.</summary>
     protected IAsyncEnumerable<T> ReadUserAsync(string user, CancellationToken ct = default) =>
-        StoredAsync(1, user + "/", stream => Recording.UserOfStream(stream) == Some(user), ct);
+        StoredAsync(1, Recording.UserPrefix(user), stream => Recording.UserOfStream(stream) == Some(user), ct);
 
     // Stored events from a position on (of the streams whose key starts with a prefix, when given), decoded, a page at a time.
     // The next page is read and decoded while the caller works through the current one (one page ahead, never more),

@@ -14,6 +14,33 @@ public sealed class RecordingTests
         return (!recorded.IsEmpty && recorded.ForAll(r => r.Meta.Raw.Span.SequenceEqual(bytes) && r.Meta.Origin == Origin.Received)).ToProperty();
     }
 
+    // Ids with slashes, percent signs and the key's own words: the ones that forged a recording before keys were encoded.
+    static readonly Gen<string> HostileId = Gen.OneOf(
+        ArbMap.Default.GeneratorFor<NonEmptyString>().Select(s => s.Get),
+        Gen.Elements("alice", "alice/conversation/x", "alice/session", "a%2Fb", "%", "%25", "/", "conversation", "a/b/c", "..", "x%2"));
+
+    [Property(MaxTest = 500)]
+    public Property A_stream_key_gives_back_exactly_the_user_it_was_made_for() =>
+        Prop.ForAll(HostileId.ToArbitrary(), HostileId.ToArbitrary(), (user, conv) =>
+            Recording.UserOfStream(Recording.ConversationStream(user, conv)) == Some(user)
+            && Recording.UserOfStream(Recording.SessionStream(user)) == Some(user));
+
+    [Property(MaxTest = 500)]
+    public Property No_user_can_name_a_stream_inside_another_users_recording() =>
+        Prop.ForAll(HostileId.ToArbitrary(), HostileId.ToArbitrary(), HostileId.ToArbitrary(), (user, other, conv) =>
+            (user == other
+             || (!Recording.ConversationStream(other, conv).StartsWith(Recording.UserPrefix(user), StringComparison.Ordinal)
+                 && !Recording.SessionStream(other).StartsWith(Recording.UserPrefix(user), StringComparison.Ordinal))).ToProperty());
+
+    [Fact]
+    public void A_user_named_like_a_path_into_alices_recording_gets_a_stream_of_its_own()
+    {
+        var forged = Recording.ConversationStream("alice/conversation/x", "c1");
+        Assert.Equal("alice%2Fconversation%2Fx/conversation/c1", forged);
+        Assert.Equal(Some("alice/conversation/x"), Recording.UserOfStream(forged));
+        Assert.False(forged.StartsWith(Recording.UserPrefix("alice"), StringComparison.Ordinal));
+    }
+
     [Fact]
     public void A_malformed_frame_is_recorded_with_its_reason_and_raw_bytes()
     {
