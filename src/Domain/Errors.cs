@@ -3,7 +3,7 @@ namespace EventSourced.Domain;
 /// <summary>
 /// A refused command or a failed result, carrying Stringee's <c>code</c> and <c>message</c>.
 /// SDK-local codes are negative (protocol §9.3): -1 not connected, -2 invalid argument,
-/// -3 not found or timeout. Server codes are the response's <c>r</c>.
+/// -3 not found or timeout, and this project's -4 outcome unknown. Server codes are the response's <c>r</c>.
 /// </summary>
 public sealed record Rejection(int Code, string Message)
 {
@@ -21,6 +21,20 @@ public sealed record Rejection(int Code, string Message)
     public static readonly Rejection MessageIdNull = new(-2, "Message ID can not be null");
     /// <summary>-3: a request with no answer in time.</summary>
     public static readonly Rejection Timeout = new(-3, "Request timeout");
+
+    /// <summary>-4: the request went out and no answer came (or it could not be recorded): the server may or may not have applied it.</summary>
+    public const int OutcomeUnknownCode = -4;
+
+    /// <summary>
+    /// A timed-out request. A read is a plain timeout (-3): it changed nothing. A command's outcome is
+    /// unknown (-4), never reported as a failure: a message stays in the outbox and goes out again after
+    /// the next connect, the server keeping one copy by its localDbId, so the caller must not send it
+    /// again; for other commands read the state (it will show the effect if the server applied it).
+    /// </summary>
+    public static Rejection OutcomeUnknown(bool message, bool query) =>
+        query ? Timeout
+        : message ? new(OutcomeUnknownCode, "Outcome unknown: no answer from the server; the message stays in the outbox and is delivered at most once (do not send it again)")
+        : new(OutcomeUnknownCode, "Outcome unknown: no answer from the server; it may have been applied (read the state before retrying)");
 
     /// <summary>-2 with a specific message.</summary>
     public static Rejection Invalid(string message) => new(-2, message);

@@ -51,7 +51,7 @@ public sealed class ClientLiveChatTests(ServerFixture f) : IClassFixture<ServerF
         (await agentA.EndChatAsync(chat.Id)).Ok();
         Assert.Equal("agentA", (await ended).EndedBy);
         await alice.Until(m => m.Conversations.ById.Find(chat.Id).Exists(c => c.Ended));
-        Assert.Single(Directory.GetFiles(Path.Combine(f.Outbox, "transcripts"), $"*{chat.Id}.eml"));
+        Assert.Single(Directory.GetFiles(Path.Combine(f.Outbox, "transcripts"), $"*{chat.Id}-*.eml"));
 
         // carol's chat: agentA lets the offer time out (onTimeoutAnswerChat) before agentB takes it.
         var timedOut = agentA.OnTimeoutAnswerChat.First(r => r.CustomerName == "carol", seconds: 5);

@@ -74,7 +74,7 @@ public sealed class LiveChatTests(ServerFixture f) : IClassFixture<ServerFixture
         Assert.Equal(11L, (await customer.RequestAsync(Service.ChatMessage, Json.Object(("convId", conv), ("type", 1L), ("message", Json.Object(("content", "hello?")))))).Int("r"));
 
         Assert.Equal(0L, (await customer.RequestAsync(Service.SendEmailTranscript, Json.Object(("convId", conv), ("email", "cust@example.test"), ("domain", "shop.example")))).Int("r"));
-        var eml = File.ReadAllText(Directory.GetFiles(Path.Combine(f.Outbox, "transcripts"), $"*{conv}.eml").Single());
+        var eml = File.ReadAllText(Directory.GetFiles(Path.Combine(f.Outbox, "transcripts"), $"*{conv}-*.eml").Single());
         Assert.Contains("To: cust@example.test", eml, StringComparison.Ordinal);
         Assert.Contains("cust: my order is late", eml, StringComparison.Ordinal);
     }

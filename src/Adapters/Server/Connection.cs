@@ -6,14 +6,17 @@ namespace EventSourced.Adapters.Server;
 
 /// <summary>
 /// One client's WebSocket: a receive loop that hands each frame to the hub (one at a time, so a
-/// flood is throttled by the socket itself), and a bounded send queue drained by its own loop.
-/// A client that cannot keep up is closed with a clear reason instead of growing memory.
+/// flood is throttled by the socket itself), and a send queue bounded in frames and in bytes,
+/// drained by its own loop. A client that cannot keep up is closed with a clear reason instead of
+/// growing memory.
 /// </summary>
 public sealed class Connection
 {
     readonly WebSocket socket;
     readonly Channel<byte[]> outbound;
     readonly CancellationTokenSource closing = new();
+    readonly long maxQueuedBytes;
+    long queuedBytes;
     string? closeReason;
 
     /// <summary>Server-assigned connection id.</summary>
@@ -28,6 +31,10 @@ public sealed class Connection
     public string? BrowserId { get; set; }
     /// <summary>Packets received before authentication (bounded).</summary>
     public int UnauthenticatedPackets { get; set; }
+    /// <summary>Local time the socket was accepted (ms).</summary>
+    public long OpenedAt { get; }
+    /// <summary>Bytes queued and not yet sent.</summary>
+    public long QueuedBytes => Interlocked.Read(ref queuedBytes);
     /// <summary>Local time of the last packet received (ms).</summary>
     public long LastReceived { get; set; }
     /// <summary>Why the server closed it, if it did.</summary>
@@ -36,19 +43,32 @@ public sealed class Connection
     public CancellationToken Closing => closing.Token;
 
     /// <summary>Wraps an accepted socket.</summary>
-    public Connection(long id, WebSocket socket, int sendQueueCapacity, long now)
+    public Connection(long id, WebSocket socket, int sendQueueCapacity, long now, long maxQueuedBytes = 8 << 20)
     {
         Id = id;
         this.socket = socket;
+        this.maxQueuedBytes = maxQueuedBytes;
         LastReceived = now;
+        OpenedAt = now;
         outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(sendQueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     }
 
-    /// <summary>Queues a packet; a full queue means a slow consumer, which is dropped.</summary>
+    /// <summary>Queues a packet; a queue full in frames or in bytes means a slow consumer, which is dropped.</summary>
     public void Send(Packet packet)
     {
-        if (closing.IsCancellationRequested) return;
-        if (!outbound.Writer.TryWrite(Frame.EncodeText(packet))) Close(WebSocketCloseStatus.PolicyViolation, "send queue full: slow consumer dropped");
+        if (closing.IsCancellationRequested || closeReason is not null) return;
+        var frame = Frame.EncodeText(packet);
+        if (Interlocked.Add(ref queuedBytes, frame.Length) > maxQueuedBytes)
+        {
+            Interlocked.Add(ref queuedBytes, -frame.Length);
+            Close(WebSocketCloseStatus.PolicyViolation, "send queue over its byte limit: slow consumer dropped");
+            return;
+        }
+        if (!outbound.Writer.TryWrite(frame))
+        {
+            Interlocked.Add(ref queuedBytes, -frame.Length);
+            Close(WebSocketCloseStatus.PolicyViolation, "send queue full: slow consumer dropped");
+        }
     }
 
     /// <summary>
@@ -73,6 +93,7 @@ public sealed class Connection
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
                 await socket.SendAsync(frame, WebSocketMessageType.Text, true, timeout.Token).ConfigureAwait(false);
+                Interlocked.Add(ref queuedBytes, -frame.Length);
             }
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {

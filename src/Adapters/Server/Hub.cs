@@ -1,8 +1,12 @@
 using System.Net.WebSockets;
-using System.Text;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using EventSourced.Adapters.Storage;
+using EventSourced.Domain.Client;
 using EventSourced.Domain.Packets;
 using EventSourced.Domain.Server;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EventSourced.Adapters.Server;
 
@@ -10,8 +14,11 @@ namespace EventSourced.Adapters.Server;
 /// The server's single writer. Every request is handled in turn: read the state, decide (pure),
 /// append the events to the log, fold them, then reply and fan out. Routing timeouts run as
 /// ticks through the same path. Nothing but the log and this fold holds server state.
+/// A failed append is never ignored: the request is answered <c>r = 19</c> (nothing of it was
+/// applied), the state is reloaded from the log before the next decision (the append may have
+/// committed after all), and nothing of it is replied or fanned out.
 /// </summary>
-public sealed class Hub : IAsyncDisposable
+public sealed partial class Hub : IAsyncDisposable
 {
     readonly ServerConfig config;
     readonly ServerRules rules;
@@ -19,26 +26,74 @@ public sealed class Hub : IAsyncDisposable
     readonly Func<long> clock;
     readonly SemaphoreSlim gate = new(1, 1);
     readonly Dictionary<string, List<Connection>> sessions = new(StringComparer.Ordinal);
+    readonly Dictionary<string, (double Tokens, long At)> buckets = new(StringComparer.Ordinal);
+    readonly ILogger logger;
+    readonly Outbox outbox;
     ServerState state = ServerState.Initial;
+    bool stale;
     long nextConnectionId;
 
     /// <summary>A hub over a log; call <see cref="LoadAsync"/> to rebuild state from it.</summary>
-    public Hub(ServerConfig config, IEventLog<ServerRecorded> log, Func<long> clock)
+    public Hub(ServerConfig config, IEventLog<ServerRecorded> log, Func<long> clock, ILogger? logger = null)
     {
         this.config = config;
         this.log = log;
         this.clock = clock;
+        this.logger = logger ?? NullLogger.Instance;
+        outbox = new Outbox(config.Outbox, this.logger);
         rules = config.Rules;
     }
 
     /// <summary>The current state (for tests and tools).</summary>
     public ServerState State => state;
 
-    /// <summary>Rebuilds the state from the log (a restart loses nothing that was appended).</summary>
+    /// <summary>Failed appends since start (each answered r = 19 and followed by a reload).</summary>
+    public long FailedAppends => Interlocked.Read(ref failedAppends);
+    long failedAppends;
+
+    /// <summary>
+    /// Rebuilds the state from the log (a restart loses nothing that was appended); a log without an id
+    /// epoch gets one, drawn at random, so no id issued from now on can repeat one issued before a restart.
+    /// </summary>
     public async Task LoadAsync(CancellationToken ct = default)
     {
-        await foreach (var r in log.ReadAllAsync(1, ct).ConfigureAwait(false)) state = ServerState.Evolve(state, r.Event);
+        var loaded = ServerState.Initial;
+        await foreach (var r in log.ReadAllAsync(1, ct).ConfigureAwait(false)) loaded = ServerState.Evolve(loaded, r.Event);
+        state = loaded;
+        if (state.Epoch.Length > 0) return;
+        var epoch = new ServerEvent.IdEpochStarted(RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyz23456789", 8), clock());
+        var appended = await ApplyAsync(new Outcome(Seq1<ServerEvent>(epoch), None, Seq<Delivery>()), [], 0, None, clock()).ConfigureAwait(false);
+        if (appended.IsFail) throw new InvalidOperationException($"could not record the id epoch: {appended}");
     }
+
+    // After a failed append the state may lack what the log holds: fold it again before deciding anything.
+    async Task<bool> FreshAsync()
+    {
+        if (!stale) return true;
+        try
+        {
+            var loaded = ServerState.Initial;
+            await foreach (var r in log.ReadAllAsync(1).ConfigureAwait(false)) loaded = ServerState.Evolve(loaded, r.Event);
+            state = loaded;
+            stale = false;
+            LogReloaded(logger, log.LastPosition);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogReloadFailed(logger, ex);
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "server state reloaded from the log after a failed append (last position {Position})")]
+    static partial void LogReloaded(ILogger logger, long position);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "server state could not be reloaded from the log yet")]
+    static partial void LogReloadFailed(ILogger logger, Exception ex);
+    [LoggerMessage(Level = LogLevel.Error, Message = "event log append failed for stream {Stream}: {Reason}")]
+    static partial void LogAppendFailed(ILogger logger, string stream, string reason);
+    [LoggerMessage(Level = LogLevel.Error, Message = "request on service {Service} failed")]
+    static partial void LogRequestFailed(ILogger logger, short service, Exception ex);
 
     /// <summary>A new connection id.</summary>
     public long NextConnectionId() => Interlocked.Increment(ref nextConnectionId);
@@ -74,10 +129,12 @@ public sealed class Hub : IAsyncDisposable
         }
     }
 
-    /// <summary>Handles one frame from a connection.</summary>
+    /// <summary>Handles one frame from a connection. Never throws: any failure is answered with the request's id.</summary>
     public async Task ReceiveAsync(Connection c, byte[] raw, bool binary)
     {
         await gate.WaitAsync().ConfigureAwait(false);
+        short service = 0;
+        Option<long> requestId = None;
         try
         {
             var now = clock();
@@ -85,11 +142,15 @@ public sealed class Hub : IAsyncDisposable
             var frame = binary ? Frame.DecodeBinary(raw, config.MaxFrameBytes) : Frame.DecodeText(raw, config.MaxFrameBytes);
             if (frame.IsLeft)
             {
-                // A frame that cannot be read cannot be answered by requestId; say why on service 0 and keep the connection.
-                c.Send(new Packet((short)0, Json.Object(("r", (long)ServerErrors.InvalidRequest), ("message", $"unreadable frame: {frame.LeftToSeq().Head.Reason}"))));
+                // A frame that cannot be read is answered by its requestId when that can still be made out (a number out of range
+                // elsewhere in it, a cut frame), so the caller does not wait for a timeout; otherwise on service 0.
+                var (s, id) = Lenient(raw);
+                Reply(c, id.IsSome ? s : (short)0, id, ServerErrors.InvalidRequest, $"unreadable frame: {frame.LeftToSeq().Head.Reason}");
                 return;
             }
             var packet = (Packet)frame;
+            service = packet.Service;
+            requestId = packet.RequestId;
             if (packet.Service == (short)Service.Ping) return;
             if (c.UserId is null && packet.Service != (short)Service.Authen)
             {
@@ -112,16 +173,66 @@ public sealed class Hub : IAsyncDisposable
                 await StepAsync(now).ConfigureAwait(false);
                 return;
             }
+            if (!Allow(c.UserId!, now))
+            {
+                Reply(c, packet.Service, packet.RequestId, ServerErrors.RateLimited, $"too many requests: at most {config.UserRequestsPerSecond:0} a second; retry later");
+                return;
+            }
+            if (!await FreshAsync().ConfigureAwait(false))
+            {
+                Reply(c, packet.Service, packet.RequestId, ServerErrors.StorageUnavailable, "the server cannot record requests right now (storage unavailable); nothing was applied, retry");
+                return;
+            }
             var outcome = ServerDecider.Handle(state, rules, new Caller(c.UserId!, c.Id, c.ProjectId, c.ServiceId), (Service)packet.Service, body, now);
-            await ApplyAsync(outcome, raw, packet.Service, packet.RequestId, now).ConfigureAwait(false);
+            var applied = await ApplyAsync(outcome, raw, packet.Service, packet.RequestId, now).ConfigureAwait(false);
+            if (applied.IsFail)
+            {
+                Reply(c, packet.Service, packet.RequestId, ServerErrors.StorageUnavailable, "the server could not record this request (storage unavailable); retry");
+                return;
+            }
             foreach (var reply in outcome.Reply) c.Send(new Packet(packet.Service, reply));
             Deliver(outcome.Deliveries, now);
             await StepAsync(now).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogRequestFailed(logger, service, ex);
+            Reply(c, service, requestId, ServerErrors.InvalidRequest, "the request could not be handled (internal error)");
         }
         finally
         {
             gate.Release();
         }
+    }
+
+    [GeneratedRegex("\"service\"\\s*:\\s*(-?\\d{1,5})\\b")]
+    private static partial Regex ServiceField();
+    [GeneratedRegex("\"requestId\"\\s*:\\s*(\\d{1,18})\\b")]
+    private static partial Regex RequestIdField();
+
+    /// <summary>The service and requestId of a frame that does not parse (a number out of range, a cut frame), when they can be made out.</summary>
+    static (short Service, Option<long> RequestId) Lenient(byte[] raw)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(raw, 0, Math.Min(raw.Length, 64 * 1024));
+        var s = ServiceField().Match(text);
+        var r = RequestIdField().Match(text);
+        var service = s.Success && short.TryParse(s.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture, out var sv) ? sv : (short)0;
+        var id = r.Success && long.TryParse(r.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture, out var rv) ? Some(rv) : None;
+        return (service, id);
+    }
+
+    // A token bucket per user: bursts pass, a sustained flood is answered r = 20.
+    bool Allow(string user, long now)
+    {
+        var (tokens, at) = buckets.TryGetValue(user, out var b) ? b : (config.UserBurst, now);
+        tokens = Math.Min(config.UserBurst, tokens + (now - at) * config.UserRequestsPerSecond / 1000.0);
+        if (tokens < 1)
+        {
+            buckets[user] = (tokens, now);
+            return false;
+        }
+        buckets[user] = (tokens - 1, now);
+        return true;
     }
 
     void Authenticate(Connection c, Authen a, long now)
@@ -173,7 +284,11 @@ public sealed class Hub : IAsyncDisposable
         if (c.UserId is null || !sessions.TryGetValue(c.UserId, out var list)) return;
         list.Remove(c);
         foreach (var o in list) o.Send(Protocol.Encode(Service.OtherDeviceAuthen, new OtherDeviceAuthenNotice("disconnected", c.Id, c.BrowserId)));
-        if (list.Count == 0) sessions.Remove(c.UserId);
+        if (list.Count == 0)
+        {
+            sessions.Remove(c.UserId);
+            buckets.Remove(c.UserId);
+        }
     }
 
     /// <summary>Runs the time-driven part (routing timeouts) now.</summary>
@@ -182,12 +297,20 @@ public sealed class Hub : IAsyncDisposable
         await gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            await StepAsync(clock()).ConfigureAwait(false);
+            if (await FreshAsync().ConfigureAwait(false)) await StepAsync(clock()).ConfigureAwait(false);
         }
         finally
         {
             gate.Release();
         }
+    }
+
+    /// <summary>Closes sockets that have not authenticated within <see cref="ServerConfig.AuthenTimeoutMs"/> (a PING does not count).</summary>
+    public void CloseUnauthenticated(IEnumerable<Connection> all)
+    {
+        var now = clock();
+        foreach (var c in all)
+            if (c.UserId is null && now - c.OpenedAt > config.AuthenTimeoutMs) c.Close(WebSocketCloseStatus.PolicyViolation, "no AUTHEN within the time allowed");
     }
 
     /// <summary>Pings every connection and closes those silent past the window (ping interval + grace, 15 s by default as the web SDK assumes).</summary>
@@ -216,36 +339,57 @@ public sealed class Hub : IAsyncDisposable
         {
             var outcome = Routing.Step(state, rules, now, Online);
             if (outcome.Events.IsEmpty) return;
-            await ApplyAsync(outcome, [], 0, None, now).ConfigureAwait(false);
+            // A failed append leaves the routing step for the next tick, after the state is reloaded.
+            if ((await ApplyAsync(outcome, [], 0, None, now).ConfigureAwait(false)).IsFail) return;
             Deliver(outcome.Deliveries, now);
         }
     }
 
-    async Task ApplyAsync(Outcome outcome, byte[] raw, short service, Option<long> requestId, long now)
+    async Task<Fin<Unit>> ApplyAsync(Outcome outcome, byte[] raw, short service, Option<long> requestId, long now)
     {
-        if (outcome.Events.IsEmpty) return;
+        if (outcome.Events.IsEmpty) return unit;
+        // One append per stream, each folded once it is durable: the state never holds what the log does not.
         foreach (var group in outcome.Events.GroupBy(StreamOf))
         {
             var records = group.Select(e => new ServerRecorded(new Envelope(group.Key, 0, 0, now, None, SeqOf(e), Origin.Received,
                 service == 0 ? None : Some(service), requestId, new Raw(raw)), e)).ToList();
-            var appended = await log.AppendAsync(group.Key, ExpectedVersion.Any, records).ConfigureAwait(false);
-            // Never reply or fan out what was not recorded.
-            if (appended.IsFail) throw new InvalidOperationException($"event log append failed: {appended}");
+            Fin<AppendResult> appended;
+            try
+            {
+                appended = await log.AppendAsync(group.Key, ExpectedVersion.Any, records).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                appended = Error.New(ex);
+            }
+            if (appended.IsFail)
+            {
+                // Never reply or fan out what was not recorded; the append's outcome is unknown, so reload before the next decision.
+                stale = true;
+                Interlocked.Increment(ref failedAppends);
+                LogAppendFailed(logger, group.Key, appended.Match(_ => "", e => e.Message));
+                return appended.Map(_ => unit);
+            }
+            state = ServerState.Fold(state, group);
+            foreach (var e in group) WriteEffects(e);
         }
-        state = ServerState.Fold(state, outcome.Events);
-        foreach (var e in outcome.Events) WriteEffects(e);
+        return unit;
     }
 
     static string StreamOf(ServerEvent e) => e switch
     {
-        ServerEvent.UserUpdated u => $"server/user/{u.UserId}",
-        ServerEvent.UserBlocked u => $"server/user/{u.UserId}",
-        ServerEvent.PushRegistered u => $"server/user/{u.UserId}",
-        ServerEvent.PushUnregistered u => $"server/user/{u.UserId}",
+        ServerEvent.UserUpdated u => UserStream(u.UserId),
+        ServerEvent.UserBlocked u => UserStream(u.UserId),
+        ServerEvent.PushRegistered u => UserStream(u.UserId),
+        ServerEvent.PushUnregistered u => UserStream(u.UserId),
         ServerEvent.CallStarted => "server/calls",
         ServerEvent.TicketCreated => "server/tickets",
-        _ => $"server/conversation/{e.GetType().GetProperty("ConvId")?.GetValue(e) as string ?? "none"}",
+        ServerEvent.IdEpochStarted => "server/ids",
+        _ => $"server/conversation/{Recording.KeyPart(e.GetType().GetProperty("ConvId")?.GetValue(e) as string ?? "none")}",
     };
+
+    // Ids are encoded as in the client's keys, so no id can name another's stream.
+    static string UserStream(string user) => $"server/user/{Recording.KeyPart(user)}";
 
     static Option<long> SeqOf(ServerEvent e) => e is ServerEvent.MessagePosted m ? m.Seq : None;
 
@@ -256,21 +400,10 @@ public sealed class Hub : IAsyncDisposable
             {
                 var live = sessions.TryGetValue(user, out var list) ? list.Where(x => d.ExceptConnection != Some(x.Id)).ToList() : [];
                 foreach (var c in live) c.Send(d.Packet);
-                if (d.PushIfOffline && !sessions.ContainsKey(user)) WritePush(user, d.Packet, now);
+                // A push record that cannot be written is logged by the outbox; the delivery to everyone else goes on.
+                if (d.PushIfOffline && !sessions.ContainsKey(user))
+                    foreach (var tokens in state.PushTokens.Find(user).Filter(t => !t.IsEmpty)) outbox.Push(user, tokens, d.Packet, now);
             }
-    }
-
-    void WritePush(string user, Packet packet, long now)
-    {
-        var tokens = state.PushTokens.Find(user).IfNone(Map<OrdStringOrdinal, string, int>());
-        if (tokens.IsEmpty) return;
-        var dir = Directory.CreateDirectory(Path.Combine(config.Outbox, "push")).FullName;
-        foreach (var (token, deviceType) in tokens)
-        {
-            var record = Json.Object(("userId", user), ("deviceToken", token), ("deviceType", (long)deviceType), ("service", (long)packet.Service),
-                ("data", packet.Body), ("at", now));
-            File.WriteAllBytes(Path.Combine(dir, $"{now}-{Safe(user)}-{packet.Service}-{Guid.NewGuid():N}.json"), record.ToUtf8());
-        }
     }
 
     void WriteEffects(ServerEvent e)
@@ -278,41 +411,13 @@ public sealed class Hub : IAsyncDisposable
         switch (e)
         {
             case ServerEvent.TranscriptRequested t:
-                WriteTranscript(t);
+                foreach (var c in state.Conversations.Find(t.ConvId)) outbox.Transcript(state, c, t);
                 break;
             case ServerEvent.TicketCreated t:
-            {
-                var dir = Directory.CreateDirectory(Path.Combine(config.Outbox, "tickets")).FullName;
-                File.WriteAllBytes(Path.Combine(dir, $"{t.At}-{Safe(t.Email)}.json"), Json.Object(("widgetKey", t.WidgetKey), ("name", t.Name),
-                    ("email", t.Email), ("phone", t.Phone.IfNone("")), ("note", t.Note), ("at", t.At)).ToUtf8());
+                outbox.Ticket(t);
                 break;
-            }
         }
     }
-
-    void WriteTranscript(ServerEvent.TranscriptRequested t)
-    {
-        var conv = state.Conversations.Find(t.ConvId);
-        if (conv.IsNone) return;
-        var c = (StoredConversation)conv;
-        var body = new StringBuilder();
-        foreach (var m in c.Messages.Values.Where(m => !m.Deleted && m.Type < 100 && m.Type != 7))
-        {
-            var text = m.Revoked ? "(message revoked)" : Domain.Client.Chat.TextOf(m.Content);
-            body.Append(FormattableString.Invariant($"[{DateTimeOffset.FromUnixTimeMilliseconds(m.Created):u}] {state.NameOf(m.Sender)}: {text}\r\n"));
-        }
-        var eml = new StringBuilder()
-            .Append("From: transcripts@").Append(string.IsNullOrEmpty(t.Domain) ? "localhost" : t.Domain).Append("\r\n")
-            .Append("To: ").Append(t.Email).Append("\r\n")
-            .Append("Subject: Chat transcript ").Append(c.Id).Append("\r\n")
-            .Append("Date: ").Append(DateTimeOffset.FromUnixTimeMilliseconds(t.At).ToString("r", System.Globalization.CultureInfo.InvariantCulture)).Append("\r\n")
-            .Append("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
-            .Append(body);
-        var dir = Directory.CreateDirectory(Path.Combine(config.Outbox, "transcripts")).FullName;
-        File.WriteAllText(Path.Combine(dir, $"{t.At}-{Safe(c.Id)}.eml"), eml.ToString(), new UTF8Encoding(false));
-    }
-
-    static string Safe(string s) => new(s.Select(ch => char.IsLetterOrDigit(ch) || ch is '-' or '_' or '.' ? ch : '_').ToArray());
 
     static void Reply(Connection c, short service, Option<long> requestId, int r, string message)
     {
@@ -320,13 +425,36 @@ public sealed class Hub : IAsyncDisposable
         c.Send(new Packet(service, requestId.Match(id => body.With("requestId", id), () => body)));
     }
 
-    /// <summary>Records an event decided outside a connection (REST endpoints).</summary>
-    public async Task RecordAsync(ServerEvent e)
+    /// <summary>Records an event decided outside a connection (REST endpoints); fails when it could not be recorded.</summary>
+    public async Task<Fin<Unit>> RecordAsync(ServerEvent e)
     {
         await gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            await ApplyAsync(new Outcome(Seq1(e), None, Seq<Delivery>()), [], 0, None, clock()).ConfigureAwait(false);
+            if (!await FreshAsync().ConfigureAwait(false)) return Error.New(ServerErrors.StorageUnavailable, "storage unavailable");
+            return await ApplyAsync(new Outcome(Seq1(e), None, Seq<Delivery>()), [], 0, None, clock()).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Mints a visitor identity (random, never one the server knows) and records its profile.</summary>
+    public async Task<Fin<string>> NewVisitorAsync(Option<string> name, Option<string> email)
+    {
+        await gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!await FreshAsync().ConfigureAwait(false)) return Error.New(ServerErrors.StorageUnavailable, "storage unavailable");
+            for (var attempt = 0; attempt < 4; attempt++)
+                foreach (var visitor in ServerDecider.NewVisitor(state, rules, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))))
+                {
+                    var recorded = await ApplyAsync(new Outcome(Seq1<ServerEvent>(new ServerEvent.UserUpdated(visitor, name, email, None, None, clock())), None, Seq<Delivery>()),
+                        [], 0, None, clock()).ConfigureAwait(false);
+                    return recorded.Map(_ => visitor);
+                }
+            return Error.New(ServerErrors.InvalidRequest, "could not mint a visitor identity");
         }
         finally
         {

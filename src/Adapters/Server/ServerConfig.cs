@@ -27,10 +27,38 @@ public sealed record ServerConfig(ProjectConfig[] Projects, long PingIntervalMs 
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never };
 
+    /// <summary>The secret of the built-in configuration: public, so a server using it binds to loopback only.</summary>
+    public const string BuiltInSecret = "local-development-secret-not-for-production";
+
+    /// <summary>Most bytes queued for one connection; a client that lets more pile up is dropped as a slow consumer.</summary>
+    public int SendQueueBytes { get; init; } = 8 << 20;
+    /// <summary>Most open WebSocket connections; one more is refused with HTTP 503.</summary>
+    public int MaxConnections { get; init; } = 5_000;
+    /// <summary>Most live sessions of one user.</summary>
+    public int MaxSessionsPerUser { get; init; } = 20;
+    /// <summary>How long a socket may stay open without a successful AUTHEN (PING or not).</summary>
+    public long AuthenTimeoutMs { get; init; } = 10_000;
+    /// <summary>Requests one user may make per second, sustained (a token bucket of <see cref="UserBurst"/>).</summary>
+    public double UserRequestsPerSecond { get; init; } = 100;
+    /// <summary>Requests one user may make at once before the rate applies.</summary>
+    public int UserBurst { get; init; } = 400;
+    /// <summary>Anonymous REST calls (visitor tokens, tickets, profiles) one address may make per minute.</summary>
+    public int RestCallsPerMinute { get; init; } = 60;
+    /// <summary>Most participants of a conversation.</summary>
+    public int MaxParticipants { get; init; } = 500;
+    /// <summary>Most bytes of one message's content.</summary>
+    public int MaxMessageBytes { get; init; } = 64 * 1024;
+    /// <summary>Most bytes of a listing's answer (conversations, messages); longer listings are cut and paged.</summary>
+    public int MaxReplyBytes { get; init; } = 512 * 1024;
+    /// <summary>Host names (besides loopback) that REST and WebSocket requests may name in <c>Host</c>.</summary>
+    public string[] AllowedHosts { get; init; } = [];
+    /// <summary>Web origins (besides loopback pages) that may open a WebSocket; a request without Origin (a native client) is allowed.</summary>
+    public string[] AllowedOrigins { get; init; } = [];
+
     /// <summary>The built-in configuration: one project, one key, one widget with one queue of two agents. For loopback use only.</summary>
     public static ServerConfig Default => new(
     [
-        new ProjectConfig(1, "local", [new KeyConfig("SK.local", "local-development-secret-not-for-production")],
+        new ProjectConfig(1, "local", [new KeyConfig("SK.local", BuiltInSecret)],
             [new WidgetConfig("widget-local", "Local support", ["support"])],
             [new QueueConfig("support", "Support", ["agent1", "agent2"])]),
     ]);
@@ -63,7 +91,13 @@ public sealed record ServerConfig(ProjectConfig[] Projects, long PingIntervalMs 
 
     /// <summary>The routing rules the server's decisions use.</summary>
     public ServerRules Rules => new(Projects.SelectMany(p => p.Queues).Aggregate(Map<OrdStringOrdinal, string, QueueRules>(),
-        (m, q) => m.AddOrUpdate(q.Id, new QueueRules(q.Id, q.Name, toSeq(q.Agents), q.AgentTimeoutMs, q.QueueTimeoutMs))));
+        (m, q) => m.AddOrUpdate(q.Id, new QueueRules(q.Id, q.Name, toSeq(q.Agents), q.AgentTimeoutMs, q.QueueTimeoutMs))))
+    {
+        MaxParticipants = MaxParticipants, MaxMessageBytes = MaxMessageBytes, MaxReplyBytes = Math.Min(MaxReplyBytes, MaxFrameBytes),
+    };
+
+    /// <summary>True when any key of the configuration is the public built-in one.</summary>
+    public bool UsesBuiltInSecret => Projects.Any(p => p.Keys.Any(k => k.Secret == BuiltInSecret));
 
     /// <summary>A widget by key, with its project.</summary>
     public Option<(ProjectConfig Project, WidgetConfig Widget)> Widget(string key) =>

@@ -12,6 +12,17 @@ public sealed class WireNameAttribute(string name) : Attribute
     public string Name { get; } = name;
 }
 
+/// <summary>
+/// The value a required field takes when a request leaves it out (or sends null), as Stringee's
+/// Android SDK assumes: e.g. <c>isGroup</c> false on create, no upper bound on a message load.
+/// </summary>
+[AttributeUsage(AttributeTargets.Parameter)]
+public sealed class WhenMissingAttribute(object value) : Attribute
+{
+    /// <summary>The default (a bool, int, long or string, as the parameter is).</summary>
+    public object Value { get; } = value;
+}
+
 /// <summary>Marks a record parameter whose fields are read from, and written to, the enclosing object.</summary>
 [AttributeUsage(AttributeTargets.Parameter)]
 public sealed class InlineAttribute : Attribute;
@@ -153,7 +164,7 @@ public static class BodyCodec
 
     sealed class RecordCodec : FieldCodec
     {
-        sealed record Field(string Wire, FieldCodec Codec, bool Inline, PropertyInfo Property);
+        sealed record Field(string Wire, FieldCodec Codec, bool Inline, PropertyInfo Property, Option<object> WhenMissing);
 
         static readonly ConcurrentDictionary<Type, RecordCodec> Records = new();
         public static RecordCodec For(Type t) => Records.GetOrAdd(t, x => new RecordCodec(x));
@@ -171,7 +182,8 @@ public static class BodyCodec
                 p.GetCustomAttribute<WireNameAttribute>()?.Name ?? CamelCase(p.Name!),
                 CodecFor(p.ParameterType),
                 p.GetCustomAttribute<InlineAttribute>() is not null,
-                t.GetProperty(p.Name!)!)).ToArray();
+                t.GetProperty(p.Name!)!,
+                Optional(p.GetCustomAttribute<WhenMissingAttribute>()).Map(d => Convert.ChangeType(d.Value, p.ParameterType, CultureInfo.InvariantCulture)))).ToArray();
         }
 
         static string CamelCase(string s) => char.ToLowerInvariant(s[0]) + s[1..];
@@ -196,6 +208,11 @@ public static class BodyCodec
                 var present = o.Fields.Find(f.Wire);
                 if (present.IsNone || (Json)present is Json.Null)
                 {
+                    if (f.WhenMissing.Case is { } fallback)
+                    {
+                        args[i] = fallback;
+                        continue;
+                    }
                     if (!f.Codec.Optional) return Left<string, object>(present.IsNone ? $"missing field '{fieldPath}'" : $"field '{fieldPath}' is null");
                     args[i] = f.Codec.Missing;
                     continue;

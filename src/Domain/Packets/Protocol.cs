@@ -13,6 +13,11 @@ public sealed record BodyError(short Service, string Reason);
 /// </summary>
 public static class Protocol
 {
+    /// <summary>Services that only read: a timed-out read changed nothing, so it is a timeout, never an unknown outcome.</summary>
+    public static bool IsQuery(Service service) => service is Service.Ping or Service.ChatConversationLoad or Service.ChatMessagesLoad or Service.ChatGetUsersInfo
+        or Service.ChatGetConversationsInfo or Service.ChatConversationForUsers or Service.ChatUnreadConversationCount or Service.ChatConversationAttachment
+        or Service.ChatLoadAllMessagesForConversations or Service.GetMessagesInfo or Service.ChatRequestLoad or Service.GetChatServices;
+
     static readonly Dictionary<(Service, Direction), Type> Types = new()
     {
         [(Service.Ping, Direction.ClientToServer)] = typeof(Ping),

@@ -116,14 +116,14 @@ public sealed record UnregisterPush(Option<long> RequestId, Option<int> DeviceTy
 // ---- conversations (§6.1) ----
 
 /// <summary>CHAT_CREATE_CONVERSATION (41).</summary>
-public sealed record CreateConversation(Option<long> RequestId, Seq<string> Participants, bool IsGroup, bool Distinct,
+public sealed record CreateConversation(Option<long> RequestId, Seq<string> Participants, [WhenMissing(false)] bool IsGroup, [WhenMissing(false)] bool Distinct,
     Option<string> Name, Option<string> LocalDbId, Option<string> CustomData, Option<string> OaId, Option<int> ChannelType,
     Option<Json> CustomField, Option<string> ServiceId) : Body, IRequest;
 /// <summary>41 response: r = 0 new, r = 2 the existing distinct conversation. <c>group</c> repeats the id for Android.</summary>
 public sealed record CreateConversationResult(int R, Option<long> RequestId, Option<string> Group, [Inline] ConversationInfo Conversation,
     Option<Json> Info) : Body, IResponse;
 /// <summary>CHAT_CONVERSATION_LOAD (48).</summary>
-public sealed record LoadConversations(Option<long> RequestId, long LastUpdateGreater, long LastUpdateSmaller, int Limit,
+public sealed record LoadConversations(Option<long> RequestId, [WhenMissing(0L)] long LastUpdateGreater, [WhenMissing(9007199254740991L)] long LastUpdateSmaller, [WhenMissing(50)] int Limit,
     Option<bool> LoadAllConversations, Option<bool> Unread, Option<string> OaId, Option<Seq<int>> ChannelTypes, Option<int> Ended) : Body, IRequest;
 /// <summary>48 and 57 response.</summary>
 public sealed record ConversationsResult(int R, Option<long> RequestId, Seq<ConversationInfo> ListConvs) : Body, IResponse;
@@ -185,7 +185,7 @@ public sealed record ReportMessage(Option<long> RequestId, string ConvId, long L
 /// <summary>CHAT_MESSAGE_REPORT_FROM_SERVER (47).</summary>
 public sealed record ReportNotice(string ConvId, string From, long LastMsgSeq, int Status) : Body;
 /// <summary>CHAT_MESSAGES_LOAD (50).</summary>
-public sealed record LoadMessages(Option<long> RequestId, string ConvId, long SeqGreater, long SeqSmaller, int Limit, string Sort,
+public sealed record LoadMessages(Option<long> RequestId, string ConvId, [WhenMissing(0L)] long SeqGreater, [WhenMissing(9007199254740991L)] long SeqSmaller, [WhenMissing(50)] int Limit, [WhenMissing("DESC")] string Sort,
     Option<int> LoadDeletedMessage, Option<int> LoadDeletedMessageContent, Option<bool> AllowToLoadHistory) : Body, IRequest;
 /// <summary>50, 95 and 97 response.</summary>
 public sealed record MessagesResult(int R, Option<long> RequestId, Seq<MessageInfo> Msgs) : Body, IResponse;

@@ -19,6 +19,13 @@ public sealed record QueueRules(string Id, string Name, Seq<string> Agents, long
 /// <summary>The server's configuration as its decisions see it.</summary>
 public sealed record ServerRules(Map<OrdStringOrdinal, string, QueueRules> Queues)
 {
+    /// <summary>Most participants a conversation may have (a create or add beyond it is refused).</summary>
+    public int MaxParticipants { get; init; } = 500;
+    /// <summary>Most bytes of one listing's answer: longer listings are cut to fit and the client pages on.</summary>
+    public int MaxReplyBytes { get; init; } = 512 * 1024;
+    /// <summary>Most bytes of one message's content (its JSON).</summary>
+    public int MaxMessageBytes { get; init; } = 64 * 1024;
+
     /// <summary>True when the user is an agent of any queue.</summary>
     public bool IsAgent(string user) => Queues.Values.Exists(q => q.Agents.Contains(user));
 }
@@ -40,6 +47,12 @@ public static class ServerErrors
     public const int NoRequest = 14;
     public const int NotAuthenticated = 16;
     public const int UnknownService = 18;
+    /// <summary>The server could not record the request (its storage failed): nothing of it was applied; retry.</summary>
+    public const int StorageUnavailable = 19;
+    /// <summary>Too many requests from this user or address in a short time; retry later.</summary>
+    public const int RateLimited = 20;
+    /// <summary>A field is too long, too large or has too many items.</summary>
+    public const int TooLarge = 21;
 }
 
 /// <summary>
@@ -66,8 +79,10 @@ public static class ServerDecider
         return request switch
         {
             CreateConversation x => Create(s, rules, c, x, now),
-            SendMessage x => Member(s, c, x.ConvId, id).Bind(conv => conv.Ended ? Left<Outcome, StoredConversation>(Fail(id, ServerErrors.Ended, "Conversation has ended")) : conv)
-                .Match(conv => Send(s, c, conv, x, now), f => f),
+            SendMessage x => x.Message.ToUtf8().Length > rules.MaxMessageBytes
+                ? Fail(id, ServerErrors.TooLarge, $"message content exceeds {rules.MaxMessageBytes} bytes")
+                : Member(s, c, x.ConvId, id).Bind(conv => conv.Ended ? Left<Outcome, StoredConversation>(Fail(id, ServerErrors.Ended, "Conversation has ended")) : conv)
+                    .Match(conv => Send(s, c, conv, x, now), f => f),
             ReportMessage x => Member(s, c, x.ConvId, id).Match(conv =>
             {
                 var me = conv.Members[c.UserId];
@@ -81,11 +96,13 @@ public static class ServerDecider
                     : Seq<Delivery>();
                 return new Outcome(events, Reply(id), notices);
             }, f => f),
-            LoadConversations x => Ok(id, Json.Object(("listConvs", new Json.Arr(Visible(s, c.UserId)
+            LoadConversations x => Ok(id, Json.Object(("listConvs", Fit(rules, Visible(s, c.UserId)
                 .Filter(v => v.LastUpdate > x.LastUpdateGreater && v.LastUpdate < x.LastUpdateSmaller)
-                .OrderByDescending(v => v.LastUpdate).Take(Math.Clamp(x.Limit, 0, 500)).Map(v => (Json)ConvJson(s, v, c.UserId)).ToSeq())))),
-            GetConversationsByIds x => Ok(id, Json.Object(("listConvs", new Json.Arr(toSeq(x.ConvIds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                .Distinct().Choose(cid => s.Conversations.Find(cid).Filter(v => v.Members.ContainsKey(c.UserId))).Map(v => (Json)ConvJson(s, v, c.UserId)).ToSeq())))),
+                .Filter(v => x.ChannelTypes.ForAll(types => types.IsEmpty || types.Contains(v.ChannelType)))
+                .Filter(v => x.Ended.Match(e => e switch { 0 => !v.Ended, 1 => v.Ended, _ => true }, () => true))
+                .OrderByDescending(v => v.LastUpdate).Take(Math.Clamp(x.Limit, 0, 500)).Map(v => ConvJson(s, v, c.UserId)))))),
+            GetConversationsByIds x => Ok(id, Json.Object(("listConvs", Fit(rules, toSeq(x.ConvIds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                .Distinct().Choose(cid => s.Conversations.Find(cid).Filter(v => v.Members.ContainsKey(c.UserId))).Map(v => ConvJson(s, v, c.UserId)))))),
             GetConversationWithUser x => Ok(id, Json.Object(("conversations", new Json.Arr(s.Conversations.Values
                 .Filter(v => v.Distinct && !v.IsGroup && v.Members.Count == x.Participants.Distinct().Count() && x.Participants.ForAll(v.Members.ContainsKey) && v.Members.ContainsKey(c.UserId))
                 .Map(v => (Json)ConvJson(s, v, c.UserId)).ToSeq())))),
@@ -101,7 +118,7 @@ public static class ServerDecider
                 new Outcome(Seq1<ServerEvent>(new ConversationHidden(conv.Id, c.UserId, now)), Reply(id).With("convId", conv.Id), Seq<Delivery>()), f => f),
             ClearHistory x => Member(s, c, x.ConvId, id).Match(conv =>
                 new Outcome(Seq1<ServerEvent>(new HistoryCleared(conv.Id, c.UserId, Math.Min(x.Seq, conv.LastSeq), now)), Reply(id), Seq<Delivery>()), f => f),
-            AddParticipants x => Member(s, c, x.ConvId, id).Match(conv => AddPeople(s, c, conv, x, now), f => f),
+            AddParticipants x => Member(s, c, x.ConvId, id).Match(conv => AddPeople(s, rules, c, conv, x, now), f => f),
             RemoveParticipants x => Member(s, c, x.ConvId, id).Match(conv => RemovePeople(s, c, conv, x, now), f => f),
             SetRole x => Member(s, c, x.ConvId, id).Match(conv =>
                 conv.Members[c.UserId].Role != "admin" ? Fail(id, ServerErrors.AdminOnly, "Only an admin can set roles")
@@ -109,21 +126,21 @@ public static class ServerDecider
                 : x.Role is not ("admin" or "member") ? Fail(id, ServerErrors.InvalidRequest, "role must be admin or member")
                 : new Outcome(Seq1<ServerEvent>(new RoleSet(conv.Id, x.UserId, x.Role, now)), Reply(id).With("convId", conv.Id), Seq<Delivery>()), f => f),
             GetUnreadCount => Ok(id, Json.Object(("count", (long)Visible(s, c.UserId).Count(v => Unread(v, c.UserId) > 0)))),
-            LoadMessages x => Member(s, c, x.ConvId, id).Match(conv => Ok(id, Json.Object(("msgs", new Json.Arr(
+            LoadMessages x => Member(s, c, x.ConvId, id).Match(conv => Ok(id, Json.Object(("msgs", Fit(rules,
                 Sorted(Readable(conv, c.UserId, x.LoadDeletedMessage.IfNone(0) == 1).Filter(m => m.Seq > x.SeqGreater && m.Seq < x.SeqSmaller), x.Sort)
-                    .Take(Math.Clamp(x.Limit, 0, 500)).Map(m => (Json)MsgJson(s, m)).ToSeq())))), f => f),
+                    .Take(Math.Clamp(x.Limit, 0, 500)).Map(m => MsgJson(s, m)))))), f => f),
             GetMessagesByIds x => Member(s, c, x.ConvId, id).Match(conv => Ok(id, Json.Object(("listMsgs", new Json.Arr(
                 toSeq(x.MsgIds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct()
                     .Choose(mid => s.Message(mid).Filter(m => m.ConvId == conv.Id && m.Seq > conv.Members[c.UserId].ClearedUpTo)).Map(m => (Json)MsgJson(s, m)).ToSeq())))), f => f),
             LoadAttachments x => Member(s, c, x.ConvId, id).Match(conv => Ok(id, Json.Object(("msgs", new Json.Arr(
                 Readable(conv, c.UserId, false).Filter(m => m.Type == x.MsgType && !m.Revoked).OrderByDescending(m => m.Seq)
                     .Skip(Math.Max(0, x.Start)).Take(Math.Clamp(x.Limit, 0, 500)).Map(m => (Json)MsgJson(s, m)).ToSeq())))), f => f),
-            LoadMessagesForConversations x => Ok(id, Json.Object(("msgs", new Json.Arr(Sorted(
+            LoadMessagesForConversations x => Ok(id, Json.Object(("msgs", Fit(rules, Sorted(
                 toSeq(x.ConvIds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Choose(cid => s.Conversations.Find(cid))
                     .Filter(v => v.Members.ContainsKey(c.UserId)).Bind(v => Readable(v, c.UserId, false))
                     .Filter(m => m.Created > x.CreatedGreater && m.Created < x.CreatedSmaller), x.Sort)
-                .Take(Math.Clamp(x.Limit, 0, 500)).Map(m => (Json)MsgJson(s, m)).ToSeq())))),
-            DeleteMessages x => Member(s, c, x.ConvId, id).Match(conv => Owned(s, c, conv, x.MessageIds, id, allowAdmin: true).Match(
+                .Take(Math.Clamp(x.Limit, 0, 500)).Map(m => MsgJson(s, m)))))),
+            DeleteMessages x => Member(s, c, x.ConvId, id).Match(conv => Owned(s, c, conv, x.MessageIds, id, allowAdmin: conv.IsGroup).Match(
                 _ => new Outcome(Seq1<ServerEvent>(new MessagesDeleted(conv.Id, c.UserId, x.MessageIds, now)),
                     Reply(id).With("convId", conv.Id).With("messageIds", new Json.Arr(x.MessageIds.Map(m => (Json)m))), Seq<Delivery>()),
                 f => f), f => f),
@@ -137,9 +154,10 @@ public static class ServerDecider
                 m.Revoked ? Fail(id, ServerErrors.Revoked, "A revoked message can not be edited")
                 : m.Deleted ? Fail(id, ServerErrors.MessageNotFound, "A deleted message can not be edited")
                 : m.Sender != c.UserId ? Fail(id, ServerErrors.NotSender, "Only the sender can edit a message")
+                : x.NewContent.ToJsonString().Length > rules.MaxMessageBytes ? Fail(id, ServerErrors.TooLarge, $"message content exceeds {rules.MaxMessageBytes} bytes")
                 : Edit(c, conv, m, Chat.ContentOf(x.NewContent), id, now),
                 f => f), f => f),
-            RevokeMessages x => Member(s, c, x.ConvId, id).Match(conv => Owned(s, c, conv, x.MsgIds, id, allowAdmin: true).Match(
+            RevokeMessages x => Member(s, c, x.ConvId, id).Match(conv => Owned(s, c, conv, x.MsgIds, id, allowAdmin: conv.IsGroup).Match(
                 _ => new Outcome(Seq1<ServerEvent>(new MessagesRevoked(conv.Id, x.MsgIds, c.UserId, now)),
                     Reply(id).With("convId", conv.Id).With("msgIds", new Json.Arr(x.MsgIds.Map(m => (Json)m))),
                     Seq1(To(conv.Members.Keys, c, Service.ChatRevokeMessageFromServer, new RevokeNotice(conv.Id, x.MsgIds)))),
@@ -166,6 +184,7 @@ public static class ServerDecider
             AnswerChatRequest x => Answer(s, c, x, id, now),
             TransferChat x => Member(s, c, x.ConvId, id).Match(conv => s.Requests.Find(conv.Id).Match(
                 r => r.Agent != Some(c.UserId) ? Fail(id, ServerErrors.NotAllowed, "Only the agent serving this chat can transfer it")
+                    : !rules.IsAgent(x.ToUserId) || x.ToUserId == c.UserId ? Fail(id, ServerErrors.NotAllowed, $"{x.ToUserId} is not another agent: a chat is transferred to an agent only")
                     : new Outcome(Seq1<ServerEvent>(new ChatTransferRequested(conv.Id, c.UserId, x.ToUserId, now)), Reply(id).With("convId", conv.Id),
                         Seq1(To(Seq1(x.ToUserId), c, Service.ChatTransferRequestFromAnotherAgent, new TransferRequestNotice(conv.Id, r.CustomerId, r.CustomerName, 1,
                             c.UserId, s.NameOf(c.UserId), s.Users.Find(c.UserId).Bind(p => p.AvatarUrl))))),
@@ -180,6 +199,8 @@ public static class ServerDecider
                 ? new Outcome(Seq1<ServerEvent>(new ChatRated(conv.Id, c.UserId, x.Rating, x.Comment, now)), Reply(id), Seq<Delivery>())
                 : Fail(id, ServerErrors.InvalidRequest, "rating must be 0 or 1"), f => f),
             SendTranscript x => Member(s, c, x.ConvId, id).Match(conv => string.IsNullOrWhiteSpace(x.Email) ? Fail(id, ServerErrors.InvalidRequest, "email is empty")
+                : !Inputs.IsEmail(x.Email) ? Fail(id, ServerErrors.InvalidRequest, "email is not a valid address (local@domain, no spaces or control characters)")
+                : x.Domain.Length > 0 && !Inputs.IsDomain(x.Domain) ? Fail(id, ServerErrors.InvalidRequest, "domain is not a valid host name")
                 : new Outcome(Seq1<ServerEvent>(new TranscriptRequested(conv.Id, c.UserId, x.Email, x.Domain, now)), Reply(id), Seq<Delivery>()), f => f),
             LoadChatRequests => Ok(id, Json.Object(("chatRequests", new Json.Arr(s.Requests.Values
                 .Filter(r => r.OfferedTo == Some(c.UserId) || r.Transfer.Exists(t => t.To == c.UserId))
@@ -196,6 +217,35 @@ public static class ServerDecider
     }
 
     static Outcome Ok(Option<long> id, Json.Obj fields) => new(Seq<ServerEvent>(), Fields(Reply(id), fields), Seq<Delivery>());
+
+    /// <summary>
+    /// The items of a listing, in order, while they fit the reply budget: no answer outgrows a
+    /// client's frame, however many or large the items; the caller pages on from the last one.
+    /// </summary>
+    public static Json.Arr Fit(ServerRules rules, IEnumerable<Json.Obj> items)
+    {
+        var budget = rules.MaxReplyBytes - 256;
+        var kept = new List<Json>();
+        foreach (var item in items)
+        {
+            budget -= item.ToUtf8().Length + 1;
+            if (budget < 0) break;
+            kept.Add(item);
+        }
+        return new Json.Arr(toSeq(kept));
+    }
+
+    /// <summary>
+    /// A visitor identity for the live-chat token endpoint, minted from a random nonce the adapter
+    /// draws: None when it would name anyone the server knows (a profile, a participant, an agent), so
+    /// a caller can never choose, or be handed, an existing user's identity.
+    /// </summary>
+    public static Option<string> NewVisitor(ServerState s, ServerRules rules, string nonce)
+    {
+        var id = $"visitor-{nonce}";
+        var known = s.Users.ContainsKey(id) || rules.IsAgent(id) || s.Conversations.Values.Exists(v => v.Members.ContainsKey(id));
+        return known ? None : Some(id);
+    }
 
     static Either<Outcome, StoredConversation> Member(ServerState s, Caller c, string convId, Option<long> id) =>
         s.Conversations.Find(convId).Match(
@@ -228,7 +278,7 @@ public static class ServerDecider
     static Posted Post(ServerState s, StoredConversation conv, string sender, int type, Json.Obj content, Option<string> localDbId, long now, long extraSeq = 0)
     {
         var seq = conv.LastSeq + 1 + extraSeq;
-        var msgId = $"msg-{s.Counter + 1 + extraSeq}";
+        var msgId = s.NewId("msg", 1 + extraSeq);
         return new Posted(new MessagePosted(conv.Id, msgId, seq, sender, type, content, localDbId, now), conv,
             new MessageNotice(conv.Id, msgId, sender, now, seq, type, content, conv.ChannelType, s.NameOf(sender), s.Users.Find(sender).Bind(p => p.AvatarUrl),
                 conv.Name, conv.Members.Find(sender).Map(m => m.Role), localDbId));
@@ -269,9 +319,12 @@ public static class ServerDecider
             var queueId = x.Name.IfNone("");
             if (!rules.Queues.ContainsKey(queueId)) return Fail(x.RequestId, ServerErrors.QueueNotFound, $"Queue '{queueId}' not found");
             return NewConversation(s, c, x with { Participants = Seq<string>(), ChannelType = 1 }, queueId, now,
-                Seq1<ServerEvent>(new ChatQueued($"conv-{s.Counter + 1}", queueId, c.UserId, s.NameOf(c.UserId), now)));
+                Seq1<ServerEvent>(new ChatQueued(s.NewId("conv", 1), queueId, c.UserId, s.NameOf(c.UserId), now)));
         }
-        var people = x.Participants.Add(c.UserId).Filter(u => !string.IsNullOrWhiteSpace(u)).Distinct().ToSeq();
+        var invalid = x.Participants.Choose(u => Inputs.IdProblem(u).Map(p => $"participant id {p}")).HeadOrNone();
+        if (invalid.IsSome) return Fail(x.RequestId, ServerErrors.InvalidRequest, (string)invalid);
+        var people = x.Participants.Add(c.UserId).Distinct().ToSeq();
+        if (people.Count > rules.MaxParticipants) return Fail(x.RequestId, ServerErrors.TooLarge, $"a conversation has at most {rules.MaxParticipants} participants");
         if (people.Count < 2) return Fail(x.RequestId, ServerErrors.InvalidRequest, "A conversation needs at least one other participant");
         if (x.Distinct)
         {
@@ -287,7 +340,7 @@ public static class ServerDecider
 
     static Outcome NewConversation(ServerState s, Caller c, CreateConversation x, Option<string> queueId, long now, Seq<ServerEvent> extra)
     {
-        var convId = $"conv-{s.Counter + 1}";
+        var convId = s.NewId("conv", 1);
         var members = x.Participants.Add(c.UserId).Distinct().ToSeq();
         var created = new ConversationCreated(convId, c.UserId, x.Name.IfNone(""), x.IsGroup, x.Distinct, x.ChannelType.IfNone(0), x.CustomData, x.OaId, members, queueId, now);
         var afterCreate = ServerState.Evolve(s, created);
@@ -308,10 +361,13 @@ public static class ServerDecider
             ("info", info), ("localDbId", x.LocalDbId.IfNone(""))));
     }
 
-    static Outcome AddPeople(ServerState s, Caller c, StoredConversation conv, AddParticipants x, long now)
+    static Outcome AddPeople(ServerState s, ServerRules rules, Caller c, StoredConversation conv, AddParticipants x, long now)
     {
-        var added = x.UserIds.Filter(u => !string.IsNullOrWhiteSpace(u) && !conv.Members.ContainsKey(u)).Distinct().ToSeq();
+        var invalid = x.UserIds.Choose(u => Inputs.IdProblem(u).Map(p => $"participant id {p}")).HeadOrNone();
+        if (invalid.IsSome) return Fail(x.RequestId, ServerErrors.InvalidRequest, (string)invalid);
+        var added = x.UserIds.Filter(u => !conv.Members.ContainsKey(u)).Distinct().ToSeq();
         if (!conv.IsGroup) return Fail(x.RequestId, ServerErrors.NotAllowed, "Participants can only be added to a group");
+        if (conv.Members.Count + added.Count > rules.MaxParticipants) return Fail(x.RequestId, ServerErrors.TooLarge, $"a conversation has at most {rules.MaxParticipants} participants");
         if (added.IsEmpty) return Ok(x.RequestId, Json.Object(("convId", conv.Id), ("added", new Json.Arr(Seq<Json>()))));
         var ev = new ParticipantsAdded(conv.Id, c.UserId, added, now);
         var after = ServerState.Evolve(s, ev);
@@ -325,8 +381,9 @@ public static class ServerDecider
 
     static Outcome RemovePeople(ServerState s, Caller c, StoredConversation conv, RemoveParticipants x, long now)
     {
-        var admin = conv.Members[c.UserId].Role == "admin";
+        var admin = conv.Members[c.UserId].Role == "admin" && conv.IsGroup;
         var targets = x.UserIds.Filter(conv.Members.ContainsKey).Distinct().ToSeq();
+        if (!conv.IsGroup && targets.Exists(u => u != c.UserId)) return Fail(x.RequestId, ServerErrors.NotAllowed, "Nobody can be removed from a one-to-one conversation");
         if (targets.Exists(u => u != c.UserId) && !admin) return Fail(x.RequestId, ServerErrors.AdminOnly, "Only an admin can remove other participants");
         var events = targets.Map(u => (ServerEvent)new ParticipantRemoved(conv.Id, c.UserId, u, now));
         var notices = targets.Map(u => To(conv.Members.Keys, c, Service.ChatRemoveParticipantFromServer,
@@ -337,7 +394,7 @@ public static class ServerDecider
 
     static Outcome StartCall(ServerState s, Caller c, CallStart x, Option<long> id, long now)
     {
-        var callId = $"call-{s.Counter + 1}";
+        var callId = s.NewId("call", 1);
         var call2 = x.Call2.IfNone(false);
         var notice = new IncomingCallNotice(callId, x.FromNumber.IfNone(c.UserId), x.ToNumber, s.NameOf(c.UserId), s.NameOf(x.ToNumber), x.Video.IfNone(false), true, x.Custom);
         return new Outcome(Seq1<ServerEvent>(new CallStarted(callId, c.UserId, x.ToNumber, x.Video.IfNone(false), call2, x.Custom, now)),

@@ -39,6 +39,7 @@ public abstract record ServerEvent
     public sealed record ChatRated(string ConvId, string By, int Rating, Option<string> Comment, long At) : ServerEvent;
     public sealed record TranscriptRequested(string ConvId, string By, string Email, string Domain, long At) : ServerEvent;
     public sealed record TicketCreated(string WidgetKey, string Name, string Email, Option<string> Phone, string Note, long At) : ServerEvent;
+    public sealed record IdEpochStarted(string Epoch, long At) : ServerEvent;
     public sealed record CallStarted(string CallId, string From, string To, bool Video, bool Call2, Option<string> Custom, long At) : ServerEvent;
 }
 

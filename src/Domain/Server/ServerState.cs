@@ -41,6 +41,16 @@ public sealed record ServerState(Map<OrdStringOrdinal, string, StoredConversatio
     Map<OrdStringOrdinal, string, Profile> Users, Map<OrdStringOrdinal, string, Map<OrdStringOrdinal, string, int>> PushTokens, Map<OrdStringOrdinal, string, Set<OrdStringOrdinal, string>> Blocked, Map<OrdStringOrdinal, string, ChatRequest> Requests,
     long Counter)
 {
+    /// <summary>
+    /// The id epoch: recorded once per log (<see cref="ServerEvent.IdEpochStarted"/>) from a random value
+    /// the adapter draws, and part of every id issued after it, so ids never repeat across restarts,
+    /// even on a log that does not survive them. Empty on logs written before epochs (ids <c>conv-N</c>).
+    /// </summary>
+    public string Epoch { get; init; } = "";
+
+    /// <summary>The id of the <paramref name="offset"/>-th object created from now (<c>conv-EPOCH-N</c>).</summary>
+    public string NewId(string kind, long offset) => Epoch.Length == 0 ? $"{kind}-{Counter + offset}" : $"{kind}-{Epoch}-{Counter + offset}";
+
     /// <summary>An empty server.</summary>
     public static readonly ServerState Initial = new(Map<OrdStringOrdinal, string, StoredConversation>(), Map<OrdStringOrdinal, string, (string, long)>(), Map<OrdStringOrdinal, string, Profile>(),
         Map<OrdStringOrdinal, string, Map<OrdStringOrdinal, string, int>>(), Map<OrdStringOrdinal, string, Set<OrdStringOrdinal, string>>(), Map<OrdStringOrdinal, string, ChatRequest>(), 0);
@@ -116,6 +126,7 @@ public sealed record ServerState(Map<OrdStringOrdinal, string, StoredConversatio
         ChatEnded x => Req(Conv(s, x.ConvId, c => c with { Ended = true, EndedBy = x.By, LastUpdate = Math.Max(c.LastUpdate, x.At) }), x.ConvId,
             r => r with { Status = RequestStatus.Ended, OfferedTo = None }),
         CallStarted => s with { Counter = s.Counter + 1 },
+        IdEpochStarted x => s with { Epoch = x.Epoch },
         _ => s,
     };
 

@@ -43,7 +43,9 @@ public static class Tokens
         if ((long)exp <= nowSeconds) return AuthenCodes.Expired;
         var rest = t.Payload["rest_api"] == Some<Json>(true);
         var user = t.Text("userId");
-        if (user.IsNone && !rest) return AuthenCodes.InvalidPayload;
+        if (!rest && user.Match(u => Inputs.IdProblem(u).IsSome, () => true)) return AuthenCodes.InvalidPayload;
+        // A token that is not valid yet (nbf ahead of the server's clock by more than a minute of skew) is refused like an expired one.
+        if (t.Integer("nbf").Exists(nbf => nbf > nowSeconds + 60)) return AuthenCodes.Expired;
         var k = (ApiKey)key;
         if (!projectExists(k.ProjectId)) return AuthenCodes.ProjectNotFound;
         var expected = hmac(k.Secret, t.SigningInput);
