@@ -108,24 +108,24 @@ public static class Demo
             .AddColumns("seq", "from", "now shows", "versions", "flags");
         var aliceState = FoldOf(log, alice);
         foreach (var line in Audit.Transcript(aliceState.Timeline, group.Id))
-            transcript.AddRow(Markup.Escape(line.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)), Markup.Escape(line.Sender), Markup.Escape(line.Revoked ? "(revoked)" : line.Text),
-                Markup.Escape(string.Join(" -> ", line.Versions.Map(v => $"\"{v}\""))), Markup.Escape(string.Join(" ", new[] { line.Edited ? "edited" : "", line.Revoked ? "revoked" : "", line.Deleted ? "deleted" : "" }.Where(x => x.Length > 0))));
+            transcript.AddRow(Terminal.Escape(line.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)), Terminal.Escape(line.Sender), Terminal.Escape(line.Revoked ? "(revoked)" : line.Text),
+                Terminal.Escape(string.Join(" -> ", line.Versions.Map(v => $"\"{v}\""))), Terminal.Escape(string.Join(" ", new[] { line.Edited ? "edited" : "", line.Revoked ? "revoked" : "", line.Deleted ? "deleted" : "" }.Where(x => x.Length > 0))));
         console.Write(transcript);
 
         var trail = new Table().Title("Audit trail of 'Launch plan' (alice's client; local time, log position)").AddColumns("position", "time (UTC)", "what", "message", "who", "detail");
         foreach (var l in Audit.Trail(log, alice, group.Id))
             trail.AddRow(l.Position.ToString(System.Globalization.CultureInfo.InvariantCulture), DateTimeOffset.FromUnixTimeMilliseconds(l.At).ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture),
-                Markup.Escape(l.Kind), Markup.Escape(l.MsgId), Markup.Escape(l.Who), Markup.Escape(l.Detail));
+                Terminal.Escape(l.Kind), Terminal.Escape(l.MsgId), Terminal.Escape(l.Who), Terminal.Escape(l.Detail));
         console.Write(trail);
 
         var figures = Audit.Of(log);
         var stats = new Table().Title("Figures for this run").AddColumns("figure", "value");
         stats.AddRow("messages", figures.Messages.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        foreach (var (who, n) in figures.BySender) stats.AddRow(Markup.Escape($"  from {who}"), n.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var (who, n) in figures.BySender) stats.AddRow(Terminal.Escape($"  from {who}"), n.ToString(System.Globalization.CultureInfo.InvariantCulture));
         stats.AddRow("edit rate", $"{figures.EditRate:P0}");
         stats.AddRow("revoke rate", $"{figures.RevokeRate:P0}");
         foreach (var lc in figures.LiveChats)
-            stats.AddRow(Markup.Escape($"live chat {lc.ConvId}"), Markup.Escape($"waited {lc.WaitMs.Map(w => $"{w} ms").IfNone("-")}, handled {lc.HandleMs.Map(h => $"{h} ms").IfNone("-")} (accepted by {lc.Agent.IfNone("-")})"));
+            stats.AddRow(Terminal.Escape($"live chat {lc.ConvId}"), Terminal.Escape($"waited {lc.WaitMs.Map(w => $"{w} ms").IfNone("-")}, handled {lc.HandleMs.Map(h => $"{h} ms").IfNone("-")} (accepted by {lc.Agent.IfNone("-")})"));
         if (!figures.FirstResponseMs.IsEmpty) stats.AddRow("median first response", $"{figures.FirstResponseMs.OrderBy(x => x).ElementAt(figures.FirstResponseMs.Count / 2)} ms");
         console.Write(stats);
 
@@ -148,7 +148,7 @@ public static class Demo
         await AnsiConsole.Status().StartAsync("async daemon: bringing the analytics tables up to date", async _ => caughtUp = await clientLog.WaitForAnalyticsAsync(TimeSpan.FromSeconds(30)));
         if (caughtUp) console.Write(await AnalyticsTableAsync(db.ConnectionString, group.Id, chat.Id, ct));
         else console.MarkupLine("[red]the analytics daemon did not catch up within 30 s[/]");
-        console.MarkupLineInterpolated($"transcript e-mail written to [grey]{Markup.Escape(outbox)}/transcripts[/]; try [blue]stringee-es audit --conversation {group.Id}[/] and [blue]stringee-es stats[/]");
+        console.MarkupLineInterpolated($"transcript e-mail written to [grey]{Terminal.Escape(outbox)}/transcripts[/]; try [blue]stringee-es audit --conversation {group.Id}[/] and [blue]stringee-es stats[/]");
         return same && rowsMatch && caughtUp ? 0 : 1;
     }
 
@@ -163,7 +163,7 @@ public static class Demo
             cmd.Parameters.AddWithValue("group", group);
             cmd.Parameters.AddWithValue("chat", chat);
             var value = await cmd.ExecuteScalarAsync(ct);
-            table.AddRow(Markup.Escape(label), Markup.Escape(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "-"));
+            table.AddRow(Terminal.Escape(label), Terminal.Escape(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "-"));
         }
         await Row("messages in 'Launch plan'", "select count(*) from client_log.analytics_messages where conv_id = @group");
         await Row("edits in 'Launch plan'", "select count(*) from client_log.analytics_edits where conv_id = @group");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using EventSourced.Adapters.Server;
+using Microsoft.Extensions.Logging;
 using LanguageExt;
 using static LanguageExt.Prelude;
 
@@ -39,9 +40,13 @@ public static class Program
 
     static Command ServerCommand()
     {
-        var port = new System.CommandLine.Option<int>("--port") { Description = "port on 127.0.0.1 (0 picks a free one)", DefaultValueFactory = _ => 5080 };
+        var port = new System.CommandLine.Option<int>("--port") { Description = "port to listen on (0 picks a free one)", DefaultValueFactory = _ => 5080 };
+        var bind = new System.CommandLine.Option<string>("--bind") { Description = "address to listen on (non-loopback needs keys of your own in --config)", DefaultValueFactory = _ => "127.0.0.1" };
+        var inMemory = new System.CommandLine.Option<bool>("--in-memory") { Description = "keep the server's record in memory only: everything is lost when it stops (ids still never repeat)" };
         var config = ConfigOption();
-        var command = new Command("server", "run the local Stringee-compatible server on 127.0.0.1") { port, config };
+        var pg = PgOption();
+        var data = DataOption();
+        var command = new Command("server", "run the local Stringee-compatible server, recording in PostgreSQL (the private cluster unless --pg)") { port, bind, config, pg, data, inMemory };
         command.SetAction(async (parse, ct) =>
         {
             var loaded = LoadConfig(parse.GetValue(config));
@@ -50,18 +55,62 @@ public static class Program
                 await Console.Error.WriteLineAsync($"config: {loaded.LeftToSeq().Head}").ConfigureAwait(false);
                 return 2;
             }
-            await using var server = await StringeeServer.StartAsync((ServerConfig)loaded, parse.GetValue(port), ct: ct).ConfigureAwait(false);
-            Console.WriteLine($"stringee-es server listening on {server.Url} (REST on http://127.0.0.1:{server.Port})");
-            Console.WriteLine("press Ctrl+C to stop");
+            if (!System.Net.IPAddress.TryParse(parse.GetValue(bind), out var address))
+            {
+                await Console.Error.WriteLineAsync($"server: --bind must be an IP address, not '{Terminal.Plain(parse.GetValue(bind) ?? "")}'").ConfigureAwait(false);
+                return 2;
+            }
+            if (parse.GetValue(port) is < 0 or > 65535)
+            {
+                await Console.Error.WriteLineAsync("server: --port must be between 0 and 65535").ConfigureAwait(false);
+                return 2;
+            }
+            var cfg = (ServerConfig)loaded;
+            if (!System.Net.IPAddress.IsLoopback(address) && cfg.UsesBuiltInSecret)
+            {
+                await Console.Error.WriteLineAsync("server: the built-in API secret is public; listening beyond loopback needs keys of your own (--config)").ConfigureAwait(false);
+                return 2;
+            }
+            using var loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
+            var logger = loggers.CreateLogger("stringee-es.server");
+            EventSourced.Adapters.Storage.Database? db = null;
+            EventSourced.Adapters.Storage.IEventLog<EventSourced.Domain.Server.ServerRecorded>? log = null;
+            if (!parse.GetValue(inMemory))
+            {
+                var opened = await EventSourced.Adapters.Storage.Database.OpenAsync(parse.GetValue(pg), parse.GetValue(data), ct).ConfigureAwait(false);
+                if (opened.IsFail)
+                {
+                    await Console.Error.WriteLineAsync($"server: {opened.Match(_ => "", e => e.Message)}").ConfigureAwait(false);
+                    return 2;
+                }
+                db = (EventSourced.Adapters.Storage.Database)opened;
+                log = await db.ServerLogAsync(ct).ConfigureAwait(false);
+            }
             try
             {
-                await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+                await using var server = await StringeeServer.StartAsync(cfg, parse.GetValue(port), log, bind: address, logger: logger, ct: ct).ConfigureAwait(false);
+                Console.WriteLine($"stringee-es server listening on ws://{address}:{server.Port} (REST on http://{address}:{server.Port}), recording {(log is null ? "in memory only" : "in PostgreSQL")}");
+                Console.WriteLine("press Ctrl+C to stop");
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    Console.WriteLine("stopping");
+                }
+                return 0;
             }
-            catch (OperationCanceledException)
+            catch (IOException ex)
             {
-                Console.WriteLine("stopping");
+                await Console.Error.WriteLineAsync($"server: cannot listen on {address}:{parse.GetValue(port)}: {ex.Message}").ConfigureAwait(false);
+                return 2;
             }
-            return 0;
+            finally
+            {
+                if (log is not null) await log.DisposeAsync().ConfigureAwait(false);
+                if (db is not null) await db.DisposeAsync().ConfigureAwait(false);
+            }
         });
         return command;
     }

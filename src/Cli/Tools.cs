@@ -44,7 +44,7 @@ public static class Tools
 
     static int Fail(string message)
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]{message}[/]");
+        AnsiConsole.MarkupLineInterpolated($"[red]{Terminal.Plain(message)}[/]");
         return 2;
     }
 
@@ -90,17 +90,17 @@ public static class Tools
         var title = seq is not null ? $"as of seq {seq}"
             : trueAtMs is not null ? $"as true at {DateTimeOffset.FromUnixTimeMilliseconds(trueAtMs.Value):u} (server time)"
             : at is not null ? $"as known at {DateTimeOffset.FromUnixTimeMilliseconds(at.Value):u} (client time)" : "now";
-        var transcript = new Table().Title(Markup.Escape($"{convId} ({title}), as {who}'s client recorded it")).AddColumns("seq", "id", "from", "versions (original first)", "state");
+        var transcript = new Table().Title(Terminal.Escape($"{convId} ({title}), as {who}'s client recorded it")).AddColumns("seq", "id", "from", "versions (original first)", "state");
         foreach (var m in Audit.Transcript(state, convId))
-            transcript.AddRow(m.Seq.ToString(Inv), Markup.Escape(m.MsgId), Markup.Escape(m.Sender), Markup.Escape(string.Join(" -> ", m.Versions.Map(v => $"\"{v}\""))),
-                Markup.Escape(string.Join(" ", new[] { m.Edited ? "edited" : "", m.Revoked ? "revoked" : "", m.Deleted ? "deleted" : "" }.Where(x => x.Length > 0))));
+            transcript.AddRow(m.Seq.ToString(Inv), Terminal.Escape(m.MsgId), Terminal.Escape(m.Sender), Terminal.Escape(string.Join(" -> ", m.Versions.Map(v => $"\"{v}\""))),
+                Terminal.Escape(string.Join(" ", new[] { m.Edited ? "edited" : "", m.Revoked ? "revoked" : "", m.Deleted ? "deleted" : "" }.Where(x => x.Length > 0))));
         AnsiConsole.Write(transcript);
         var trail = new Table().Title("who did what, when").AddColumns("position", "time (UTC)", "what", "message", "who", "detail");
         var asOfSeq = seq ?? (trueAtMs is { } tta ? AsOf.SeqAt(mine, convId, tta) : null);
         var cut = asOfSeq is { } q ? AsOf.Cut(mine, convId, q).IfNone(long.MaxValue) : long.MaxValue;
         foreach (var l in Audit.Trail(mine, who, convId).Where(l => (at is null || l.At <= at) && l.Position < cut))
-            trail.AddRow(l.Position.ToString(Inv), DateTimeOffset.FromUnixTimeMilliseconds(l.At).ToString("yyyy-MM-dd HH:mm:ss.fff", Inv), Markup.Escape(l.Kind),
-                Markup.Escape(l.MsgId), Markup.Escape(l.Who), Markup.Escape(l.Detail));
+            trail.AddRow(l.Position.ToString(Inv), DateTimeOffset.FromUnixTimeMilliseconds(l.At).ToString("yyyy-MM-dd HH:mm:ss.fff", Inv), Terminal.Escape(l.Kind),
+                Terminal.Escape(l.MsgId), Terminal.Escape(l.Who), Terminal.Escape(l.Detail));
         AnsiConsole.Write(trail);
         return 0;
     }
@@ -130,16 +130,26 @@ public static class Tools
                     Csv(string.Join(" | ", m.Versions)), m.Edited ? "1" : "0", m.Revoked ? "1" : "0", m.Deleted ? "1" : "0") + "\n"))),
             _ => Html(rows.Select(r => (r.Conv, r.Lines))),
         };
-        if (outFile is null) Console.Write(text);
+        // On a terminal, recorded text may not drive it; a pipe or a file gets the export exactly.
+        if (outFile is null) Console.Write(Console.IsOutputRedirected ? text : Terminal.Plain(text));
         else
         {
             await File.WriteAllTextAsync(outFile, text, new UTF8Encoding(false), ct);
-            AnsiConsole.MarkupLineInterpolated($"wrote {rows.Sum(r => r.Lines.Count)} messages of {rows.Count} conversations to {outFile}");
+            AnsiConsole.MarkupLineInterpolated($"wrote {rows.Sum(r => r.Lines.Count)} messages of {rows.Count} conversations to {Terminal.Plain(outFile)}");
         }
         return 0;
     }
 
-    static string Csv(string s) => s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{s.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : s;
+    /// <summary>
+    /// One CSV cell (RFC 4180 quoting). A cell a spreadsheet would run as a formula (it starts with
+    /// <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, a tab or a carriage return) gets a leading <c>'</c>, as OWASP
+    /// recommends, and is quoted: the text shows as text, never as a formula.
+    /// </summary>
+    public static string Csv(string s)
+    {
+        var neutral = s.Length > 0 && s[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + s : s;
+        return neutral.IndexOfAny([',', '"', '\n', '\r', '\'']) >= 0 ? $"\"{neutral.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : neutral;
+    }
 
     static string Html(IEnumerable<(string Conv, Seq<Audit.TranscriptLine> Lines)> convs)
     {
@@ -171,7 +181,7 @@ public static class Tools
         var read = await ReadLogAsync(pg, data, progress: true, ct);
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
         await File.WriteAllTextAsync(outFile, Report.Html(Audit.Of((List<Recorded>)read), DateTimeOffset.UtcNow), new UTF8Encoding(false), ct);
-        AnsiConsole.MarkupLineInterpolated($"wrote {outFile}");
+        AnsiConsole.MarkupLineInterpolated($"wrote {Terminal.Plain(outFile)}");
         return 0;
     }
 
@@ -195,7 +205,7 @@ public static class Tools
         AnsiConsole.Write(volumes);
         var chats = new Table().Title("live chats").AddColumns("conversation", "agent", "waited", "handled");
         foreach (var c in f.LiveChats)
-            chats.AddRow(Markup.Escape(c.ConvId), Markup.Escape(c.Agent.IfNone("-")), c.WaitMs.Map(w => $"{w} ms").IfNone("-"), c.HandleMs.Map(h => $"{h} ms").IfNone("-"));
+            chats.AddRow(Terminal.Escape(c.ConvId), Terminal.Escape(c.Agent.IfNone("-")), c.WaitMs.Map(w => $"{w} ms").IfNone("-"), c.HandleMs.Map(h => $"{h} ms").IfNone("-"));
         AnsiConsole.Write(chats);
         return 0;
     }

@@ -35,7 +35,7 @@ public sealed class CliTests
         Assert.Contains("replayed timelines equal every client's live state: yes", output, StringComparison.Ordinal);
         Assert.Contains("Launch is on Friday 10:00 UTC", output, StringComparison.Ordinal);
 
-        var conv = System.Text.RegularExpressions.Regex.Match(output, @"audit --conversation (conv-\d+)").Groups[1].Value;
+        var conv = System.Text.RegularExpressions.Regex.Match(output, @"audit --conversation (conv-[a-z0-9]+-\d+)").Groups[1].Value;
         var audit = await Run("audit", "--conversation", conv, "--pg", pg);
         Assert.True(audit.Code == 0, audit.Out);
         Assert.Contains("Launch is on Thursday", audit.Out, StringComparison.Ordinal);

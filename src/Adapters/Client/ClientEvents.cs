@@ -21,3 +21,28 @@ public sealed record ConversationEnd(string ConvId, string EndedBy);
 
 /// <summary>onUserBeginTyping / onUserEndTyping arguments.</summary>
 public sealed record UserTyping(string ConvId, string UserId, string DisplayName);
+
+/// <summary>What kind of recording fault.</summary>
+public enum RecordingFaultKind
+{
+    /// <summary>The event log refused a write: the client stopped acknowledging and dropped the connection.</summary>
+    StorageFailed = 0,
+    /// <summary>The log takes writes again: gaps recorded, the client reconnects and catches up.</summary>
+    StorageRecovered = 1,
+    /// <summary>A frame from the server exceeded the client's limit: skipped, and recorded as malformed with its first bytes.</summary>
+    FrameSkipped = 2,
+}
+
+/// <summary>Something the client could not record or hold, as told on <see cref="StringeeClient.OnRecordingFault"/>.</summary>
+public sealed record RecordingFault(RecordingFaultKind Kind, string Detail);
+
+/// <summary>A request's answer never came or could not be recorded: the server may or may not have applied it.</summary>
+public sealed class OutcomeUnknownException : Exception
+{
+    /// <summary>With the standard message.</summary>
+    public OutcomeUnknownException() : base("the outcome of the request is unknown") { }
+    /// <summary>With a message.</summary>
+    public OutcomeUnknownException(string message) : base(message) { }
+    /// <summary>With a message and a cause.</summary>
+    public OutcomeUnknownException(string message, Exception inner) : base(message, inner) { }
+}

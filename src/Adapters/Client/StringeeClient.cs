@@ -15,8 +15,14 @@ namespace EventSourced.Adapters.Client;
 /// Stringee's StringeeClient on an event log. Every command is decided purely and recorded before
 /// its packet is sent; every packet received is recorded before anything observes it; state,
 /// observables and local queries are folds of the log. Results carry Stringee's codes.
+/// <para>
+/// Nothing is acknowledged that is not durable: when the log cannot store what arrives, the client
+/// sends no delivery report for it, drops the connection (the server stops sending), reports a
+/// <see cref="RecordingFault"/> on <see cref="OnRecordingFault"/> and in its log, waits until the log
+/// takes writes again, records a <c>GapDetected</c> for what it lost, reconnects and catches up.
+/// </para>
 /// </summary>
-public sealed class StringeeClient : IAsyncDisposable
+public sealed partial class StringeeClient : IAsyncDisposable
 {
     readonly ClientOptions options;
     readonly IEventLog log;
@@ -26,6 +32,11 @@ public sealed class StringeeClient : IAsyncDisposable
     const int ReceiveWindow = 256;
     readonly SemaphoreSlim inFlight = new(ReceiveWindow, ReceiveWindow);
     readonly Subject<Recorded> feed = new();
+    readonly Subject<RecordingFault> faults = new();
+    readonly Microsoft.Extensions.Logging.ILogger logger;
+    // Conversations (and the seq range) whose packets arrived but could not be stored; recorded as gaps once storage is back.
+    readonly ConcurrentDictionary<string, (long From, long To)> unstored = new(StringComparer.Ordinal);
+    volatile bool storageFailed;
     readonly BehaviorSubject<ReadModels> models = new(ReadModels.Initial);
     readonly ConcurrentDictionary<(short Service, long RequestId), TaskCompletionSource<Seq<Event>>> pending = new();
     readonly ConcurrentDictionary<string, TaskCompletionSource<Seq<Event>>> sends = new(StringComparer.Ordinal);
@@ -50,7 +61,27 @@ public sealed class StringeeClient : IAsyncDisposable
         this.options = options;
         ownsLog = options.Log is null;
         log = options.Log ?? new InMemoryEventLog();
+        logger = options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     }
+
+    /// <summary>
+    /// What the client could not record or could not hold: storage failures (the client stops, waits for
+    /// the log and catches up) and frames skipped for exceeding <see cref="ClientOptions.MaxFrameBytes"/>.
+    /// </summary>
+    public IObservable<RecordingFault> OnRecordingFault => faults.AsObservable();
+
+    /// <summary>True while the log refuses writes (the client is not connected meanwhile).</summary>
+    public bool StorageFailed => storageFailed;
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Error,
+        Message = "the event log could not store a received frame ({Reason}); not acknowledging it, dropping the connection until the log takes writes again")]
+    static partial void LogUnstored(Microsoft.Extensions.Logging.ILogger logger, string reason);
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Information,
+        Message = "the event log takes writes again; {Gaps} gap(s) recorded, reconnecting to catch up")]
+    static partial void LogStorageBack(Microsoft.Extensions.Logging.ILogger logger, int gaps);
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
+        Message = "skipped a frame of {Bytes} bytes from the server: over the limit of {Limit} bytes")]
+    static partial void LogSkipped(Microsoft.Extensions.Logging.ILogger logger, long bytes, int limit);
 
     // ---------------------------------------------------------------- observables
 
@@ -139,7 +170,7 @@ public sealed class StringeeClient : IAsyncDisposable
         }
         // State is rebuilt from the user's history; a log may replay asynchronously (Marten), so wait,
         // boundedly, until the subscription has reached what the log held when we attached.
-        var prefix = $"{userId}/";
+        var prefix = Recording.UserPrefix(userId);
         var target = log.LastPosition;
         var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (target == 0) caughtUp.TrySetResult();
@@ -275,11 +306,13 @@ public sealed class StringeeClient : IAsyncDisposable
             var failed = answer.Choose(x => x is RequestFailed f ? Some(f.Result) : None).HeadOrNone();
             return failed.Match(f => Fin<Seq<Event>>.Fail(Error.New(f.R, f.Message.IfNone("Generic error"))), () => Fin<Seq<Event>>.Succ(answer));
         }
-        catch (Exception ex) when (ex is TimeoutException or TaskCanceledException)
+        catch (Exception ex) when (ex is TimeoutException or TaskCanceledException or OutcomeUnknownException)
         {
             pending.TryRemove(((short)service, id), out _);
             await AppendAsync(Recording.Local(user, new RequestTimedOut((short)service, id), options.Clock()), CancellationToken.None).ConfigureAwait(false);
-            return Timeout;
+            // A query that timed out changed nothing; a command may have been applied by the server: its outcome is unknown, not failed.
+            var unknown = Rejection.OutcomeUnknown(e is MessageSendRequested, Protocol.IsQuery(service));
+            return Error.New(unknown.Code, unknown.Message);
         }
     }
 
@@ -314,7 +347,12 @@ public sealed class StringeeClient : IAsyncDisposable
     {
         try
         {
-            await durable.ConfigureAwait(false);
+            var stored = await durable.ConfigureAwait(false);
+            if (stored.IsFail)
+            {
+                Unstored(records, stored.Match(_ => "", e => e.Message));
+                return;
+            }
             await ReactToFrameAsync(records, now).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException)
@@ -325,6 +363,71 @@ public sealed class StringeeClient : IAsyncDisposable
         {
             inFlight.Release();
         }
+    }
+
+    // A frame the log could not store: no reaction (no delivery report, no ping answer), the waiter learns the
+    // outcome is unknown, and the connection is dropped so that nothing more arrives until storage is back.
+    void Unstored(Seq<Recorded> records, string reason)
+    {
+        foreach (var r in records)
+            foreach (var (conv, seq) in Recording.ConversationOf(r.Event).Map(c => (c, r.Meta.Seq.IfNone(0))))
+                unstored.AddOrUpdate(conv, (seq, seq), (_, old) => (Math.Min(old.From, seq), Math.Max(old.To, seq)));
+        var head = records.Head.Meta;
+        foreach (var service in head.Service)
+            foreach (var id in head.RequestId)
+                if (pending.TryRemove((service, id), out var waiter)) waiter.TrySetException(new OutcomeUnknownException());
+        var first = !storageFailed;
+        storageFailed = true;
+        if (first)
+        {
+            LogUnstored(logger, reason);
+            faults.OnNext(new RecordingFault(RecordingFaultKind.StorageFailed, $"the event log could not store a received frame: {reason}"));
+        }
+        transport?.Abort();
+    }
+
+    // Before (re)connecting after a storage failure: wait until the log takes writes again, recording each gap as the first write.
+    async Task<bool> StorageBackAsync(CancellationToken life)
+    {
+        if (!storageFailed) return true;
+        var delay = options.ReconnectBackoff;
+        while (!life.IsCancellationRequested)
+        {
+            var gaps = unstored.ToArray();
+            var recorded = await RecordLocalAsync(gaps.Length == 0
+                ? new Disconnected("the event log could not store what arrived; catching up", true)
+                : new GapDetected(gaps[0].Key, Math.Max(1, gaps[0].Value.From), Math.Max(1, gaps[0].Value.To))).ConfigureAwait(false);
+            if (recorded.IsSucc)
+            {
+                foreach (var (conv, range) in gaps.Skip(1))
+                    if ((await RecordLocalAsync(new GapDetected(conv, Math.Max(1, range.From), Math.Max(1, range.To))).ConfigureAwait(false)).IsFail) break;
+                foreach (var (conv, _) in gaps) unstored.TryRemove(conv, out _);
+                storageFailed = false;
+                LogStorageBack(logger, gaps.Length);
+                faults.OnNext(new RecordingFault(RecordingFaultKind.StorageRecovered, $"the event log takes writes again; {gaps.Length} gap(s) recorded, catching up"));
+                return true;
+            }
+            try
+            {
+                await Task.Delay(delay, life).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5_000));
+        }
+        return false;
+    }
+
+    /// <summary>A frame over the limit: skipped, recorded as malformed with its first bytes and its size, reported.</summary>
+    async Task OnOversizedAsync(long size, byte[] prefix)
+    {
+        LogSkipped(logger, size, options.MaxFrameBytes);
+        faults.OnNext(new RecordingFault(RecordingFaultKind.FrameSkipped, $"skipped a frame of {size} bytes from the server (limit {options.MaxFrameBytes})"));
+        var record = Recording.Local(user, new PacketMalformed(None, $"frame of {size} bytes exceeds the client's limit of {options.MaxFrameBytes} bytes: skipped (first {prefix.Length} bytes kept)"),
+            options.Clock());
+        await AppendAsync(record with { Meta = record.Meta with { Origin = Origin.Received, Raw = new Raw(prefix) } }).ConfigureAwait(false);
     }
 
     async Task ReactToFrameAsync(Seq<Recorded> records, long now)
@@ -436,6 +539,7 @@ public sealed class StringeeClient : IAsyncDisposable
         var everConnected = false;
         while (!life.IsCancellationRequested)
         {
+            if (!await StorageBackAsync(life).ConfigureAwait(false)) return;
             var servers = await ServersAsync(life).ConfigureAwait(false);
             var reason = "no server address";
             if (!servers.IsEmpty)
@@ -497,7 +601,7 @@ public sealed class StringeeClient : IAsyncDisposable
         Interlocked.Exchange(ref lastPacketAt, options.Clock());
         await RecordLocalAsync(new TransportOpened(server.ToString())).ConfigureAwait(false);
         using var session = CancellationTokenSource.CreateLinkedTokenSource(life);
-        var receiving = t.ReceiveAsync(OnFrameAsync, options.MaxFrameBytes, session.Token);
+        var receiving = t.ReceiveAsync(OnFrameAsync, options.MaxFrameBytes, session.Token, OnOversizedAsync);
         var authenId = NextRequestId();
         var real = new Authen(token, authenId, options.DeviceId, None, $"session-{Guid.NewGuid():N}", 3, "", "stringee-es (.NET)", "0x0", "stringee-es/1.0");
         var waiter = new TaskCompletionSource<Seq<Event>>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -560,7 +664,16 @@ public sealed class StringeeClient : IAsyncDisposable
         try
         {
             if (chatAgent) await RequestAsync(new ChatRequestsLoadRequested(new LoadChatRequests(NextRequestId())), life).ConfigureAwait(false);
-            await RequestAsync(new ConversationsLoadRequested(new LoadConversations(NextRequestId(), 0, 9007199254740991, 500, None, None, None, None, None)), life).ConfigureAwait(false);
+            // The server cuts a long listing to fit a frame: page on (latest first) until a page adds nothing.
+            var smaller = 9007199254740991L;
+            for (var page = 0; page < 200 && !life.IsCancellationRequested; page++)
+            {
+                var before = Current.Conversations.ById.Count;
+                var listed = await RequestAsync(new ConversationsLoadRequested(new LoadConversations(NextRequestId(), 0, smaller, 500, None, None, None, None, None)), life).ConfigureAwait(false);
+                var updates = listed.Map(es => es.Bind(e => e is ConversationsLoaded l ? l.Result.ListConvs.Map(c => c.LastUpdate.IfNone(0)) : Seq<long>())).IfFail(Seq<long>());
+                if (updates.IsEmpty || (Current.Conversations.ById.Count == before && page > 0)) break;
+                smaller = updates.Min() + 1;
+            }
             foreach (var conv in ConversationList.Visible(Current.Conversations).Map(c => c.Id))
             {
                 for (var page = 0; page < 1_000 && !life.IsCancellationRequested; page++)

@@ -9,8 +9,12 @@ public interface IClientTransport : IAsyncDisposable
     Task ConnectAsync(Uri server, CancellationToken ct);
     /// <summary>Sends one frame.</summary>
     Task SendAsync(byte[] frame, CancellationToken ct);
-    /// <summary>Reads frames until the connection ends; returns why it ended.</summary>
-    Task<string> ReceiveAsync(Func<byte[], bool, Task> onFrame, int maxFrameBytes, CancellationToken ct);
+    /// <summary>
+    /// Reads frames until the connection ends; returns why it ended. A frame over <paramref name="maxFrameBytes"/>
+    /// is read to its end and dropped, and <paramref name="onOversized"/> gets its size and first bytes: the
+    /// connection goes on.
+    /// </summary>
+    Task<string> ReceiveAsync(Func<byte[], bool, Task> onFrame, int maxFrameBytes, CancellationToken ct, Func<long, byte[], Task>? onOversized = null);
     /// <summary>Drops the connection at once (no close handshake).</summary>
     void Abort();
 }
@@ -39,7 +43,7 @@ public sealed class WebSocketTransport : IClientTransport
     }
 
     /// <inheritdoc />
-    public async Task<string> ReceiveAsync(Func<byte[], bool, Task> onFrame, int maxFrameBytes, CancellationToken ct)
+    public async Task<string> ReceiveAsync(Func<byte[], bool, Task> onFrame, int maxFrameBytes, CancellationToken ct, Func<long, byte[], Task>? onOversized = null)
     {
         var buffer = new byte[64 * 1024];
         try
@@ -48,14 +52,22 @@ public sealed class WebSocketTransport : IClientTransport
             {
                 using var frame = new MemoryStream();
                 WebSocketReceiveResult r;
+                long size = 0;
                 do
                 {
                     r = await socket.ReceiveAsync(buffer, ct).ConfigureAwait(false);
                     if (r.MessageType == WebSocketMessageType.Close)
                         return $"closed by the server: {socket.CloseStatus} {socket.CloseStatusDescription}".Trim();
-                    if (frame.Length + r.Count > maxFrameBytes) return $"frame from the server exceeds {maxFrameBytes} bytes";
-                    frame.Write(buffer, 0, r.Count);
+                    size += r.Count;
+                    // Past the limit the rest of the frame is read and dropped: memory stays bounded and the connection lives.
+                    if (size <= maxFrameBytes) frame.Write(buffer, 0, r.Count);
                 } while (!r.EndOfMessage);
+                if (size > maxFrameBytes)
+                {
+                    if (onOversized is null) return $"frame from the server exceeds {maxFrameBytes} bytes";
+                    await onOversized(size, frame.GetBuffer().AsSpan(0, (int)Math.Min(frame.Length, 4096)).ToArray()).ConfigureAwait(false);
+                    continue;
+                }
                 await onFrame(frame.ToArray(), r.MessageType == WebSocketMessageType.Binary).ConfigureAwait(false);
             }
             return $"socket {socket.State}";
@@ -112,6 +124,8 @@ public sealed record ClientOptions(Seq<Uri> Servers, Uri? RestBaseUrl = null)
     public Func<IClientTransport> Transport { get; init; } = () => new WebSocketTransport();
     /// <summary>Sent in AUTHEN as deviceId.</summary>
     public string DeviceId { get; init; } = $"dotnet-{Guid.NewGuid():N}";
+    /// <summary>Where the client logs what goes wrong (storage failures, skipped frames); nothing when null.</summary>
+    public Microsoft.Extensions.Logging.ILogger? Logger { get; init; }
     /// <summary>Page size of the catch-up that follows every (re)connect.</summary>
     public int CatchUpPageSize { get; init; } = 50;
 }

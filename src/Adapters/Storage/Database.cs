@@ -20,17 +20,35 @@ public sealed class Database : IAsyncDisposable
         ConnectionString = cs;
     }
 
-    /// <summary>The default data folder of the private cluster.</summary>
-    public static string DefaultDataDir => Path.Combine(Path.GetTempPath(), "stringee-es", "pgdata");
+    /// <summary>The default data folder of the private cluster (private to this user, see <see cref="EmbeddedPostgres.DefaultHome"/>).</summary>
+    public static string DefaultDataDir => Path.Combine(EmbeddedPostgres.DefaultHome, "pgdata");
 
-    /// <summary>Opens (and when needed starts) the database.</summary>
+    /// <summary>
+    /// Opens (and when needed starts, or attaches to) the database: the one a connection string names
+    /// with <c>Database=</c>, else <c>stringee_es</c>, created when missing.
+    /// </summary>
     public static async Task<Fin<Database>> OpenAsync(string? connectionString, string? dataDir, CancellationToken ct = default)
     {
         var pg = await EmbeddedPostgres.StartAsync(dataDir ?? DefaultDataDir, connectionString, ct).ConfigureAwait(false);
         if (pg.IsFail) return pg.Map(_ => (Database)null!);
         var server = (EmbeddedPostgres)pg;
-        var cs = await server.DatabaseAsync("stringee_es", ct).ConfigureAwait(false);
-        return new Database(server, cs);
+        try
+        {
+            var named = NamedDatabase(server.ConnectionString);
+            var cs = named is null ? await server.DatabaseAsync("stringee_es", ct).ConfigureAwait(false) : server.ConnectionString;
+            return new Database(server, cs);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            return Error.New($"PostgreSQL: {ex.Message}");
+        }
+    }
+
+    static string? NamedDatabase(string connectionString)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        return string.IsNullOrEmpty(builder.Database) ? null : builder.Database;
     }
 
     /// <summary>The client event log (schema <c>client_log</c>).</summary>

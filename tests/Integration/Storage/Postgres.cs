@@ -7,7 +7,8 @@ public static class Postgres
 {
     static readonly Lazy<Task<EmbeddedPostgres>> Shared = new(async () =>
     {
-        var started = await EmbeddedPostgres.StartAsync(Path.Combine(Path.GetTempPath(), "stringee-es-test-pg", "data"));
+        // A fresh folder for this run: never a cluster another run (or user) left behind.
+        var started = await EmbeddedPostgres.StartAsync(Path.Combine(Path.GetTempPath(), $"stringee-es-test-pg-{Guid.NewGuid():N}", "data"));
         var pg = started.Match(p => p, e => throw new InvalidOperationException(e.Message));
         AppDomain.CurrentDomain.ProcessExit += (_, _) => pg.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return pg;
