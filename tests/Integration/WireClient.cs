@@ -110,6 +110,23 @@ public sealed class WireClient : IAsyncDisposable
 
     public Task<Json.Obj> AuthenAsync(string token) => RequestAsync(Service.Authen, Json.Object(("accesstoken", token), ("platform", 3L), ("sdkVersion", "test")));
 
+    /// <summary>Waits for the answer to a request sent raw (not through <see cref="RequestAsync(Service, Json.Obj)"/>): its service and requestId.</summary>
+    public async Task<Json.Obj> WaitForReplyAsync(Service service, long requestId, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? Wait);
+        while (true)
+        {
+            lock (received)
+            {
+                var found = received.Find(p => p.Service == (short)service && p.RequestId == Some(requestId));
+                if (found is not null) return found.Body;
+            }
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero) throw new TimeoutException($"no answer to {service} request {requestId} within the wait; received: {Describe()}");
+            await arrived.WaitAsync(left < TimeSpan.FromMilliseconds(200) ? left : TimeSpan.FromMilliseconds(200));
+        }
+    }
+
     /// <summary>Waits for a packet of a service (and matching body) received after the call or earlier and not yet taken.</summary>
     public async Task<Json.Obj> WaitForAsync(Service service, Func<Json.Obj, bool>? match = null, TimeSpan? within = null)
     {
