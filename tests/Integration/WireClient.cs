@@ -14,6 +14,7 @@ public sealed class WireClient : IAsyncDisposable
     readonly ClientWebSocket socket = new();
     readonly ConcurrentDictionary<(short, long), TaskCompletionSource<Json.Obj>> pending = new();
     readonly List<Packet> received = [];
+    readonly List<long> receivedAt = [];
     readonly SemaphoreSlim arrived = new(0);
     readonly CancellationTokenSource stop = new();
     readonly SemaphoreSlim sendLock = new(1, 1);
@@ -66,7 +67,11 @@ public sealed class WireClient : IAsyncDisposable
                 var p = (Packet)frame;
                 if (p.Service == (short)Service.Ping && AnswerPings) _ = SendAsync(new Packet(Service.Ping, Json.Obj.Empty));
                 if (p.RequestId.IsSome && pending.TryRemove((p.Service, (long)p.RequestId), out var tcs)) tcs.TrySetResult(p.Body);
-                lock (received) received.Add(p);
+                lock (received)
+                {
+                    received.Add(p);
+                    receivedAt.Add(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                }
                 arrived.Release();
             }
         }
@@ -109,6 +114,12 @@ public sealed class WireClient : IAsyncDisposable
     public Task<Json.Obj> RequestAsync(Service service, Body body) => RequestAsync(service, BodyCodec.Encode(body));
 
     public Task<Json.Obj> AuthenAsync(string token) => RequestAsync(Service.Authen, Json.Object(("accesstoken", token), ("platform", 3L), ("sdkVersion", "test")));
+
+    /// <summary>Every packet received so far with its local arrival time (ms), oldest first.</summary>
+    public IReadOnlyList<(Packet Packet, long At)> Received()
+    {
+        lock (received) return received.Zip(receivedAt).ToList();
+    }
 
     /// <summary>Waits for the answer to a request sent raw (not through <see cref="RequestAsync(Service, Json.Obj)"/>): its service and requestId.</summary>
     public async Task<Json.Obj> WaitForReplyAsync(Service service, long requestId, TimeSpan? within = null)
