@@ -24,6 +24,8 @@ public sealed class FaultProxy : IAsyncDisposable
     public long Dropped => Interlocked.Read(ref dropped);
     public long Duplicated => Interlocked.Read(ref duplicated);
     public long Cuts => Interlocked.Read(ref cuts);
+    /// <summary>While set, every frame from the server for which it is true is dropped (a lost answer, on purpose).</summary>
+    public Func<string, bool>? DropWhen { get; set; }
     long dropped, duplicated, cuts;
 
     FaultProxy(WebApplication app, string url)
@@ -70,6 +72,11 @@ public sealed class FaultProxy : IAsyncDisposable
     {
         lock (window)
         {
+            if (DropWhen is { } when && when(System.Text.Encoding.UTF8.GetString(frame)))
+            {
+                Interlocked.Increment(ref dropped);
+                return [];
+            }
             if (f.CutEvery > 0 && ++sinceCut >= f.CutEvery)
             {
                 sinceCut = 0;
