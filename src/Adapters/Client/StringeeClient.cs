@@ -79,6 +79,9 @@ public sealed partial class StringeeClient : IAsyncDisposable
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Information,
         Message = "the event log takes writes again; {Gaps} gap(s) recorded, reconnecting to catch up")]
     static partial void LogStorageBack(Microsoft.Extensions.Logging.ILogger logger, int gaps);
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Error,
+        Message = "reacting to a recorded frame failed (no delivery report or answer followed from it)")]
+    static partial void LogReactionFailed(Microsoft.Extensions.Logging.ILogger logger, Exception ex);
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
         Message = "skipped a frame of {Bytes} bytes from the server: over the limit of {Limit} bytes")]
     static partial void LogSkipped(Microsoft.Extensions.Logging.ILogger logger, long bytes, int limit);
@@ -358,6 +361,11 @@ public sealed partial class StringeeClient : IAsyncDisposable
         catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException)
         {
             // The client was disposed while the frame was being recorded: nothing waits for it any more.
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Nobody awaits this task: a failure in reacting to a frame is logged, never lost silently.
+            LogReactionFailed(logger, ex);
         }
         finally
         {

@@ -57,13 +57,19 @@ public sealed partial class Hub : IAsyncDisposable
     /// </summary>
     public async Task LoadAsync(CancellationToken ct = default)
     {
-        var loaded = ServerState.Initial;
-        await foreach (var r in log.ReadAllAsync(1, ct).ConfigureAwait(false)) loaded = ServerState.Evolve(loaded, r.Event);
-        state = loaded;
+        state = await FoldLogAsync(ct).ConfigureAwait(false);
         if (state.Epoch.Length > 0) return;
         var epoch = new ServerEvent.IdEpochStarted(RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyz23456789", 8), clock());
         var appended = await ApplyAsync(new Outcome(Seq1<ServerEvent>(epoch), None, Seq<Delivery>()), [], 0, None, clock()).ConfigureAwait(false);
         if (appended.IsFail) throw new InvalidOperationException($"could not record the id epoch: {appended}");
+    }
+
+    // The whole server state, folded from the log (at start, and after a failed append).
+    async Task<ServerState> FoldLogAsync(CancellationToken ct)
+    {
+        var loaded = ServerState.Initial;
+        await foreach (var r in log.ReadAllAsync(1, ct).ConfigureAwait(false)) loaded = ServerState.Evolve(loaded, r.Event);
+        return loaded;
     }
 
     // After a failed append the state may lack what the log holds: fold it again before deciding anything.
@@ -72,9 +78,7 @@ public sealed partial class Hub : IAsyncDisposable
         if (!stale) return true;
         try
         {
-            var loaded = ServerState.Initial;
-            await foreach (var r in log.ReadAllAsync(1).ConfigureAwait(false)) loaded = ServerState.Evolve(loaded, r.Event);
-            state = loaded;
+            state = await FoldLogAsync(CancellationToken.None).ConfigureAwait(false);
             stale = false;
             LogReloaded(logger, log.LastPosition);
             return true;
