@@ -100,7 +100,7 @@ public static class ServerDecider
                 .Filter(v => v.LastUpdate > x.LastUpdateGreater && v.LastUpdate < x.LastUpdateSmaller)
                 .Filter(v => x.ChannelTypes.ForAll(types => types.IsEmpty || types.Contains(v.ChannelType)))
                 .Filter(v => x.Ended.Match(e => e switch { 0 => !v.Ended, 1 => v.Ended, _ => true }, () => true))
-                .OrderByDescending(v => v.LastUpdate).Take(Math.Clamp(x.Limit, 0, 500)).Map(v => ConvJson(s, v, c.UserId)))))),
+                .OrderByDescending(v => v.LastUpdate).ThenByDescending(v => v.Activity).Take(Math.Clamp(x.Limit, 0, 500)).Map(v => ConvJson(s, v, c.UserId)))))),
             GetConversationsByIds x => Ok(id, Json.Object(("listConvs", Fit(rules, toSeq(x.ConvIds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 .Distinct().Choose(cid => s.Conversations.Find(cid).Filter(v => v.Members.ContainsKey(c.UserId))).Map(v => ConvJson(s, v, c.UserId)))))),
             GetConversationWithUser x => Ok(id, Json.Object(("conversations", new Json.Arr(s.Conversations.Values

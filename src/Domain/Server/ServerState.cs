@@ -12,7 +12,15 @@ public sealed record StoredMessage(string Id, string ConvId, long Seq, string Se
 /// <summary>A conversation on the server.</summary>
 public sealed record StoredConversation(string Id, string Name, Option<string> Avatar, string Creator, long Created, bool IsGroup, bool Distinct,
     int ChannelType, Option<string> CustomData, Option<string> OaId, Map<OrdStringOrdinal, string, Member> Members, long LastSeq, long LastUpdate,
-    Option<string> Pinned, bool Ended, Option<string> EndedBy, Option<string> QueueId, Map<long, StoredMessage> Messages);
+    Option<string> Pinned, bool Ended, Option<string> EndedBy, Option<string> QueueId, Map<long, StoredMessage> Messages)
+{
+    /// <summary>
+    /// Where the conversation's last activity stands among all conversations' activity, in log order.
+    /// <see cref="LastUpdate"/> is a millisecond clock and many conversations move within one millisecond;
+    /// listings order by it first and by this second, so "most recent first" is total and replays the same.
+    /// </summary>
+    public long Activity { get; init; }
+}
 
 /// <summary>A user's profile as the server knows it.</summary>
 public sealed record Profile(string UserId, Option<string> DisplayName, Option<string> Email, Option<string> AvatarUrl, Option<string> Phone);
@@ -41,6 +49,9 @@ public sealed record ServerState(Map<OrdStringOrdinal, string, StoredConversatio
     Map<OrdStringOrdinal, string, Profile> Users, Map<OrdStringOrdinal, string, Map<OrdStringOrdinal, string, int>> PushTokens, Map<OrdStringOrdinal, string, Set<OrdStringOrdinal, string>> Blocked, Map<OrdStringOrdinal, string, ChatRequest> Requests,
     long Counter)
 {
+    /// <summary>How many conversation activities (creation, message, membership, rename, end) the log holds.</summary>
+    public long Activities { get; init; }
+
     /// <summary>
     /// The id epoch: recorded once per log (<see cref="ServerEvent.IdEpochStarted"/>) from a random value
     /// the adapter draws, and part of every id issued after it, so ids never repeat across restarts,
@@ -70,10 +81,11 @@ public sealed record ServerState(Map<OrdStringOrdinal, string, StoredConversatio
             Conversations = s.Conversations.AddOrUpdate(c.ConvId, new StoredConversation(c.ConvId, c.Name, None, c.Creator, c.At, c.IsGroup, c.Distinct,
                 c.ChannelType, c.CustomData, c.OaId,
                 c.Participants.Fold(Map<OrdStringOrdinal, string, Member>(), (m, u) => m.AddOrUpdate(u, new Member(u, u == c.Creator ? "admin" : "member", 0, 0, 0, false))),
-                0, c.At, None, false, None, c.QueueId, Map<long, StoredMessage>())),
+                0, c.At, None, false, None, c.QueueId, Map<long, StoredMessage>()) { Activity = s.Activities + 1 }),
             Counter = s.Counter + 1,
+            Activities = s.Activities + 1,
         },
-        MessagePosted m => Conv(s, m.ConvId, c => c with
+        MessagePosted m => Active(s, m.ConvId, c => c with
         {
             Messages = c.Messages.AddOrUpdate(m.Seq, new StoredMessage(m.MsgId, m.ConvId, m.Seq, m.Sender, m.Type, m.Content, m.At, m.LocalDbId, false, false, 0)),
             LastSeq = Math.Max(c.LastSeq, m.Seq),
@@ -81,14 +93,14 @@ public sealed record ServerState(Map<OrdStringOrdinal, string, StoredConversatio
             Members = c.Members.Find(m.Sender).Match(p => c.Members.SetItem(m.Sender, p with { Received = Math.Max(p.Received, m.Seq), Seen = Math.Max(p.Seen, m.Seq), Hidden = false }), () => c.Members)
                 .Map(p => p with { Hidden = false }),
         }) with { MessageIndex = s.MessageIndex.AddOrUpdate(m.MsgId, (m.ConvId, m.Seq)), Counter = s.Counter + 1 },
-        ParticipantsAdded a => Conv(s, a.ConvId, c => c with
+        ParticipantsAdded a => Active(s, a.ConvId, c => c with
         {
             Members = a.Users.Fold(c.Members, (m, u) => m.ContainsKey(u) ? m : m.Add(u, new Member(u, "member", c.LastSeq, c.LastSeq, 0, false))),
             LastUpdate = Math.Max(c.LastUpdate, a.At),
         }),
-        ParticipantRemoved r => Conv(s, r.ConvId, c => c with { Members = c.Members.Remove(r.User), LastUpdate = Math.Max(c.LastUpdate, r.At) }),
+        ParticipantRemoved r => Active(s, r.ConvId, c => c with { Members = c.Members.Remove(r.User), LastUpdate = Math.Max(c.LastUpdate, r.At) }),
         RoleSet r => Conv(s, r.ConvId, c => c with { Members = c.Members.Find(r.User).Match(m => c.Members.SetItem(r.User, m with { Role = r.Role }), () => c.Members) }),
-        ConversationUpdated u => Conv(s, u.ConvId, c => c with { Name = u.Name.IfNone(c.Name), Avatar = u.Avatar || c.Avatar, LastUpdate = Math.Max(c.LastUpdate, u.At) }),
+        ConversationUpdated u => Active(s, u.ConvId, c => c with { Name = u.Name.IfNone(c.Name), Avatar = u.Avatar || c.Avatar, LastUpdate = Math.Max(c.LastUpdate, u.At) }),
         ConversationHidden h => Member(s, h.ConvId, h.User, m => m with { Hidden = true }),
         HistoryCleared h => Member(s, h.ConvId, h.User, m => m with { ClearedUpTo = Math.Max(m.ClearedUpTo, h.Seq) }),
         Reported r => Member(s, r.ConvId, r.User, m => r.Status == 2
@@ -123,7 +135,7 @@ public sealed record ServerState(Map<OrdStringOrdinal, string, StoredConversatio
                 Members = (c.Members.ContainsKey(t.To) ? c.Members : c.Members.Add(t.To, new Member(t.To, "admin", c.LastSeq, c.LastSeq, 0, false))),
             })
             : Req(s, t.ConvId, r => r with { Transfer = None }),
-        ChatEnded x => Req(Conv(s, x.ConvId, c => c with { Ended = true, EndedBy = x.By, LastUpdate = Math.Max(c.LastUpdate, x.At) }), x.ConvId,
+        ChatEnded x => Req(Active(s, x.ConvId, c => c with { Ended = true, EndedBy = x.By, LastUpdate = Math.Max(c.LastUpdate, x.At) }), x.ConvId,
             r => r with { Status = RequestStatus.Ended, OfferedTo = None }),
         CallStarted => s with { Counter = s.Counter + 1 },
         IdEpochStarted x => s with { Epoch = x.Epoch },
@@ -132,6 +144,10 @@ public sealed record ServerState(Map<OrdStringOrdinal, string, StoredConversatio
 
     static ServerState Conv(ServerState s, string id, Func<StoredConversation, StoredConversation> f) =>
         s.Conversations.Find(id).Match(c => s with { Conversations = s.Conversations.SetItem(id, f(c)) }, () => s);
+
+    /// <summary><see cref="Conv"/> for an event that moves the conversation's <see cref="StoredConversation.LastUpdate"/>.</summary>
+    static ServerState Active(ServerState s, string id, Func<StoredConversation, StoredConversation> f) =>
+        s.Conversations.ContainsKey(id) ? Conv(s, id, c => f(c) with { Activity = s.Activities + 1 }) with { Activities = s.Activities + 1 } : s;
 
     static ServerState Member(ServerState s, string convId, string user, Func<Member, Member> f) =>
         Conv(s, convId, c => c.Members.Find(user).Match(m => c with { Members = c.Members.SetItem(user, f(m)) }, () => c));

@@ -66,6 +66,24 @@ public sealed class ServerRulesTests
         return (reply.ToUtf8().Length <= rules.MaxReplyBytes && R(listed) == 0).ToProperty();
     }
 
+    [Property(MaxTest = 100)]
+    public Property Within_one_millisecond_a_listing_still_puts_the_last_touched_conversation_first(PositiveInt count, int seed)
+    {
+        var s = ServerState.Initial;
+        var convs = new List<string>();
+        for (var i = 0; i < count.Get % 12 + 2; i++)
+        {
+            (s, var conv) = Conversation(group: true, s);
+            convs.Add(conv);
+        }
+        var order = convs.OrderBy(c => HashCode.Combine(c, seed)).ToList();
+        foreach (var conv in order) s = Post(s, Alice, conv, "same millisecond");
+        var listed = ((Json.Arr)((Json.Obj)ServerDecider.Handle(s, Rules, Alice, Service.ChatConversationLoad,
+                new LoadConversations(9L, 0, long.MaxValue, 50, None, None, None, None, None), 100).Reply)["listConvs"].Case!)
+            .Items.Map(j => ((Json.Str)((Json.Obj)j)["convId"].Case!).Value).ToList();
+        return listed.SequenceEqual(Enumerable.Reverse(order)).Label($"posted {string.Join(",", order)}; listed {string.Join(",", listed)}");
+    }
+
     [Fact]
     public void A_listing_honours_the_channel_type_and_ended_filters_the_sdks_send()
     {
