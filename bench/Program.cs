@@ -310,12 +310,17 @@ public static class Program
     // The pure fold of #4 applied as a feed applies it: each event to both read models before the next.
     static void InterleavedFold(Event[] events)
     {
+        var requests = Correlation.State.Empty;
         var t = Timeline.Reducer.Initial;
         var c = ConversationList.Reducer.Initial;
         foreach (var e in events)
         {
-            t = Timeline.Reducer.Evolve(t, e);
-            c = ConversationList.Reducer.Evolve(c, e);
+            (requests, var facts) = Correlation.Step(requests, e);
+            foreach (var f in facts)
+            {
+                t = Timeline.Reducer.Apply(t, f);
+                c = ConversationList.Reducer.Apply(c, f);
+            }
         }
         GC.KeepAlive((t, c));
     }
@@ -414,12 +419,12 @@ public static class Program
         Collect();
         var baseline = Environment.WorkingSet;
         var watch = Stopwatch.StartNew();
-        var models = ReadModels.Initial;
+        var models = ReadModels.Reducer.Start;
         var n = 0;
         var peak = baseline;
         await foreach (var r in log.ReadAllAsync())
         {
-            models = ReadModels.Evolve(models, r.Event);
+            models = ReadModels.Reducer.Step(models, r.Event);
             if (++n % 10_000 == 0) peak = Math.Max(peak, Environment.WorkingSet);
         }
         peak = Math.Max(peak, Environment.WorkingSet);
@@ -427,7 +432,7 @@ public static class Program
         // What stays reachable afterwards is the read models themselves (every message with every version).
         var withModels = GC.GetTotalMemory(forceFullCollection: true);
         GC.KeepAlive(models);
-        models = ReadModels.Initial;
+        models = ReadModels.Reducer.Start;
         var modelsBytes = withModels - GC.GetTotalMemory(forceFullCollection: true);
         // What the replay adds to the process (the benchmark itself holds the generated traffic).
         return (rate, (peak - baseline) / 1024.0 / 1024.0, modelsBytes / 1024.0 / 1024.0);

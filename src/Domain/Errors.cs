@@ -41,6 +41,9 @@ public sealed record Rejection(int Code, string Message)
     /// <summary>-3 with a specific message.</summary>
     public static Rejection NotFound(string message) => new(-3, message);
 
+    /// <summary>-5: the local history could not be replayed (in time, or at all); the client does not connect on a partial state.</summary>
+    public static Rejection ReplayIncomplete(string why) => new(-5, $"The local event log could not be replayed: {why}");
+
     /// <inheritdoc />
     public override string ToString() => $"{Code}: {Message}";
 }

@@ -8,32 +8,25 @@ public static class CallLog
         bool IsVideo, bool IsCall2, bool Incoming, Option<string> CustomData);
 
     /// <summary>Read model state; <c>Order</c> keeps first-seen order.</summary>
-    public sealed record State(Map<OrdStringOrdinal, string, Call> ByCallId, Seq<string> Order, Pending Pending)
+    public sealed record State(Map<OrdStringOrdinal, string, Call> ByCallId, Seq<string> Order)
     {
         /// <summary>No call.</summary>
-        public static readonly State Initial = new(Map<OrdStringOrdinal, string, Call>(), Seq<string>(), Pending.Empty);
+        public static readonly State Initial = new(Map<OrdStringOrdinal, string, Call>(), Seq<string>());
     }
 
     /// <summary>The reducer.</summary>
-    public static readonly Reducer<State> Reducer = new("call-log", State.Initial, Evolve);
+    public static readonly Reducer<State> Reducer = new("call-log", State.Initial, Apply);
 
     /// <summary>Calls in the order first seen.</summary>
     public static Seq<Call> Calls(State s) => s.Order.Map(id => s.ByCallId[id]);
 
-    /// <summary>Applies one event. Total; unrelated events return the same instance.</summary>
-    public static State Evolve(State s, Event e) => e switch
+    /// <summary>Applies one fact. Total; unrelated facts return the same instance.</summary>
+    public static State Apply(State s, Fact f) => f switch
     {
-        IncomingCallReceived c => Add(s, Incoming(c.Packet, false)),
-        IncomingCall2Received c => Add(s, Incoming(c.Packet, true)),
-        CallStartRequested => s with { Pending = s.Pending.Track(e) },
-        CallStarted r => s.Pending.Find(r.Result.RequestId).Match(
-            Some: cmd => cmd is CallStartRequested q
-                ? Add(s with { Pending = s.Pending.Forget(r.Result.RequestId) }, new Call(r.Result.CallId, q.Request.FromNumber.IfNone(""), q.Request.ToNumber,
-                    None, None, 0, q.Request.Video.IfNone(false), q.Request.Call2.IfNone(false), false, q.Request.Custom))
-                : s,
-            None: () => s),
-        RequestFailed f => s.Pending.Drop(s, f.Result.RequestId, p => s with { Pending = p }),
-        Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Pending.Empty },
+        Fact.Confirmed(CallStartRequested q, CallStarted r, _) => Add(s, new Call(r.Result.CallId, q.Request.FromNumber.IfNone(""), q.Request.ToNumber,
+            None, None, 0, q.Request.Video.IfNone(false), q.Request.Call2.IfNone(false), false, q.Request.Custom)),
+        Fact.Observed { Event: IncomingCallReceived c } => Add(s, Incoming(c.Packet, false)),
+        Fact.Observed { Event: IncomingCall2Received c } => Add(s, Incoming(c.Packet, true)),
         _ => s,
     };
 

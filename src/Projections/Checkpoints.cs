@@ -14,10 +14,10 @@ public sealed class Checkpoints<TState>
     // reach[i]: the highest position among the first i + 1 events. AsOf.Position stops at the first
     // event beyond the asked position, which is where reach first exceeds it; reach only grows.
     readonly long[] reach;
-    readonly TState[] states; // states[j]: the state after the first j * every events
+    readonly Folded<TState>[] states; // states[j]: the state (and what waited for answers) after the first j * every events
     readonly int every;
 
-    Checkpoints(Reducer<TState> reducer, Recorded[] log, long[] reach, TState[] states, int every) =>
+    Checkpoints(Reducer<TState> reducer, Recorded[] log, long[] reach, Folded<TState>[] states, int every) =>
         (this.reducer, this.log, this.reach, this.states, this.every) = (reducer, log, reach, states, every);
 
     /// <summary>Folds <paramref name="log"/> once, keeping a checkpoint every <paramref name="every"/> events (at least 1).</summary>
@@ -26,15 +26,15 @@ public sealed class Checkpoints<TState>
         every = Math.Max(1, every);
         var events = log as Recorded[] ?? log.ToArray();
         var reach = new long[events.Length];
-        var states = new TState[events.Length / every + 1];
-        var state = reducer.Initial;
+        var states = new Folded<TState>[events.Length / every + 1];
+        var state = reducer.Start;
         states[0] = state;
         var high = long.MinValue;
         for (var i = 0; i < events.Length; i++)
         {
             high = Math.Max(high, events[i].Meta.Position);
             reach[i] = high;
-            state = reducer.Evolve(state, events[i].Event);
+            state = reducer.Step(state, events[i].Event);
             if ((i + 1) % every == 0) states[(i + 1) / every] = state;
         }
         return new Checkpoints<TState>(reducer, events, reach, states, every);
@@ -52,8 +52,8 @@ public sealed class Checkpoints<TState>
         var taken = FirstBeyond(position);
         var from = taken / every;
         var state = states[from];
-        for (var i = from * every; i < taken; i++) state = reducer.Evolve(state, log[i].Event);
-        return state;
+        for (var i = from * every; i < taken; i++) state = reducer.Step(state, log[i].Event);
+        return state.State;
     }
 
     int FirstBeyond(long position)

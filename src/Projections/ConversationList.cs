@@ -28,14 +28,14 @@ public static class ConversationList
     }
 
     /// <summary>Read model state.</summary>
-    public sealed record State(Option<string> Me, Map<OrdStringOrdinal, string, Conversation> ById, Map<OrdStringOrdinal, string, (string ConvId, int Type, Json.Obj Content)> Sending, Pending Pending)
+    public sealed record State(Option<string> Me, Map<OrdStringOrdinal, string, Conversation> ById)
     {
         /// <summary>No conversation.</summary>
-        public static readonly State Initial = new(None, Map<OrdStringOrdinal, string, Conversation>(), Map<OrdStringOrdinal, string, (string, int, Json.Obj)>(), Pending.Empty);
+        public static readonly State Initial = new(None, Map<OrdStringOrdinal, string, Conversation>());
     }
 
     /// <summary>The reducer.</summary>
-    public static readonly Reducer<State> Reducer = new("conversation-list", State.Initial, Evolve);
+    public static readonly Reducer<State> Reducer = new("conversation-list", State.Initial, Apply);
 
     /// <summary>Conversations as the user sees them: not deleted, latest update first.</summary>
     public static Seq<Conversation> Visible(State s) =>
@@ -44,32 +44,35 @@ public static class ConversationList
     /// <summary>Number of conversations with unread messages.</summary>
     public static int UnreadConversations(State s) => Visible(s).Count(c => c.Unread > 0);
 
-    /// <summary>Applies one event. Total; unrelated events return the same instance.</summary>
-    public static State Evolve(State s, Event e) => e switch
+    /// <summary>Applies one fact. Total; unrelated facts return the same instance.</summary>
+    public static State Apply(State s, Fact f) => f switch
+    {
+        Fact.Confirmed(MessageSendRequested m, MessageSent sent, _) => Sent(s, sent.Result, m.Request.Type, m.Request.Message),
+        Fact.Confirmed(ConversationUpdateRequested u, _, _) => Change(s, u.Request.ConvId, c => (u.Request.GroupName || c.Name) == c.Name && (u.Request.ImageUrl || c.Avatar) == c.Avatar ? c : c with
+        {
+            Name = u.Request.GroupName || c.Name, Avatar = u.Request.ImageUrl || c.Avatar,
+        }),
+        Fact.Confirmed(RoleSetRequested r, _, _) => Change(s, r.Request.ConvId, c => c.Participants.Find(r.Request.UserId).Match(
+            p => p.Role == r.Request.Role ? c : c with { Participants = c.Participants.SetItem(r.Request.UserId, p with { Role = r.Request.Role }) }, () => c)),
+        Fact.Confirmed(MessagePinRequested p, _, _) => Pin(s, p.Request.ConvId, p.Request.MsgId, p.Request.IsPin),
+        Fact.Of o => Observe(s, o.Event),
+        _ => s,
+    };
+
+    static State Observe(State s, Event e) => e switch
     {
         Connected c => c.Result.UserId.IsSome && s.Me != c.Result.UserId ? s with { Me = c.Result.UserId } : s,
-        Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Pending.Empty },
         ConversationCreated c => Upsert(s, c.Result.Conversation),
         ConversationsLoaded l => Chat.Distinct(l.Result.ListConvs).Fold(s, Upsert),
         ConversationWithUserLoaded l => Chat.Distinct(l.Result.Conversations).Fold(s, Upsert),
-        MessageSendRequested m => s with
-        {
-            Sending = s.Sending.AddOrUpdate(m.Request.LocalDbId.IfNone(""), (m.Request.ConvId, m.Request.Type, m.Request.Message)),
-            Pending = s.Pending.Track(e),
-        },
-        MessageSent m => Sent(s, m.Result),
+        // An answer to no waiting command (a duplicate) still moves the conversation; the content is the command's to give.
+        MessageSent m => Sent(s, m.Result, 1, Json.Obj.Empty),
         MessageReceived m => Message(s, m.Packet.ConvId, new LastMessage(m.Packet.MsgId, m.Packet.Seq, m.Packet.Type, m.Packet.From, m.Packet.Message, m.Packet.CreatedTime)),
         MessagesLoaded l => l.Result.Msgs.Fold(s, Loaded),
         MessagesByIdsLoaded l => l.Result.ListMsgs.Fold(s, Loaded),
         MessageReportReceived r => Report(s, r.Packet.ConvId, r.Packet.From, r.Packet.LastMsgSeq, r.Packet.Status),
         ConversationReadMarked r => s.Me.Match(me => Report(s, r.Request.ConvId, me, r.Request.LastMsgSeq, 2), () => Read(s, r.Request.ConvId, r.Request.LastMsgSeq)),
         MessageDeliveryReported r => s.Me.Match(me => Report(s, r.Request.ConvId, me, r.Request.LastMsgSeq, 1), () => s),
-        ConversationUpdateRequested or RoleSetRequested or MessagePinRequested => s with { Pending = s.Pending.Track(e) },
-        RequestAcknowledged a => Answered(s, a.Result.RequestId),
-        RoleSet r => Answered(s, r.Result.RequestId),
-        MessagePinAnswered p => Answered(s, p.Result.RequestId),
-        RequestFailed f => Forget(s, f.Result.RequestId),
-        RequestTimedOut t => Forget(s, Some(t.RequestId)),
         ParticipantsAdded a => a.Result.ConvId.Match(c => Add(s, c, a.Result.Added), () => s),
         ParticipantsAddedNotified a => Add(s, a.Packet.ConvId, a.Packet.Added),
         ParticipantsRemoved r => r.Result.ConvId.Match(c => r.Result.Removed.Fold(s, (st, p) => Remove(st, c, p.User)), () => s),
@@ -95,20 +98,6 @@ public static class ConversationList
     static State Change(State s, string id, Func<Conversation, Conversation> f) => s.ById.Find(id).Match(
         Some: c => f(c) is var n && !ReferenceEquals(n, c) ? s with { ById = s.ById.SetItem(id, n) } : s,
         None: () => s);
-
-    static State Forget(State s, Option<long> id) => s.Pending.Drop(s, id, p => s with { Pending = p });
-
-    static State Answered(State s, Option<long> requestId) => s.Pending.Answer(s, requestId, p => s with { Pending = p }, (t, cmd) => cmd switch
-        {
-            ConversationUpdateRequested u => Change(t, u.Request.ConvId, c => (u.Request.GroupName || c.Name) == c.Name && (u.Request.ImageUrl || c.Avatar) == c.Avatar ? c : c with
-            {
-                Name = u.Request.GroupName || c.Name, Avatar = u.Request.ImageUrl || c.Avatar,
-            }),
-            RoleSetRequested r => Change(t, r.Request.ConvId, c => c.Participants.Find(r.Request.UserId).Match(
-                p => p.Role == r.Request.Role ? c : c with { Participants = c.Participants.SetItem(r.Request.UserId, p with { Role = r.Request.Role }) }, () => c)),
-            MessagePinRequested p => Pin(t, p.Request.ConvId, p.Request.MsgId, p.Request.IsPin),
-            _ => t,
-        });
 
     static State Upsert(State s, ConversationInfo i)
     {
@@ -141,19 +130,8 @@ public static class ConversationList
         return n == c && s.ById.ContainsKey(i.ConvId) ? s : s with { ById = s.ById.AddOrUpdate(i.ConvId, n) };
     }
 
-    static State Sent(State s, SendMessageResult r)
-    {
-        var local = r.LocalDbId.Bind(l => s.Sending.Find(l))
-            || s.Pending.Find(r.RequestId).Bind(cmd => cmd is MessageSendRequested m ? Some((ConvId: m.Request.ConvId, Type: m.Request.Type, Content: m.Request.Message)) : None);
-        var t = s with
-        {
-            Sending = r.LocalDbId.Match(l => s.Sending.Remove(l), () => s.Sending),
-            Pending = s.Pending.Forget(r.RequestId),
-        };
-        return local.Match(
-            Some: x => Message(t, r.ConvId, new LastMessage(r.MsgId, r.Seq, x.Type, t.Me.IfNone(""), x.Content, r.Created)),
-            None: () => Message(t, r.ConvId, new LastMessage(r.MsgId, r.Seq, 1, t.Me.IfNone(""), Json.Obj.Empty, r.Created)));
-    }
+    static State Sent(State s, SendMessageResult r, int type, Json content) =>
+        Message(s, r.ConvId, new LastMessage(r.MsgId, r.Seq, type, s.Me.IfNone(""), content, r.Created));
 
     static State Loaded(State s, MessageInfo m) => m.ConvId.Match(
         Some: conv => Message(s, conv, new LastMessage(m.Id, m.Seq, m.Type.IfNone(1), m.User.IfNone(""), m.Content.IfNone(Json.Obj.Empty), m.Created.IfNone(0))),

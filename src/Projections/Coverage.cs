@@ -51,7 +51,7 @@ public static class Coverage
     }
 
     /// <summary>The reducer.</summary>
-    public static readonly Reducer<State> Reducer = new("coverage", State.Initial, Evolve);
+    public static readonly Reducer<State> Reducer = Reducers.OfEvents("coverage", State.Initial, Evolve);
 
     /// <summary>A conversation's coverage (empty when unknown).</summary>
     public static Conversation Of(State s, string convId) => s.ByConv.Find(convId).IfNone(Conversation.Empty);

@@ -7,28 +7,21 @@ public static class EditHistory
     public sealed record Entry(string ConvId, string MsgId, Seq<Json.Obj> Edits);
 
     /// <summary>Read model state.</summary>
-    public sealed record State(Map<OrdStringOrdinal, string, Entry> ByMsg, Pending Pending)
+    public sealed record State(Map<OrdStringOrdinal, string, Entry> ByMsg)
     {
         /// <summary>No edit.</summary>
-        public static readonly State Initial = new(Map<OrdStringOrdinal, string, Entry>(), Pending.Empty);
+        public static readonly State Initial = new(Map<OrdStringOrdinal, string, Entry>());
     }
 
     /// <summary>The reducer.</summary>
-    public static readonly Reducer<State> Reducer = new("edit-history", State.Initial, Evolve);
+    public static readonly Reducer<State> Reducer = new("edit-history", State.Initial, Apply);
 
-    /// <summary>Applies one event. Total; unrelated events return the same instance.</summary>
-    public static State Evolve(State s, Event e) => e switch
+    /// <summary>Applies one fact. Total; unrelated facts return the same instance.</summary>
+    public static State Apply(State s, Fact f) => f switch
     {
-        MessageEdited m => Add(s, m.Packet.ConvId, m.Packet.MsgId, Chat.ContentOf(m.Packet.NewContent)),
-        MessageEditRequested => s with { Pending = s.Pending.Track(e) },
-        RequestAcknowledged a => s.Pending.Find(a.Result.RequestId).Match(
-            Some: cmd => cmd is MessageEditRequested r
-                ? Add(s with { Pending = s.Pending.Forget(a.Result.RequestId) }, r.Request.ConvId, r.Request.MsgId, Chat.ContentOf(r.Request.NewContent))
-                : s with { Pending = s.Pending.Forget(a.Result.RequestId) },
-            None: () => s),
-        RequestFailed f => s.Pending.Drop(s, f.Result.RequestId, p => s with { Pending = p }),
-        Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Pending.Empty },
-        LocalDataCleared => State.Initial,
+        Fact.Confirmed(MessageEditRequested r, _, _) => Add(s, r.Request.ConvId, r.Request.MsgId, Chat.ContentOf(r.Request.NewContent)),
+        Fact.Observed { Event: MessageEdited m } => Add(s, m.Packet.ConvId, m.Packet.MsgId, Chat.ContentOf(m.Packet.NewContent)),
+        Fact.Observed { Event: LocalDataCleared } => State.Initial,
         _ => s,
     };
 

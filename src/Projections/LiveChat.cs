@@ -25,40 +25,39 @@ public static class LiveChat
         Option<string> From, Status Status);
 
     /// <summary>Read model state.</summary>
-    public sealed record State(Map<OrdStringOrdinal, string, Request> ByConv, Pending Pending)
+    public sealed record State(Map<OrdStringOrdinal, string, Request> ByConv)
     {
         /// <summary>No request.</summary>
-        public static readonly State Initial = new(Map<OrdStringOrdinal, string, Request>(), Pending.Empty);
+        public static readonly State Initial = new(Map<OrdStringOrdinal, string, Request>());
     }
 
     /// <summary>The reducer.</summary>
-    public static readonly Reducer<State> Reducer = new("live-chat-requests", State.Initial, Evolve);
+    public static readonly Reducer<State> Reducer = new("live-chat-requests", State.Initial, Apply);
 
     /// <summary>Requests still waiting for an answer.</summary>
     public static Seq<Request> Waiting(State s) => s.ByConv.Values.Filter(r => r.Status == Status.Pending).ToSeq();
 
-    /// <summary>Applies one event. Total; unrelated events return the same instance.</summary>
-    public static State Evolve(State s, Event e) => e switch
+    /// <summary>Applies one fact. Total; unrelated facts return the same instance.</summary>
+    public static State Apply(State s, Fact f) => f switch
+    {
+        Fact.Confirmed(TransferAnswerRequested t, _, _) => Move(s, t.Request.ConvId, t.Request.Answer ? Status.Accepted : Status.Rejected),
+        Fact.Of o => Observe(s, o.Event),
+        _ => s,
+    };
+
+    static State Observe(State s, Event e) => e switch
     {
         ChatRequestReceived r => Offer(s, new Request(r.Packet.ConvId, r.Packet.CustomerId, r.Packet.CustomerName.IfNone(""), r.Packet.ChannelType.IfNone(1), false, None, Status.Pending)),
         TransferRequestReceived r => Offer(s, new Request(r.Packet.ConvId, r.Packet.CustomerId, r.Packet.CustomerName.IfNone(""), r.Packet.ChannelType.IfNone(1), true, r.Packet.From, Status.Pending)),
         ChatRequestsLoaded l => l.Result.ChatRequests.Fold(s, (st, r) => st.ByConv.ContainsKey(r.ConvId) ? st
             : Offer(st, new Request(r.ConvId, r.CustomerId, r.CustomerName.IfNone(""), r.ChannelType.IfNone(1), r.Type == Some("transfer"), r.From, Status.Pending))),
-        ChatRequestAnswerRequested or TransferAnswerRequested => s with { Pending = s.Pending.Track(e) },
-        ChatRequestAnswered a => Move(s with { Pending = s.Pending.Forget(a.Result.RequestId) }, a.Result.ConvId, a.Result.Answer ? Status.Accepted : Status.Rejected),
-        RequestAcknowledged a => s.Pending.Find(a.Result.RequestId).Match(
-            Some: cmd => cmd is TransferAnswerRequested t
-                ? Move(s with { Pending = s.Pending.Forget(a.Result.RequestId) }, t.Request.ConvId, t.Request.Answer ? Status.Accepted : Status.Rejected)
-                : s with { Pending = s.Pending.Forget(a.Result.RequestId) },
-            None: () => s),
-        RequestFailed f => s.Pending.Drop(s, f.Result.RequestId, p => s with { Pending = p }),
+        ChatRequestAnswered a => Move(s, a.Result.ConvId, a.Result.Answer ? Status.Accepted : Status.Rejected),
         AgentAnswerTimedOut t => Move(s, t.Packet.ConvId, Status.TimedOut),
         QueueTimedOut t => s.ByConv.ContainsKey(t.Packet.ConvId) ? Move(s, t.Packet.ConvId, Status.TimedOut)
             : s with { ByConv = s.ByConv.Add(t.Packet.ConvId, new Request(t.Packet.ConvId, t.Packet.CustomerId.IfNone(""), t.Packet.CustomerName.IfNone(""), 1, false, None, Status.TimedOut)) },
         ChatTransferred t => Move(s, t.Result.ConvId, Status.Transferred),
         ChatEnded c => Move(s, c.Result.ConvId, Status.Ended),
         ConversationEnded c => Move(s, c.Packet.ConvId, Status.Ended),
-        Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Pending.Empty },
         LocalDataCleared => State.Initial,
         _ => s,
     };

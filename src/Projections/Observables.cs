@@ -11,9 +11,12 @@ public static class Observables
 {
     /// <summary>The states of a read model after each event that changed it.</summary>
     public static IObservable<TState> Project<TState>(this IObservable<Event> events, Reducer<TState> reducer) =>
-        events.Project(reducer.Initial, reducer.Evolve);
+        events
+            .Scan((Previous: reducer.Initial, Current: reducer.Start), (acc, e) => (acc.Current.State, reducer.Step(acc.Current, e)))
+            .Where(t => !ReferenceEquals(t.Previous, t.Current.State))
+            .Select(t => t.Current.State);
 
-    /// <summary>The states of a read model, starting from a given state (for example a snapshot).</summary>
+    /// <summary>The states of a fold, starting from a given state (for example a snapshot), after each event that changed it.</summary>
     public static IObservable<TState> Project<TState>(this IObservable<Event> events, TState initial, Func<TState, Event, TState> evolve) =>
         events
             .Scan((Previous: initial, Current: initial), (acc, e) => (acc.Current, evolve(acc.Current, e)))

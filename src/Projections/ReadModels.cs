@@ -19,22 +19,22 @@ public sealed record ReadModels(
         Projections.Typing.Reducer.Initial, Projections.LiveChat.Reducer.Initial, CallLog.Reducer.Initial);
 
     /// <summary>The reducer of all read models (same instance when no model changed).</summary>
-    public static readonly Reducer<ReadModels> Reducer = new("all", Initial, Evolve);
+    public static readonly Reducer<ReadModels> Reducer = new("all", Initial, Apply);
 
-    /// <summary>Applies one event to every read model.</summary>
-    public static ReadModels Evolve(ReadModels s, Event e)
+    /// <summary>Applies one fact to every read model.</summary>
+    public static ReadModels Apply(ReadModels s, Fact f)
     {
         var n = new ReadModels(
-            SessionView.Reducer.Evolve(s.Session, e),
-            ConversationList.Evolve(s.Conversations, e),
-            Projections.Timeline.Evolve(s.Timeline, e),
-            Projections.Pins.Evolve(s.Pins, e),
-            EditHistory.Evolve(s.Edits, e),
-            Projections.Revokes.Evolve(s.Revokes, e),
-            Projections.Coverage.Evolve(s.Coverage, e),
-            Projections.Typing.Evolve(s.Typing, e),
-            Projections.LiveChat.Evolve(s.LiveChat, e),
-            CallLog.Evolve(s.Calls, e));
+            SessionView.Reducer.Apply(s.Session, f),
+            ConversationList.Apply(s.Conversations, f),
+            Projections.Timeline.Apply(s.Timeline, f),
+            Projections.Pins.Apply(s.Pins, f),
+            EditHistory.Apply(s.Edits, f),
+            Projections.Revokes.Apply(s.Revokes, f),
+            Projections.Coverage.Reducer.Apply(s.Coverage, f),
+            Projections.Typing.Reducer.Apply(s.Typing, f),
+            Projections.LiveChat.Apply(s.LiveChat, f),
+            CallLog.Apply(s.Calls, f));
         return ReferenceEquals(n.Session, s.Session) && ReferenceEquals(n.Conversations, s.Conversations) && ReferenceEquals(n.Timeline, s.Timeline)
             && ReferenceEquals(n.Pins, s.Pins) && ReferenceEquals(n.Edits, s.Edits) && ReferenceEquals(n.Revokes, s.Revokes)
             && ReferenceEquals(n.Coverage, s.Coverage) && ReferenceEquals(n.Typing, s.Typing) && ReferenceEquals(n.LiveChat, s.LiveChat)

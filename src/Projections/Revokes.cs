@@ -7,27 +7,25 @@ public static class Revokes
     public sealed record Revocation(string ConvId, string MsgId, Option<string> By);
 
     /// <summary>Read model state.</summary>
-    public sealed record State(Option<string> Me, Map<OrdStringOrdinal, string, Revocation> ByMsg, Pending Pending)
+    public sealed record State(Option<string> Me, Map<OrdStringOrdinal, string, Revocation> ByMsg)
     {
         /// <summary>Nothing revoked.</summary>
-        public static readonly State Initial = new(None, Map<OrdStringOrdinal, string, Revocation>(), Pending.Empty);
+        public static readonly State Initial = new(None, Map<OrdStringOrdinal, string, Revocation>());
     }
 
     /// <summary>The reducer.</summary>
-    public static readonly Reducer<State> Reducer = new("revokes", State.Initial, Evolve);
+    public static readonly Reducer<State> Reducer = new("revokes", State.Initial, Apply);
 
-    /// <summary>Applies one event. Total; unrelated events return the same instance.</summary>
-    public static State Evolve(State s, Event e) => e switch
+    /// <summary>Applies one fact. Total; unrelated facts return the same instance.</summary>
+    public static State Apply(State s, Fact f) => f is Fact.Of o ? Observe(s, o.Event) : s;
+
+    static State Observe(State s, Event e) => e switch
     {
         Connected c => c.Result.UserId.IsSome && s.Me != c.Result.UserId ? s with { Me = c.Result.UserId } : s,
-        MessageRevokeRequested => s with { Pending = s.Pending.Track(e) },
-        MessageRevokeAnswered r => r.Result.MsgIds.Fold(s with { Pending = s.Pending.Forget(r.Result.RequestId) },
-            (st, id) => Add(st, new Revocation(r.Result.ConvId, id, s.Me))),
+        MessageRevokeAnswered r => r.Result.MsgIds.Fold(s, (st, id) => Add(st, new Revocation(r.Result.ConvId, id, s.Me))),
         MessagesRevoked r => r.Packet.MsgIds.Fold(s, (st, id) => Add(st, new Revocation(r.Packet.ConvId, id, None))),
         MessagesLoaded l => l.Result.Msgs.Filter(m => m.Revoked.IfNone(0) != 0 && m.ConvId.IsSome)
             .Fold(s, (st, m) => Add(st, new Revocation((string)m.ConvId, m.Id, None))),
-        RequestFailed f => s.Pending.Drop(s, f.Result.RequestId, p => s with { Pending = p }),
-        Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Pending.Empty },
         LocalDataCleared => State.Initial with { Me = s.Me },
         _ => s,
     };

@@ -106,38 +106,42 @@ public static class Rows
             m.Versions.Map(v => v.ToJsonString()).ToArray());
 
     /// <summary>Folds events into the read models, noting which messages they may have touched.</summary>
-    public static (ReadModels State, Touched Touched) Fold(ReadModels s, Touched t, IEnumerable<Event> events)
+    public static (Folded<ReadModels> State, Touched Touched) Fold(Folded<ReadModels> s, Touched t, IEnumerable<Event> events)
     {
         foreach (var e in events)
         {
-            t = Touch(t, s, e);
-            s = ReadModels.Evolve(s, e);
+            var (requests, facts) = Correlation.Step(s.Requests, e);
+            var models = s.State;
+            foreach (var f in facts)
+            {
+                t = Touch(t, f);
+                models = ReadModels.Apply(models, f);
+            }
+            s = new Folded<ReadModels>(models, requests);
         }
         return (s, t);
     }
 
-    /// <summary>Adds the messages one event may change, given the state before it.</summary>
-    public static Touched Touch(Touched t, ReadModels before, Event e)
+    /// <summary>Adds the messages one fact may change.</summary>
+    public static Touched Touch(Touched t, Fact f)
     {
         if (t.All) return t;
-        switch (e)
+        switch (f)
         {
-            case LocalDataCleared:
+            // A confirmation applies the command it answers (an edit, a pin).
+            case Fact.Confirmed(MessageEditRequested ed, _, _):
+                return Add(t, ed.Request.ConvId, Seq1(ed.Request.MsgId));
+            case Fact.Confirmed(MessagePinRequested p, _, _):
+                return Add(t, p.Request.ConvId, Seq1(p.Request.MsgId));
+            case Fact.Of { Event: LocalDataCleared }:
                 return t with { All = true };
-            case ConversationCreated c:
+            case Fact.Of { Event: ConversationCreated c }:
                 // 41's answer brings the creation message as lastMsg.
                 return Timeline.CreationMessage(c).Match(m => Add(t, m.ConvId.IfNone(c.Result.Conversation.ConvId), Seq1(m.Id)), () => t);
-            case RequestAcknowledged or MessagePinAnswered:
-                // An acknowledgement applies the command it answers (an edit, a pin).
-                var id = e is RequestAcknowledged a ? a.Result.RequestId : ((MessagePinAnswered)e).Result.RequestId;
-                return before.Timeline.Pending.Find(id).Match(cmd => cmd switch
-                {
-                    MessageEditRequested ed => Add(t, ed.Request.ConvId, Seq1(ed.Request.MsgId)),
-                    MessagePinRequested p => Add(t, p.Request.ConvId, Seq1(p.Request.MsgId)),
-                    _ => t,
-                }, () => t);
+            case Fact.Of o:
+                return ObjectChanges.Derive(o.Event).Filter(ch => ch.ObjectType == ObjectChanges.Message).Fold(t, (acc, ch) => Add(acc, ch.ConvId, ch.Ids));
             default:
-                return ObjectChanges.Derive(e).Filter(ch => ch.ObjectType == ObjectChanges.Message).Fold(t, (acc, ch) => Add(acc, ch.ConvId, ch.Ids));
+                return t;
         }
     }
 

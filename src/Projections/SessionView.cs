@@ -4,5 +4,5 @@ namespace EventSourced.Projections;
 public static class SessionView
 {
     /// <summary>The reducer.</summary>
-    public static readonly Reducer<Session.State> Reducer = new("session", Session.State.Initial, Session.Evolve);
+    public static readonly Reducer<Session.State> Reducer = new("session", Session.State.Initial, Session.Apply);
 }

@@ -50,14 +50,14 @@ public static class Timeline
     }
 
     /// <summary>Read model state.</summary>
-    public sealed record State(Option<string> Me, Map<OrdStringOrdinal, string, Conversation> Conversations, Map<OrdStringOrdinal, string, Outgoing> Outbox, Pending Pending)
+    public sealed record State(Option<string> Me, Map<OrdStringOrdinal, string, Conversation> Conversations, Map<OrdStringOrdinal, string, Outgoing> Outbox)
     {
         /// <summary>Nothing known.</summary>
-        public static readonly State Initial = new(None, Map<OrdStringOrdinal, string, Conversation>(), Map<OrdStringOrdinal, string, Outgoing>(), Pending.Empty);
+        public static readonly State Initial = new(None, Map<OrdStringOrdinal, string, Conversation>(), Map<OrdStringOrdinal, string, Outgoing>());
     }
 
     /// <summary>The reducer.</summary>
-    public static readonly Reducer<State> Reducer = new("timeline", State.Initial, Evolve);
+    public static readonly Reducer<State> Reducer = new("timeline", State.Initial, Apply);
 
     /// <summary>A message as the user sees it.</summary>
     public sealed record MessageView(string Id, long Seq, string Sender, int Type, Json.Obj Content, long Created, MessageState State,
@@ -100,32 +100,39 @@ public static class Timeline
         c.Result.Conversation.LastMsg.Bind(j => j is Json.Obj o ? BodyCodec.Decode<MessageInfo>(o).ToOption() : None)
             .Map(m => m with { ConvId = m.ConvId || Some(c.Result.Conversation.ConvId) });
 
-    /// <summary>Applies one event. Total; unrelated events return the same instance.</summary>
-    public static State Evolve(State s, Event e) => e switch
+    /// <summary>Applies one fact. Total; unrelated facts return the same instance.</summary>
+    public static State Apply(State s, Fact f) => f switch
+    {
+        Fact.Confirmed(MessageSendRequested m, MessageSent sent, _) => Sent(s, sent.Result, Some(m.Request)),
+        Fact.Confirmed(MessageEditRequested ed, _, _) => Edit(s, ed.Request.ConvId, ed.Request.MsgId, Chat.ContentOf(ed.Request.NewContent)),
+        Fact.Confirmed(MessagePinRequested p, _, _) => Pin(s, p.Request.ConvId, p.Request.MsgId, p.Request.IsPin),
+        Fact.Confirmed(HistoryClearRequested h, _, _) => Change(s, h.Request.ConvId, c => c.ClearedUpTo >= h.Request.Seq ? c : c with { ClearedUpTo = h.Request.Seq }),
+        // A refused message leaves the outbox: it is not pending any more and is never sent again. A refusal that
+        // says "try later" (the server could not store it, or too many requests) keeps it for the next flush.
+        Fact.Rejected(MessageSendRequested m, _, var code, _, _) when !Fact.Retryable(code) =>
+            m.Request.LocalDbId.Match(l => s.Outbox.ContainsKey(l) ? s with { Outbox = s.Outbox.Remove(l) } : s, () => s),
+        Fact.Of o => Observe(s, o.Event),
+        _ => s,
+    };
+
+    static State Observe(State s, Event e) => e switch
     {
         Connected c => c.Result.UserId.IsSome && s.Me != c.Result.UserId ? s with { Me = c.Result.UserId } : s,
-        Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Domain.Client.Pending.Empty },
         MessageSendRequested m => s with
         {
             // A resend after a reconnect keeps the message's first place in the order.
             Outbox = s.Outbox.AddOrUpdate(m.Request.LocalDbId.IfNone(""), new Outgoing(m.Request.LocalDbId.IfNone(""), m.Request.ConvId, m.Request.Type, m.Request.Message,
                 s.Outbox.Find(m.Request.LocalDbId.IfNone("")).Map(o => o.Order).IfNone(m.Request.RequestId.IfNone(0)))),
-            Pending = s.Pending.Track(e),
         },
-        MessageSent m => Sent(s, m.Result),
+        MessageSent m => Sent(s, m.Result, None),
         MessageReceived m => Received(s, m.Packet),
         MessagesLoaded l => l.Result.Msgs.Fold(s, Loaded),
         MessagesByIdsLoaded l => l.Result.ListMsgs.Fold(s, Loaded),
         MessageEdited ed => Edit(s, ed.Packet.ConvId, ed.Packet.MsgId, Chat.ContentOf(ed.Packet.NewContent)),
         MessagesRevoked r => r.Packet.MsgIds.Fold(s, (st, id) => Revoke(st, r.Packet.ConvId, id)),
-        MessageRevokeAnswered r => r.Result.MsgIds.Fold(Forget(s, r.Result.RequestId), (st, id) => Revoke(st, r.Result.ConvId, id)),
-        MessagesDeleted d => d.Result.MessageIds.Fold(Forget(s, d.Result.RequestId), (st, id) => Delete(st, d.Result.ConvId, id)),
+        MessageRevokeAnswered r => r.Result.MsgIds.Fold(s, (st, id) => Revoke(st, r.Result.ConvId, id)),
+        MessagesDeleted d => d.Result.MessageIds.Fold(s, (st, id) => Delete(st, d.Result.ConvId, id)),
         MessagePinChanged p => Pin(s, p.Packet.ConvId, p.Packet.MsgId, p.Packet.IsPin),
-        MessageEditRequested or MessagePinRequested or HistoryClearRequested => s with { Pending = s.Pending.Track(e) },
-        MessagePinAnswered p => Answered(s, p.Result.RequestId),
-        RequestAcknowledged a => Answered(s, a.Result.RequestId),
-        RequestFailed f => Forget(s, f.Result.RequestId),
-        RequestTimedOut t => Forget(s, Some(t.RequestId)),
         MessageReportReceived r => Report(s, r.Packet.ConvId, r.Packet.From, r.Packet.LastMsgSeq, r.Packet.Status == 2),
         ConversationReadMarked r => s.Me.Match(me => Report(s, r.Request.ConvId, me, r.Request.LastMsgSeq, true), () => s),
         MessageDeliveryReported r => s.Me.Match(me => Report(s, r.Request.ConvId, me, r.Request.LastMsgSeq, false), () => s),
@@ -138,16 +145,6 @@ public static class Timeline
 
     static State Reopen(State s, string convId) => Change(s, convId, x => x.Deleted ? x with { Deleted = false } : x, create: true);
 
-    static State Forget(State s, Option<long> id) => s.Pending.Drop(s, id, p => s with { Pending = p });
-
-    static State Answered(State s, Option<long> requestId) => s.Pending.Answer(s, requestId, p => s with { Pending = p }, (t, cmd) => cmd switch
-        {
-            MessageEditRequested ed => Edit(t, ed.Request.ConvId, ed.Request.MsgId, Chat.ContentOf(ed.Request.NewContent)),
-            MessagePinRequested p => Pin(t, p.Request.ConvId, p.Request.MsgId, p.Request.IsPin),
-            HistoryClearRequested h => Change(t, h.Request.ConvId, c => c.ClearedUpTo >= h.Request.Seq ? c : c with { ClearedUpTo = h.Request.Seq }),
-            _ => t,
-        });
-
     static State Change(State s, string convId, Func<Conversation, Conversation> f, bool create = false)
     {
         var found = s.Conversations.Find(convId);
@@ -159,12 +156,12 @@ public static class Timeline
         return found.IsSome && ReferenceEquals(n, c) ? s : s with { Conversations = s.Conversations.AddOrUpdate(convId, n) };
     }
 
-    static State Sent(State s, SendMessageResult r)
+    static State Sent(State s, SendMessageResult r, Option<SendMessage> command)
     {
         var local = r.LocalDbId.Bind(l => s.Outbox.Find(l))
-            || s.Pending.Find(r.RequestId).Bind(cmd => cmd is MessageSendRequested m
-                ? Some(new Outgoing(m.Request.LocalDbId.IfNone(""), m.Request.ConvId, m.Request.Type, m.Request.Message, m.Request.RequestId.IfNone(0))) : None);
-        var t = s with { Outbox = local.Match(o => s.Outbox.Remove(o.LocalId), () => s.Outbox), Pending = s.Pending.Forget(r.RequestId) };
+            || command.Bind(m => m.LocalDbId.Bind(l => s.Outbox.Find(l)))
+            || command.Map(m => new Outgoing(m.LocalDbId.IfNone(""), m.ConvId, m.Type, m.Message, m.RequestId.IfNone(0)));
+        var t = local.Match(o => s.Outbox.ContainsKey(o.LocalId) ? s with { Outbox = s.Outbox.Remove(o.LocalId) } : s, () => s);
         var content = local.Map(o => o.Content).IfNone(Json.Obj.Empty);
         return Add(t, new Message(r.MsgId, r.ConvId, r.Seq, r.LocalDbId || local.Map(o => o.LocalId), s.Me.IfNone(""),
             local.Map(o => o.Type).IfNone(1), r.Created, false, false, Seq1(content)));

@@ -11,7 +11,7 @@ public static class Typing
     }
 
     /// <summary>The reducer.</summary>
-    public static readonly Reducer<State> Reducer = new("typing", State.Initial, Evolve);
+    public static readonly Reducer<State> Reducer = Reducers.OfEvents("typing", State.Initial, Evolve);
 
     /// <summary>Users typing in a conversation.</summary>
     public static Map<OrdStringOrdinal, string, string> In(State s, string convId) => s.ByConv.Find(convId).IfNone(Map<OrdStringOrdinal, string, string>());

@@ -60,6 +60,15 @@ public interface IEventLog<T> : IAsyncDisposable where T : class, IRecorded<T>
     /// no gap and no duplicate between the two.
     /// </summary>
     IObservable<T> Subscribe(long fromPosition = 1);
+
+    /// <summary>
+    /// <see cref="Subscribe(long)"/> of the streams whose key starts with <paramref name="streamPrefix"/> only (one
+    /// user's streams: <c>user/</c>), read as such from storage rather than filtered out of the whole log.
+    /// </summary>
+    IObservable<T> Subscribe(string streamPrefix, long fromPosition = 1);
+
+    /// <summary>The highest position among the streams whose key starts with <paramref name="streamPrefix"/> (0 when none): where a replay of them is complete.</summary>
+    Task<long> LastPositionAsync(string streamPrefix, CancellationToken ct = default);
 }
 
 /// <summary>The client's event log.</summary>

@@ -17,10 +17,10 @@ public static class Chat
     public sealed record Conversation(string Id, long LastSeq, long ReadSeq, Option<string> PinnedMsgId, Map<OrdStringOrdinal, string, string> Roles, bool Ended);
 
     /// <summary>Decision state.</summary>
-    public sealed record State(Option<string> Me, Map<OrdStringOrdinal, string, Conversation> Conversations, Map<OrdStringOrdinal, string, Message> Messages, Pending Pending)
+    public sealed record State(Option<string> Me, Map<OrdStringOrdinal, string, Conversation> Conversations, Map<OrdStringOrdinal, string, Message> Messages)
     {
         /// <summary>Nothing known.</summary>
-        public static readonly State Initial = new(None, Map<OrdStringOrdinal, string, Conversation>(), Map<OrdStringOrdinal, string, Message>(), Pending.Empty);
+        public static readonly State Initial = new(None, Map<OrdStringOrdinal, string, Conversation>(), Map<OrdStringOrdinal, string, Message>());
     }
 
     /// <summary>The text of a content object (<c>content</c>, falling back to <c>text</c>).</summary>
@@ -52,58 +52,41 @@ public static class Chat
         return listed.Map(c => c.ConvId).Distinct().Map(id => last[id]).ToSeq().Strict();
     }
 
-    /// <summary>Applies one event. Total; unrelated events return the same instance.</summary>
-    public static State Evolve(State s, Event e) => e switch
+    /// <summary>Applies one fact. Total; unrelated facts return the same instance.</summary>
+    public static State Apply(State s, Fact f) => f switch
     {
-        Connected c => c.Result.UserId.IsSome && s.Me != c.Result.UserId ? s with { Me = c.Result.UserId, Pending = Pending.Empty } : s,
+        Fact.Confirmed(MessageSendRequested req, MessageSent m, _) =>
+            Add(s, new Message(m.Result.MsgId, m.Result.ConvId, m.Result.Seq, s.Me.IfNone(""), TextOf(req.Request.Message), false, false)),
+        Fact.Confirmed(MessagePinRequested req, _, _) => Pin(s, req.Request.ConvId, req.Request.MsgId, req.Request.IsPin),
+        Fact.Confirmed(RoleSetRequested req, _, _) => SetRole(s, req.Request.ConvId, req.Request.UserId, req.Request.Role),
+        Fact.Confirmed(MessageEditRequested ed, _, _) => Edit(s, ed.Request.MsgId, TextOf(ed.Request.NewContent)),
+        Fact.Of o => Observe(s, o.Event),
+        _ => s,
+    };
+
+    static State Observe(State s, Event e) => e switch
+    {
+        Connected c => c.Result.UserId.IsSome && s.Me != c.Result.UserId ? s with { Me = c.Result.UserId } : s,
         ConnectRequested c => c.UserId.IsSome && s.Me.IsNone ? s with { Me = c.UserId } : s,
-        Disconnected or DisconnectRequested => s.Pending.Requests.IsEmpty ? s : s with { Pending = Pending.Empty },
         ConversationCreated c => Upsert(s, c.Result.Conversation),
         ConversationsLoaded l => Chat.Distinct(l.Result.ListConvs).Fold(s, Upsert),
         ConversationWithUserLoaded l => Chat.Distinct(l.Result.Conversations).Fold(s, Upsert),
         ConversationDeleted d => s.Conversations.ContainsKey(d.Result.ConvId) ? s with { Conversations = s.Conversations.Remove(d.Result.ConvId) } : s,
-        MessageSendRequested or MessageEditRequested or MessageDeleteRequested or MessagePinRequested
-            or MessageRevokeRequested or RoleSetRequested => s with { Pending = s.Pending.Track(e) },
-        MessageSent m => s.Pending.Find(m.Result.RequestId).Match(
-            Some: cmd => cmd is MessageSendRequested req
-                ? Add(s with { Pending = s.Pending.Forget(m.Result.RequestId) },
-                    new Message(m.Result.MsgId, m.Result.ConvId, m.Result.Seq, s.Me.IfNone(""), TextOf(req.Request.Message), false, false))
-                : s,
-            None: () => s),
         MessageReceived m => Add(s, new Message(m.Packet.MsgId, m.Packet.ConvId, m.Packet.Seq, m.Packet.From, TextOf(m.Packet.Message), false, false)),
         MessagesLoaded l => l.Result.Msgs.Fold(s, AddInfo),
         MessagesByIdsLoaded l => l.Result.ListMsgs.Fold(s, AddInfo),
         MessageEdited ed => Edit(s, ed.Packet.MsgId, TextOf(ed.Packet.NewContent)),
         MessagesRevoked r => r.Packet.MsgIds.Fold(s, (st, id) => Mark(st, id, m => m with { Revoked = true })),
-        MessageRevokeAnswered r => r.Result.MsgIds.Fold(s with { Pending = s.Pending.Forget(r.Result.RequestId) }, (st, id) => Mark(st, id, m => m with { Revoked = true })),
-        MessagesDeleted d => d.Result.MessageIds.Fold(s with { Pending = s.Pending.Forget(d.Result.RequestId) }, (st, id) => Mark(st, id, m => m with { Deleted = true })),
+        MessageRevokeAnswered r => r.Result.MsgIds.Fold(s, (st, id) => Mark(st, id, m => m with { Revoked = true })),
+        MessagesDeleted d => d.Result.MessageIds.Fold(s, (st, id) => Mark(st, id, m => m with { Deleted = true })),
         MessagePinChanged p => Pin(s, p.Packet.ConvId, p.Packet.MsgId, p.Packet.IsPin),
-        MessagePinAnswered p => s.Pending.Find(p.Result.RequestId).Match(
-            Some: cmd => cmd is MessagePinRequested req ? Pin(s with { Pending = s.Pending.Forget(p.Result.RequestId) }, req.Request.ConvId, req.Request.MsgId, req.Request.IsPin) : s,
-            None: () => s),
         MessageReportReceived r => s.Me == Some(r.Packet.From) && r.Packet.Status == 2 ? Read(s, r.Packet.ConvId, r.Packet.LastMsgSeq) : s,
-        RequestAcknowledged a => s.Pending.Find(a.Result.RequestId).Match(
-            Some: cmd => Acknowledge(s with { Pending = s.Pending.Forget(a.Result.RequestId) }, cmd),
-            None: () => s),
-        RequestFailed f => Forget(s, f.Result.RequestId),
-        RequestTimedOut t => Forget(s, Some(t.RequestId)),
-        RoleSet r => s.Pending.Find(r.Result.RequestId).Match(
-            Some: cmd => cmd is RoleSetRequested req ? SetRole(s with { Pending = s.Pending.Forget(r.Result.RequestId) }, req.Request.ConvId, req.Request.UserId, req.Request.Role) : s,
-            None: () => s),
         ParticipantsAdded a => a.Result.ConvId.Match(c => a.Result.Added.Fold(s, (st, p) => SetRole(st, c, p.User, p.Role.IfNone("member"))), () => s),
         ParticipantsAddedNotified a => a.Packet.Added.Fold(s, (st, p) => SetRole(st, a.Packet.ConvId, p.User, p.Role.IfNone("member"))),
         ConversationReadMarked r => Read(s, r.Request.ConvId, r.Request.LastMsgSeq),
         ChatEnded c => EndConv(s, c.Result.ConvId),
         ConversationEnded c => EndConv(s, c.Packet.ConvId),
         LocalDataCleared => State.Initial with { Me = s.Me },
-        _ => s,
-    };
-
-    static State Forget(State s, Option<long> id) => s.Pending.Drop(s, id, p => s with { Pending = p });
-
-    static State Acknowledge(State s, Event cmd) => cmd switch
-    {
-        MessageEditRequested ed => Edit(s, ed.Request.MsgId, TextOf(ed.Request.NewContent)),
         _ => s,
     };
 
@@ -165,6 +148,5 @@ public static class Chat
         Some: c => c.Ended ? s : s with { Conversations = s.Conversations.SetItem(convId, c with { Ended = true }) },
         None: () => s);
 
-    /// <summary>Applies events in order.</summary>
-    public static State Fold(State s, Seq<Event> events) => events.Fold(s, Evolve);
+
 }

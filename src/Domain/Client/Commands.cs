@@ -65,6 +65,19 @@ public abstract record Command
     public sealed record SetRole(string ConversationId, string UserId, string Role) : Command;
     public sealed record GetUsersInfo(Seq<string> UserIds) : Command;
     public sealed record StartCall(string ToUserId, bool IsVideo, bool IsCall2, Option<string> CustomData) : Command;
+    // What the client does by itself (the reactor's commands): decided and recorded like the user's.
+    /// <summary>Echo the server's PING.</summary>
+    public sealed record AnswerPing : Command;
+    /// <summary>Report messages received up to a seq (46 with status 1).</summary>
+    public sealed record ReportDelivered(string ConversationId, long Seq) : Command;
+    /// <summary>A page of the conversation list, latest first, updated before <c>Smaller</c> (catch-up).</summary>
+    public sealed record ListConversationsPage(long Smaller, int Count) : Command;
+    /// <summary>A conversation's messages after a seq, oldest first (catch-up).</summary>
+    public sealed record CatchUpMessages(string ConversationId, long AfterSeq, int Count) : Command;
+    /// <summary>Send again a message of the outbox, under its first local id, so the server keeps it once.</summary>
+    public sealed record ResendMessage(string LocalId, string ConversationId, int Type, Json.Obj Content) : Command;
+    /// <summary>The chat requests waiting for this agent (99).</summary>
+    public sealed record LoadChatRequests : Command;
 }
 
 /// <summary>The inputs a decision may not invent: the next request id, the time, a fresh local id.</summary>

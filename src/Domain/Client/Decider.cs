@@ -19,16 +19,16 @@ public sealed record ClientState(Session.State Session, Chat.State Chat)
 /// </summary>
 public static class Decider
 {
-    /// <summary>Applies one event to both parts of the state.</summary>
-    public static ClientState Evolve(ClientState s, Event e)
+    /// <summary>Applies one fact to both parts of the state.</summary>
+    public static ClientState Apply(ClientState s, Fact f)
     {
-        var session = Session.Evolve(s.Session, e);
-        var chat = Chat.Evolve(s.Chat, e);
+        var session = Session.Apply(s.Session, f);
+        var chat = Chat.Apply(s.Chat, f);
         return ReferenceEquals(session, s.Session) && ReferenceEquals(chat, s.Chat) ? s : new ClientState(session, chat);
     }
 
-    /// <summary>Applies events in order.</summary>
-    public static ClientState Fold(ClientState s, Seq<Event> events) => events.Fold(s, Evolve);
+    /// <summary>Folds events from the start: each through the correlation stage, then its facts.</summary>
+    public static ClientState Fold(Seq<Event> events) => Correlation.Run(Correlation.State.Empty, events).Facts.Fold(ClientState.Initial, Apply);
 
     static readonly Either<Rejection, Seq<Event>> Nothing = Seq<Event>();
     const long NoUpperBound = 9007199254740991; // Number.MAX_SAFE_INTEGER, as the web SDK sends
@@ -135,6 +135,14 @@ public static class Decider
         C.SetRole k => ConvId(k.ConversationId).Bind(_ => UserId(k.UserId)).Bind(_ => k.Role is "admin" or "member"
             ? One(new RoleSetRequested(new W.SetRole(id, k.ConversationId, k.UserId, k.Role))) : Rejection.Invalid("Role must be admin or member")),
         C.GetUsersInfo k => Users(k.UserIds).Bind(_ => One(new UsersInfoRequested(new W.GetUsersInfo(id, string.Join(",", k.UserIds))))),
+        C.AnswerPing => One(new PingAnswered(new Ping(id))),
+        C.ReportDelivered k => ConvId(k.ConversationId).Bind(_ => One(new MessageDeliveryReported(new ReportMessage(id, k.ConversationId, k.Seq, x.Now, 1)))),
+        C.ListConversationsPage k => Count(k.Count).Bind(_ => Load(id, 0, k.Smaller, k.Count)),
+        C.CatchUpMessages k => ConvId(k.ConversationId).Bind(_ => Count(k.Count)).Bind(_ =>
+            One(new MessagesLoadRequested(new LoadMessages(id, k.ConversationId, k.AfterSeq, NoUpperBound, k.Count, "ASC", None, None, None)))),
+        C.ResendMessage k => ConvId(k.ConversationId).Bind(_ => NotEmpty(k.LocalId, Rejection.Invalid("Local id can not be empty"))).Bind(_ =>
+            One(new MessageSendRequested(new W.SendMessage(id, k.ConversationId, k.Type, k.Content, k.LocalId)))),
+        C.LoadChatRequests => One(new ChatRequestsLoadRequested(new W.LoadChatRequests(id))),
         C.StartCall k => UserId(k.ToUserId).Bind(_ =>
             One(new CallStartRequested(new CallStart(id, me, k.ToUserId, k.IsVideo, k.CustomData, k.IsCall2)))),
         _ => Rejection.GenericError,

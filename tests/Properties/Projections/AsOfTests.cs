@@ -61,7 +61,7 @@ public sealed class AsOfTests
     public void Checkpoints_fold_only_the_events_after_the_nearest_checkpoint()
     {
         var folded = 0;
-        var counting = Timeline.Reducer with { Evolve = (s, e) => { folded++; return Timeline.Reducer.Evolve(s, e); } };
+        var counting = Timeline.Reducer with { Apply = (s, f) => { folded++; return Timeline.Reducer.Apply(s, f); } };
         var log = Log(toSeq(Enumerable.Range(1, 100).Select(i => Received("c1", $"m{i}", i, "b", $"text {i}"))).Strict());
         var checkpoints = Checkpoints<Timeline.State>.Build(log, counting, every: 10);
         folded = 0;

@@ -11,8 +11,8 @@ public sealed class LiveChatTests() : ReducerLaws<LiveChat.State>(LiveChat.Reduc
     {
         var s = R.Fold(Seq(Routed("c1"), Routed("c2")));
         Assert.Equal(2, LiveChat.Waiting(s).Count);
-        s = R.Evolve(s, new Event.ChatRequestAnswered(new AnswerChatRequestResult(0, 3L, "c1", true)));
-        s = R.Evolve(s, new Event.AgentAnswerTimedOut(new AgentTimeoutNotice("c2", None, None)));
+        s = R.Observe(s, new Event.ChatRequestAnswered(new AnswerChatRequestResult(0, 3L, "c1", true)));
+        s = R.Observe(s, new Event.AgentAnswerTimedOut(new AgentTimeoutNotice("c2", None, None)));
         Assert.Equal((LiveChat.Status.Accepted, LiveChat.Status.TimedOut), (s.ByConv["c1"].Status, s.ByConv["c2"].Status));
     }
 
@@ -31,14 +31,14 @@ public sealed class LiveChatTests() : ReducerLaws<LiveChat.State>(LiveChat.Reduc
     {
         var s = R.Fold(Seq(Routed("c1"), new Event.AgentAnswerTimedOut(new AgentTimeoutNotice("c1", None, None)), Routed("c1")));
         Assert.Equal(LiveChat.Status.Pending, s.ByConv["c1"].Status);
-        s = R.Evolve(s, new Event.ConversationEnded(new ConversationEndedNotice("c1", "cust")));
-        Assert.Equal(LiveChat.Status.Ended, R.Evolve(s, new Event.ChatTransferred(new TransferChatResult(0, 1L, "c1"))).ByConv["c1"].Status);
+        s = R.Observe(s, new Event.ConversationEnded(new ConversationEndedNotice("c1", "cust")));
+        Assert.Equal(LiveChat.Status.Ended, R.Observe(s, new Event.ChatTransferred(new TransferChatResult(0, 1L, "c1"))).ByConv["c1"].Status);
     }
 
     [Fact]
     public void A_customer_sees_a_queue_timeout()
     {
-        var s = R.Evolve(LiveChat.State.Initial, new Event.QueueTimedOut(new QueueTimeoutNotice("c9", "me", "Me")));
+        var s = R.Observe(LiveChat.State.Initial, new Event.QueueTimedOut(new QueueTimeoutNotice("c9", "me", "Me")));
         Assert.Equal(LiveChat.Status.TimedOut, s.ByConv["c9"].Status);
     }
 }

@@ -17,13 +17,13 @@ public sealed class PinsTests() : ReducerLaws<Pins.State>(Pins.Reducer)
     public void Unpinning_a_message_that_is_not_pinned_changes_nothing()
     {
         var s = R.Fold(Seq1(Pinned("c1", "m1", true)));
-        Assert.Same(s, R.Evolve(s, Pinned("c1", "m2", false)));
+        Assert.Same(s, R.Observe(s, Pinned("c1", "m2", false)));
     }
 
     [Fact]
     public void Our_own_pin_applies_when_the_server_answers()
     {
-        var s = R.Fold(Seq1<Event>(new Event.MessagePinRequested(new PinMessage(4L, "c1", "m1", true))));
-        Assert.Equal(Some("m1"), R.Evolve(s, new Event.MessagePinAnswered(new PinMessageResult(0, 4L, true, None, None))).ByConv["c1"].Current);
+        var s = R.Run(R.Start, Seq1<Event>(new Event.MessagePinRequested(new PinMessage(4L, "c1", "m1", true))));
+        Assert.Equal(Some("m1"), R.Step(s, new Event.MessagePinAnswered(new PinMessageResult(0, 4L, true, None, None))).State.ByConv["c1"].Current);
     }
 }

@@ -29,11 +29,11 @@ public abstract class ReducerLaws<S>(Reducer<S> reducer)
             var count = 0;
             using (System.Reactive.Linq.Observable.ToObservable(events).Project(R).Subscribe(_ => count++)) { }
             var changes = 0;
-            var s = R.Initial;
+            var s = R.Start;
             foreach (var e in events)
             {
-                var n = R.Evolve(s, e);
-                if (!ReferenceEquals(n, s)) changes++;
+                var n = R.Step(s, e);
+                if (!ReferenceEquals(n.State, s.State)) changes++;
                 s = n;
             }
             return count == changes;

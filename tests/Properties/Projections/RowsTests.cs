@@ -16,10 +16,10 @@ public sealed class RowsTests
     public void Applying_the_changes_of_a_batch_to_the_rows_before_it_gives_the_rows_after_it() =>
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(300), Prop.ForAll(Generators.Mixed.ToArbitrary(), Generators.Mixed.ToArbitrary(), (a, b) =>
         {
-            var before = ReadModels.Reducer.Fold(a);
+            var before = ReadModels.Reducer.Run(ReadModels.Reducer.Start, a);
             var (after, touched) = Rows.Fold(before, Rows.Touched.Nothing, b);
-            var expected = All(after);
-            var actual = Apply(All(before), Rows.Changes("alice", before, after, touched));
+            var expected = All(after.State);
+            var actual = Apply(All(before.State), Rows.Changes("alice", before.State, after.State, touched));
             return expected.Item1 == actual.Item1 && expected.Item2 == actual.Item2;
         }));
 
@@ -28,11 +28,11 @@ public sealed class RowsTests
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(200), Prop.ForAll(Generators.Mixed.ToArbitrary(), (events) =>
         {
             var rows = All(ReadModels.Initial);
-            var s = ReadModels.Initial;
+            var s = ReadModels.Reducer.Start;
             foreach (var e in events)
             {
                 var (n, t) = Rows.Fold(s, Rows.Touched.Nothing, Seq1(e));
-                rows = Apply(rows, Rows.Changes("alice", s, n, t));
+                rows = Apply(rows, Rows.Changes("alice", s.State, n.State, t));
                 s = n;
             }
             var expected = All(ReadModels.Reducer.Fold(events));
@@ -56,18 +56,18 @@ public sealed class RowsTests
     [Fact]
     public void A_pin_moving_rewrites_the_rows_of_both_messages()
     {
-        var before = Fold(Canonical.Add(Pinned("c1", "m2", true)));
+        var before = ReadModels.Reducer.Run(ReadModels.Reducer.Start, Canonical.Add(Pinned("c1", "m2", true)));
         var (after, touched) = Rows.Fold(before, Rows.Touched.Nothing, Seq1(Pinned("c1", "m3", true)));
-        var changed = Rows.Changes("alice", before, after, touched).Messages.Map(r => (r.MsgId, r.Pinned));
+        var changed = Rows.Changes("alice", before.State, after.State, touched).Messages.Map(r => (r.MsgId, r.Pinned));
         Assert.Equal([("m2", false), ("m3", true)], changed.OrderBy(x => x.MsgId));
     }
 
     [Fact]
     public void A_read_report_rewrites_no_message_row()
     {
-        var before = Fold(Canonical);
+        var before = ReadModels.Reducer.Run(ReadModels.Reducer.Start, Canonical);
         var (after, touched) = Rows.Fold(before, Rows.Touched.Nothing, Seq1(Report("c1", "carol", 4, 2)));
-        var ch = Rows.Changes("alice", before, after, touched);
+        var ch = Rows.Changes("alice", before.State, after.State, touched);
         Assert.Empty(ch.Messages);
         Assert.Single(ch.Conversations);
     }
@@ -75,12 +75,12 @@ public sealed class RowsTests
     [Fact]
     public void An_acknowledged_edit_or_pin_of_our_own_rewrites_that_message_row()
     {
-        var before = Fold(Canonical.Add(new Event.MessageEditRequested(new EditMessage(7L, "c1", "m2", new Json.Str(Json.Object(("content", "hello all")).ToJsonString()))))
+        var before = ReadModels.Reducer.Run(ReadModels.Reducer.Start, Canonical.Add(new Event.MessageEditRequested(new EditMessage(7L, "c1", "m2", new Json.Str(Json.Object(("content", "hello all")).ToJsonString()))))
             .Add(new Event.MessagePinRequested(new PinMessage(8L, "c1", "m4", true))));
         var (after, touched) = Rows.Fold(before, Rows.Touched.Nothing, Seq<Event>(
             new Event.RequestAcknowledged((short)Service.ChatEditMessage, new Ack(0, 7L, None)),
             new Event.MessagePinAnswered(new PinMessageResult(0, 8L, true, "c1", "m4"))));
-        var changed = toMap(Rows.Changes("alice", before, after, touched).Messages.Map(r => (r.MsgId, r)));
+        var changed = toMap(Rows.Changes("alice", before.State, after.State, touched).Messages.Map(r => (r.MsgId, r)));
         Assert.Equal(2, changed["m2"].Versions.Count);
         Assert.True(changed["m4"].Pinned);
     }
@@ -92,9 +92,9 @@ public sealed class RowsTests
         {
             LastMsg = Some<Json>(Json.Object(("id", "m7"), ("seq", 1L), ("convId", "c9"), ("type", 7L), ("user", "alice"), ("content", Json.Object(("content", "created"))))),
         };
-        var before = Fold(Canonical);
+        var before = ReadModels.Reducer.Run(ReadModels.Reducer.Start, Canonical);
         var (after, touched) = Rows.Fold(before, Rows.Touched.Nothing, Seq1<Event>(new Event.ConversationCreated(new CreateConversationResult(0, 1L, None, info, None))));
-        var changed = Rows.Changes("alice", before, after, touched).Messages;
+        var changed = Rows.Changes("alice", before.State, after.State, touched).Messages;
         Assert.Equal(new[] { "alice/c9/m7" }, changed.Map(r => r.Id).ToArray());
     }
 }

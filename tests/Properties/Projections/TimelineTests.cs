@@ -22,7 +22,7 @@ public sealed class TimelineTests() : ReducerLaws<Timeline.State>(Timeline.Reduc
             var before = R.Fold(events);
             return Timeline.Audit(before, "a").ForAll(m =>
             {
-                var after = R.Evolve(before, Revoked("a", m.Id));
+                var after = R.Observe(before, Revoked("a", m.Id));
                 return Timeline.Find(after, "a", m.Id).Map(x => x.Revoked && x.Versions == m.Versions).IfNone(false);
             });
         });
@@ -59,7 +59,7 @@ public sealed class TimelineTests() : ReducerLaws<Timeline.State>(Timeline.Reduc
     {
         var waiting = R.Fold(Seq(Connected("alice"), SendRequested(5, "c1", "l9", "queued")));
         Assert.Equal(Seq1(new Timeline.Outgoing("l9", "c1", 1, Json.Object(("content", "queued")), 5)), Timeline.Pending(waiting, "c1"));
-        var sent = R.Evolve(waiting, Sent(5, "c1", "l9", "m9", 9));
+        var sent = R.Observe(waiting, Sent(5, "c1", "l9", "m9", 9));
         Assert.Empty(Timeline.Pending(sent, "c1"));
         Assert.Equal(("m9", "alice", Timeline.MessageState.Sent), Timeline.View(sent, "c1").Map(m => (m.Id, m.Sender, m.State)).Single());
     }
@@ -80,7 +80,7 @@ public sealed class TimelineTests() : ReducerLaws<Timeline.State>(Timeline.Reduc
     {
         var s = R.Fold(Seq(Received("c1", "m1", 1, "bob", "v1"), Revoked("c1", "m1")));
         var reload = new Event.MessagesLoaded(new MessagesResult(0, 1L, Seq1(new MessageInfo("m1", 1, "c1", None, 1L, 1, "bob", Json.Object(("content", "v2")), 0, None, 0, 0, None))));
-        Assert.True(Timeline.View(R.Evolve(s, reload), "c1").Single().Revoked);
+        Assert.True(Timeline.View(R.Observe(s, reload), "c1").Single().Revoked);
         var fresh = R.Fold(Seq(Received("c1", "m1", 1, "bob", "v1"), reload));
         Assert.Equal(Seq("v1", "v2"), Timeline.Find(fresh, "c1", "m1").Map(m => m.Versions.Map(Chat.TextOf)).IfNone(Seq<string>()));
     }

@@ -12,8 +12,8 @@ public sealed class TypingTests() : ReducerLaws<Typing.State>(Typing.Reducer)
     {
         var s = R.Fold(Seq(Began("c1", "bob"), Began("c1", "carol")));
         Assert.Equal(2, Typing.In(s, "c1").Count);
-        s = R.Evolve(s, new Event.UserEndedTyping(new TypingNotice("c1", "bob", None)));
-        s = R.Evolve(s, Received("c1", "m1", 1, "carol", "done"));
+        s = R.Observe(s, new Event.UserEndedTyping(new TypingNotice("c1", "bob", None)));
+        s = R.Observe(s, Received("c1", "m1", 1, "carol", "done"));
         Assert.True(Typing.In(s, "c1").IsEmpty);
     }
 }

@@ -90,6 +90,16 @@ public class InMemoryEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
     }
 
     /// <inheritdoc />
+    public Task<long> LastPositionAsync(string streamPrefix, CancellationToken ct = default)
+    {
+        lock (all) return Task.FromResult(all.LastOrDefault(r => r.Meta.Stream.StartsWith(streamPrefix, StringComparison.Ordinal))?.Meta.Position ?? 0L);
+    }
+
+    /// <inheritdoc />
+    public IObservable<T> Subscribe(string streamPrefix, long fromPosition = 1) =>
+        Subscribe(fromPosition).Where(r => r.Meta.Stream.StartsWith(streamPrefix, StringComparison.Ordinal));
+
+    /// <inheritdoc />
     public IObservable<T> Subscribe(long fromPosition = 1) => Observable.Create<T>(observer =>
     {
         if (notifying.Value)

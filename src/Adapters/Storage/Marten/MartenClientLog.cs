@@ -23,7 +23,7 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
         : base(connectionString, schema, new ClientRecords(), configure: o => Configure(o, schema, rows), observer: rows)
     {
         this.rows = rows;
-        rows.Attach(ReadModelsOfAsync, Decode);
+        rows.Attach(FoldedOfAsync, Decode);
     }
 
     /// <summary>An import writes the rows its events change in the same transaction, set-based (<see cref="RowsCopy"/>).</summary>
@@ -79,10 +79,12 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
     }
 
     /// <summary>A user's read models folded from every event of that user's streams (session and conversations).</summary>
-    public async Task<ReadModels> ReadModelsOfAsync(string user, CancellationToken ct = default)
+    public async Task<ReadModels> ReadModelsOfAsync(string user, CancellationToken ct = default) => (await FoldedOfAsync(user, ct).ConfigureAwait(false)).State;
+
+    async Task<Folded<ReadModels>> FoldedOfAsync(string user, CancellationToken ct)
     {
-        var state = ReadModels.Initial;
-        await foreach (var r in ReadUserAsync(user, ct).ConfigureAwait(false)) state = ReadModels.Evolve(state, r.Event);
+        var state = ReadModels.Reducer.Start;
+        await foreach (var r in ReadUserAsync(user, ct).ConfigureAwait(false)) state = ReadModels.Reducer.Step(state, r.Event);
         return state;
     }
 

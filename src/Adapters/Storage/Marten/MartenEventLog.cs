@@ -354,11 +354,27 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
         .IfLeft(reason => throw new InvalidDataException($"event {position} of '{stream}' cannot be read: {reason}"));
 
     /// <inheritdoc />
-    public IObservable<T> Subscribe(long fromPosition = 1) => Observable.Create<T>(async (observer, ct) =>
+    public IObservable<T> Subscribe(long fromPosition = 1) => Subscribe(null, fromPosition);
+
+    /// <inheritdoc />
+    public async Task<long> LastPositionAsync(string streamPrefix, CancellationToken ct = default)
+    {
+        await using var conn = new Npgsql.NpgsqlConnection(connectionString);
+        await conn.OpenAsync(ct).ConfigureAwait(false);
+        await using var cmd = new Npgsql.NpgsqlCommand($"select coalesce(max(seq_id), 0) from {schema}.mt_events where starts_with(stream_id, @prefix) and not is_archived", conn);
+        cmd.Parameters.AddWithValue("prefix", streamPrefix);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <inheritdoc />
+    public IObservable<T> Subscribe(string? streamPrefix, long fromPosition = 1) => Observable.Create<T>(async (observer, ct) =>
     {
         // Replay, then go live under the publish gate so nothing committed in between is missed or repeated.
+        // With a prefix, PostgreSQL returns that prefix's streams only (starts_with on stream_id).
+        IAsyncEnumerable<T> Stored(long from) => streamPrefix is null ? ReadAllAsync(from, ct)
+            : StoredAsync(from, streamPrefix, stream => stream.StartsWith(streamPrefix, StringComparison.Ordinal), ct);
         var last = fromPosition - 1;
-        await foreach (var r in ReadAllAsync(fromPosition, ct).ConfigureAwait(false))
+        await foreach (var r in Stored(fromPosition).ConfigureAwait(false))
         {
             observer.OnNext(r);
             last = r.Meta.Position;
@@ -366,13 +382,13 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
         await publish.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await foreach (var r in ReadAllAsync(last + 1, ct).ConfigureAwait(false))
+            await foreach (var r in Stored(last + 1).ConfigureAwait(false))
             {
                 observer.OnNext(r);
                 last = r.Meta.Position;
             }
             var from = last;
-            return live.Where(r => r.Meta.Position > from).Subscribe(observer);
+            return live.Where(r => r.Meta.Position > from && (streamPrefix is null || r.Meta.Stream.StartsWith(streamPrefix, StringComparison.Ordinal))).Subscribe(observer);
         }
         finally
         {

@@ -17,18 +17,18 @@ public interface ICommitObserver
 
 /// <summary>
 /// The inline Marten projection of the client's read models: in the same transaction as the events,
-/// it folds them with the same pure <see cref="ReadModels.Evolve"/> the in-process read models use
+/// it folds them with the same pure <see cref="ReadModels.Reducer"/> the in-process read models use
 /// and writes the conversation and message rows (<see cref="Rows"/>) that changed. Rows are per user;
 /// a user's state is kept in memory once known (this process is the log's only writer) and rebuilt
 /// from that user's streams the first time it is needed.
 /// </summary>
 public sealed class RowsProjection : IProjection, ICommitObserver
 {
-    readonly OrderedDictionary<string, ReadModels> committed = new(StringComparer.Ordinal);
-    readonly Dictionary<string, ReadModels> tentative = new(StringComparer.Ordinal);
+    readonly OrderedDictionary<string, Folded<ReadModels>> committed = new(StringComparer.Ordinal);
+    readonly Dictionary<string, Folded<ReadModels>> tentative = new(StringComparer.Ordinal);
     readonly Lock gate = new();
     readonly int capacity;
-    Func<string, CancellationToken, Task<ReadModels>>? load;
+    Func<string, CancellationToken, Task<Folded<ReadModels>>>? load;
     Func<IEvent, Recorded>? decode;
 
     /// <summary>A projection that keeps the state of at most <paramref name="capacity"/> users in memory (the least recently written are rebuilt when needed).</summary>
@@ -38,7 +38,7 @@ public sealed class RowsProjection : IProjection, ICommitObserver
     /// Set by the log once its store exists: how to rebuild a user's read models from what is already
     /// committed, and how to read a stored event (the log's own decoding).
     /// </summary>
-    internal void Attach(Func<string, CancellationToken, Task<ReadModels>> loader, Func<IEvent, Recorded> decoder)
+    internal void Attach(Func<string, CancellationToken, Task<Folded<ReadModels>>> loader, Func<IEvent, Recorded> decoder)
     {
         load = loader;
         decode = decoder;
@@ -65,7 +65,7 @@ public sealed class RowsProjection : IProjection, ICommitObserver
             if (group.Key.Length == 0) continue;
             var before = await StateOfAsync(group.Key, ct).ConfigureAwait(false);
             var (after, touched) = Rows.Fold(before, Rows.Touched.Nothing, group.Select(e => e.Event));
-            changes.Add(Rows.Changes(group.Key, before, after, touched));
+            changes.Add(Rows.Changes(group.Key, before.State, after.State, touched));
             lock (gate) tentative[group.Key] = after;
         }
         return changes;
@@ -80,14 +80,14 @@ public sealed class RowsProjection : IProjection, ICommitObserver
         if (!change.Messages.IsEmpty) operations.Store(change.Messages.ToArray());
     }
 
-    async Task<ReadModels> StateOfAsync(string user, CancellationToken ct)
+    async Task<Folded<ReadModels>> StateOfAsync(string user, CancellationToken ct)
     {
         lock (gate)
         {
             if (tentative.TryGetValue(user, out var t)) return t;
             if (committed.TryGetValue(user, out var c)) return c;
         }
-        return load is null ? ReadModels.Initial : await load(user, ct).ConfigureAwait(false);
+        return load is null ? ReadModels.Reducer.Start : await load(user, ct).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -4,7 +4,7 @@ namespace EventSourced.Tests.Properties.Domain.Client;
 
 public sealed class ChatTests
 {
-    static readonly Reducer<Chat.State> R = new("chat", Chat.State.Initial, Chat.Evolve);
+    static readonly Reducer<Chat.State> R = new("chat", Chat.State.Initial, Chat.Apply);
 
     [Property(MaxTest = 200)] public Property Evolve_is_total() => Laws.Total(R);
     [Property(MaxTest = 200)] public Property Fold_splits() => Laws.FoldSplits(R);
@@ -15,9 +15,9 @@ public sealed class ChatTests
     public Property An_edit_never_changes_a_revoked_message() =>
         Prop.ForAll(Generators.Lifecycle.ToArbitrary(), events =>
         {
-            var s = R.Fold(events);
-            return s.Messages.Values.Filter(m => m.Revoked).ForAll(m =>
-                R.Evolve(s, new Event.MessageEdited(new EditNotice(m.ConvId, m.Id, Json.Object(("content", "again"))))).Messages[m.Id] == m);
+            var s = R.Run(R.Start, events);
+            return s.State.Messages.Values.Filter(m => m.Revoked).ForAll(m =>
+                R.Step(s, new Event.MessageEdited(new EditNotice(m.ConvId, m.Id, Json.Object(("content", "again"))))).State.Messages[m.Id] == m);
         });
 
     [Theory]

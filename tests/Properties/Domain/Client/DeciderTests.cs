@@ -6,7 +6,11 @@ public sealed class DeciderTests
 {
     static readonly Context Ctx = new(RequestId: 11, Now: 1_000, LocalId: "local-1");
 
-    static ClientState Given(params Event[] events) => Decider.Fold(ClientState.Initial, toSeq(events));
+    static ClientState Given(params Event[] events) => Decider.Fold(toSeq(events));
+
+    // Events folded on from a state, through a correlation stage of their own (the commands they answer are among them).
+    static ClientState Then(ClientState s, Seq<Event> events) => Correlation.Run(Correlation.State.Empty, events).Facts.Fold(s, Decider.Apply);
+    static ClientState Then(ClientState s, Event e) => Then(s, Seq1(e));
 
     static Event ConnectedAs(string user) =>
         new Event.Connected(new AuthenResult(0, 1L, None, user, None, 1L, 2L, 60_000L, None, None, false, None, None), false);
@@ -80,7 +84,7 @@ public sealed class DeciderTests
     [Fact]
     public void Sending_while_a_dropped_connection_is_being_restored_goes_to_the_outbox()
     {
-        var reconnecting = Decider.Evolve(Chatting, new Event.Disconnected("socket closed", IsReconnecting: true));
+        var reconnecting = Then(Chatting, new Event.Disconnected("socket closed", IsReconnecting: true));
         Assert.True(Decider.Decide(reconnecting, new C.SendMessage("c1", 1, Json.Object(("content", "later"))), Ctx).IsRight);
         Assert.Equal(Left<Rejection, Seq<Event>>(Rejection.NotConnected), Decider.Decide(reconnecting, new C.PinMessage("c1", "m1", true), Ctx));
     }
@@ -88,7 +92,7 @@ public sealed class DeciderTests
     [Fact]
     public void After_the_user_disconnects_sending_is_refused()
     {
-        var stopped = Decider.Evolve(Chatting, new Event.DisconnectRequested());
+        var stopped = Then(Chatting, new Event.DisconnectRequested());
         Assert.Equal(Left<Rejection, Seq<Event>>(Rejection.NotConnected), Decider.Decide(stopped, new C.SendMessage("c1", 1, Json.Obj.Empty), Ctx));
     }
 
@@ -99,14 +103,14 @@ public sealed class DeciderTests
     [Fact]
     public void Editing_a_revoked_message_is_refused()
     {
-        var s = Decider.Evolve(Chatting, new Event.MessagesRevoked(new RevokeNotice("c1", Seq1("m1"))));
+        var s = Then(Chatting, new Event.MessagesRevoked(new RevokeNotice("c1", Seq1("m1"))));
         Assert.Equal(Left<Rejection, Seq<Event>>(Rejection.Invalid("Can not edit a revoked message")), Decider.Decide(s, new C.EditMessage("c1", "m1", "x"), Ctx));
     }
 
     [Fact]
     public void Editing_a_deleted_message_is_refused()
     {
-        var s = Decider.Evolve(Chatting, new Event.MessagesDeleted(new DeleteMessagesResult(0, 5L, "c1", Seq1("m1"))));
+        var s = Then(Chatting, new Event.MessagesDeleted(new DeleteMessagesResult(0, 5L, "c1", Seq1("m1"))));
         Assert.Equal(Left<Rejection, Seq<Event>>(Rejection.Invalid("Can not edit a deleted message")), Decider.Decide(s, new C.EditMessage("c1", "m1", "x"), Ctx));
     }
 
@@ -118,7 +122,7 @@ public sealed class DeciderTests
     public void An_admin_may_revoke_someone_elses_message_a_member_may_not()
     {
         Assert.True(Decider.Decide(Chatting, new C.RevokeMessage("c1", "m2"), Ctx).IsRight);
-        var bob = Decider.Evolve(Chatting, ConnectedAs("bob"));
+        var bob = Then(Chatting, ConnectedAs("bob"));
         Assert.Equal(Left<Rejection, Seq<Event>>(Rejection.Invalid("Only the sender or an admin can revoke a message")),
             Decider.Decide(bob, new C.RevokeMessage("c1", "m1"), Ctx));
     }
@@ -156,11 +160,11 @@ public sealed class DeciderTests
     public Property Deciding_again_after_the_confirmation_yields_nothing() =>
         Prop.ForAll(Idempotent.ToArbitrary(), command =>
         {
-            var state = Decider.Evolve(Chatting, Message("c1", "m3", 4, "alice"));
+            var state = Then(Chatting, Message("c1", "m3", 4, "alice"));
             return Decider.Decide(state, command, Ctx).Match(
                 Right: events =>
                 {
-                    var after = Decider.Fold(state, events + events.Bind(Confirmation));
+                    var after = Then(state, events + events.Bind(Confirmation));
                     return Decider.Decide(after, command, Ctx with { RequestId = 12 }).Match(again => again.IsEmpty, _ => true);
                 },
                 Left: _ => true);
@@ -169,8 +173,8 @@ public sealed class DeciderTests
     [Property(MaxTest = 200, Arbitrary = [typeof(Arbitraries)])]
     public Property Deciding_never_throws_from_any_reachable_state(Seq<Event> history) =>
         Prop.ForAll(Generators.For<Command>().ToArbitrary(), command =>
-            Decider.Decide(Decider.Fold(ClientState.Initial, history), command, Ctx).IsLeft
-            || Decider.Decide(Decider.Fold(ClientState.Initial, history), command, Ctx).IsRight);
+            Decider.Decide(Decider.Fold(history), command, Ctx).IsLeft
+            || Decider.Decide(Decider.Fold(history), command, Ctx).IsRight);
 
     [Property(MaxTest = 200)]
     public Property Every_event_a_command_yields_that_goes_to_the_server_carries_the_context_request_id() =>

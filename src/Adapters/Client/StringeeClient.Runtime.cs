@@ -1,0 +1,245 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using EventSourced.Adapters.Storage;
+using EventSourced.Domain.Packets;
+using EventSourced.Projections;
+using static EventSourced.Domain.Client.Event;
+
+namespace EventSourced.Adapters.Client;
+
+// The runtime: decide → record → send for every command (the user's and the reactor's), and for every
+// recorded event: correlate → fold → react → run the steps. No protocol policy lives here; the reactor has it.
+public sealed partial class StringeeClient
+{
+    // The client's state, changed only under stateLock and only by OnRecorded: one correlation map, the decision
+    // state, the read models and the reactor, all folded from the same facts.
+    Correlation.State requests = Correlation.State.Empty;
+    ClientState decision = ClientState.Initial;
+    ReadModels current = ReadModels.Initial;
+    Reactor.State reactor;
+    long nextRequestId = 1;
+
+    // Callers waiting for an outcome: by request id, and a message's caller by its local id (it may be resent under another id).
+    readonly ConcurrentDictionary<long, TaskCompletionSource<Fact>> waiting = new();
+    readonly ConcurrentDictionary<string, TaskCompletionSource<Fact>> sends = new(StringComparer.Ordinal);
+
+    // The reactor's steps that do I/O, run in order by one loop. Their number is bounded by what causes them: at most
+    // ReceiveWindow frames in flight, the outbox, and one wake-up at a time.
+    readonly Channel<Reactor.Step> steps = Channel.CreateUnbounded<Reactor.Step>(new UnboundedChannelOptions { SingleReader = true });
+    Task? stepLoop;
+    Timer? alarm;
+    long alarmAt = long.MaxValue;
+
+    void OnRecorded(Recorded r)
+    {
+        ReadModels changed;
+        Seq<Reactor.Step> todo;
+        lock (stateLock)
+        {
+            var (next, facts) = Correlation.Step(requests, r.Event);
+            requests = next;
+            var before = current;
+            foreach (var f in facts)
+            {
+                decision = Decider.Apply(decision, f);
+                current = ReadModels.Apply(current, f);
+            }
+            changed = ReferenceEquals(before, current) ? null! : current;
+            foreach (var id in r.Meta.RequestId) if (r.Meta.Origin == Origin.Sent && id >= nextRequestId) nextRequestId = id + 1;
+            (reactor, todo) = Reactor.React(reactor, current, facts, r.Meta.Origin == Origin.Received, options.Clock());
+        }
+        feed.OnNext(r);
+        if (changed is not null) models.OnNext(changed);
+        Run(todo);
+    }
+
+    // Completions happen here, in log order, after the state includes the outcome; the rest goes to the step loop.
+    void Run(Seq<Reactor.Step> todo)
+    {
+        foreach (var step in todo)
+            switch (step)
+            {
+                case Reactor.Step.Complete c:
+                    if (waiting.TryRemove(c.RequestId, out var w)) w.TrySetResult(c.Outcome);
+                    break;
+                case Reactor.Step.CompleteSend c:
+                    if (sends.TryRemove(c.LocalId, out var s)) s.TrySetResult(c.Outcome);
+                    break;
+                case Reactor.Step.Wake k:
+                    WakeAt(k.At);
+                    break;
+                default:
+                    steps.Writer.TryWrite(step);
+                    break;
+            }
+    }
+
+    void WakeAt(long at)
+    {
+        lock (stateLock)
+        {
+            if (at >= alarmAt) return;
+            alarmAt = at;
+            var delay = Math.Max(0, at - options.Clock());
+            alarm ??= new Timer(_ => OnAlarm(), null, System.Threading.Timeout.Infinite, System.Threading.Timeout.Infinite);
+            alarm.Change(Math.Min(delay, int.MaxValue - 1), System.Threading.Timeout.Infinite);
+        }
+    }
+
+    void OnAlarm()
+    {
+        Seq<Reactor.Step> todo;
+        lock (stateLock)
+        {
+            alarmAt = long.MaxValue;
+            (reactor, todo) = Reactor.Tick(reactor, options.Clock());
+        }
+        Run(todo);
+    }
+
+    async Task StepLoopAsync()
+    {
+        await foreach (var step in steps.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                switch (step)
+                {
+                    case Reactor.Step.Send s:
+                        await SendCommandAsync(s.Command, CancellationToken.None).ConfigureAwait(false);
+                        break;
+                    case Reactor.Step.Record r:
+                        await RecordLocalAsync(r.Event).ConfigureAwait(false);
+                        break;
+                    case Reactor.Step.Drop:
+                        transport?.Abort();
+                        break;
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The loop survives any failure of one step; a lost automatic send is caught up after the next connect.
+                LogReactionFailed(logger, ex);
+            }
+        }
+    }
+
+    async Task<Fin<Unit>> AppendAsync(Recorded r, CancellationToken ct = default)
+    {
+        // A stream's version is known to the log, not to us: Any, as the contract allows; positions keep the order.
+        var appended = await log.AppendAsync(r.Meta.Stream, ExpectedVersion.Any, [r], ct).ConfigureAwait(false);
+        return appended.Map(_ => unit);
+    }
+
+    Task<Fin<Unit>> RecordLocalAsync(Event e) => AppendAsync(Recording.Local(user, e, options.Clock()));
+
+    static Error Failure(Rejection r) => Error.New(r.Code, r.Message);
+    static readonly Error Timeout = Error.New(Rejection.Timeout.Code, Rejection.Timeout.Message);
+
+    /// <summary>Decides a command, records its events and sends their packets (one command at a time); the waiters are registered first.</summary>
+    async Task<Fin<(Seq<Event> Events, Option<(Event Command, TaskCompletionSource<Fact> Outcome)> Waiter)>> SendCommandAsync(Command command, CancellationToken ct)
+    {
+        await commands.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            Either<Rejection, Seq<Event>> decided;
+            lock (stateLock)
+            {
+                var id = nextRequestId++;
+                decided = Decider.Decide(decision, command, new Context(id, options.Clock(), $"{options.DeviceId}-{id}-{options.Clock()}"));
+            }
+            if (decided.IsLeft) return Failure(decided.LeftToSeq().Head);
+            var events = (Seq<Event>)decided;
+            Option<(Event, TaskCompletionSource<Fact>)> waiter = None;
+            foreach (var e in events)
+            {
+                // Registered before the packet leaves, so an answer faster than the caller is never lost.
+                var w = Register(e);
+                var (record, packet) = Recording.Send(user, e, options.Clock());
+                var appended = await AppendAsync(record, ct).ConfigureAwait(false);
+                if (appended.IsFail)
+                {
+                    Unregister(e);
+                    return appended.Map(_ => (Seq<Event>(), Option<(Event, TaskCompletionSource<Fact>)>.None));
+                }
+                await SendPacketAsync(packet, ct).ConfigureAwait(false);
+                foreach (var x in w) waiter = (e, x);
+            }
+            return (events, waiter);
+        }
+        finally
+        {
+            commands.Release();
+        }
+    }
+
+    Option<TaskCompletionSource<Fact>> Register(Event e)
+    {
+        if (e is MessageSendRequested m && m.Request.LocalDbId.IsSome)
+            return sends.GetOrAdd((string)m.Request.LocalDbId, _ => new TaskCompletionSource<Fact>(TaskCreationOptions.RunContinuationsAsynchronously));
+        return Correlation.Tracked(e).Map(id => waiting[id] = new TaskCompletionSource<Fact>(TaskCreationOptions.RunContinuationsAsynchronously));
+    }
+
+    void Unregister(Event e)
+    {
+        if (e is MessageSendRequested m) foreach (var l in m.Request.LocalDbId) sends.TryRemove(l, out _);
+        foreach (var id in Correlation.Tracked(e)) waiting.TryRemove(id, out _);
+    }
+
+    async Task SendPacketAsync(Option<Packet> packet, CancellationToken ct)
+    {
+        var t = transport;
+        if (packet.IsNone || t is null || !IsConnected) return;
+        try
+        {
+            await t.SendAsync(Frame.EncodeText((Packet)packet), ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The connection just dropped: the request is recorded; a message stays in the outbox, anything else is abandoned.
+        }
+    }
+
+    /// <summary>A user's command: decided, recorded, sent, and its outcome awaited when the server answers it.</summary>
+    async Task<Fin<Seq<Event>>> ExecuteAsync(Command command, CancellationToken ct)
+    {
+        var sent = await SendCommandAsync(command, ct).ConfigureAwait(false);
+        if (sent.IsFail) return sent.Map(_ => Seq<Event>());
+        var (events, waiter) = ((Seq<Event>, Option<(Event, TaskCompletionSource<Fact>)>))sent;
+        return await waiter.MatchAsync(w => OutcomeAsync(w.Item1, w.Item2, ct), () => Fin<Seq<Event>>.Succ(events)).ConfigureAwait(false);
+    }
+
+    async Task<Fin<Seq<Event>>> OutcomeAsync(Event command, TaskCompletionSource<Fact> waiter, CancellationToken ct)
+    {
+        Fact outcome;
+        try
+        {
+            // The reactor records the timeout at RequestTimeout; this bound only covers a log that cannot record it.
+            outcome = await waiter.Task.WaitAsync(options.RequestTimeout + TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Unregister(command);
+            outcome = new Fact.Abandoned(command, Correlation.Tracked(command).IfNone(0), Abandonment.TimedOut);
+        }
+        return outcome switch
+        {
+            Fact.Confirmed c => Fin<Seq<Event>>.Succ(Seq1(c.Answer)),
+            Fact.Rejected r => Error.New(r.Code, r.Message),
+            _ => Unknown(command),
+        };
+    }
+
+    // A query that timed out changed nothing; a command may have been applied by the server: its outcome is unknown, not failed.
+    static Error Unknown(Event command)
+    {
+        var service = Recording.Request(command).Map(r => r.Service).IfNone(Service.Ping);
+        var unknown = Rejection.OutcomeUnknown(command is MessageSendRequested, Protocol.IsQuery(service));
+        return Error.New(unknown.Code, unknown.Message);
+    }
+
+    long NextRequestId()
+    {
+        lock (stateLock) return nextRequestId++;
+    }
+}

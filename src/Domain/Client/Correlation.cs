@@ -1,0 +1,187 @@
+using EventSourced.Domain.Packets;
+using static EventSourced.Domain.Client.Event;
+
+namespace EventSourced.Domain.Client;
+
+/// <summary>Why a command was given up without an answer.</summary>
+public enum Abandonment
+{
+    /// <summary>No answer within the request timeout. The server may still have done it: the outcome is unknown, and a late answer still counts.</summary>
+    TimedOut = 0,
+    /// <summary>The connection it was sent on closed first: no answer can come any more.</summary>
+    ConnectionClosed = 1,
+}
+
+/// <summary>
+/// What one recorded event means once it is matched with the commands waiting for answers. Read
+/// models and the reactor fold facts, not raw acknowledgements: a bare <c>{r:0, requestId}</c>
+/// only means something next to the command it answers, and the correlation stage is the one place
+/// that pairs them.
+/// </summary>
+public abstract record Fact
+{
+    private Fact() { }
+
+    /// <summary>A fact that stands for a recorded event (every fact but <see cref="Abandoned"/>).</summary>
+    public abstract record Of(Event Event) : Fact;
+
+    /// <summary>An event that answers nothing waiting: a command, a push from the server, a local fact, or an answer nobody waits for (a duplicate).</summary>
+    public sealed record Observed(Event Event) : Of(Event);
+
+    /// <summary>The server did what <paramref name="Command"/> asked; <paramref name="Late"/> when the answer came after the command timed out.</summary>
+    public sealed record Confirmed(Event Command, Event Answer, bool Late) : Of(Answer);
+
+    /// <summary>The server refused <paramref name="Command"/> with its code and message (the answer is <see cref="RequestFailed"/> or <see cref="ConnectFailed"/>).</summary>
+    public sealed record Rejected(Event Command, Event Answer, int Code, string Message, bool Late) : Of(Answer);
+
+    /// <summary>
+    /// True for a refusal that says "not now" rather than "no": the server could not store the request (19) or
+    /// the user sent too many (20). A message refused so stays in the outbox for the next flush; any other code is final.
+    /// </summary>
+    public static bool Retryable(int code) => code is 19 or 20;
+
+    /// <summary>No answer came for <paramref name="Command"/> (it stands for no recorded event of its own: the cause is the next fact).</summary>
+    public sealed record Abandoned(Event Command, long RequestId, Abandonment Reason) : Fact;
+}
+
+/// <summary>
+/// The one correlation stage of the client: the commands waiting for an answer, by request id, and
+/// the pure step that turns each recorded event into facts. Request ids are unique per client
+/// (they only grow, across connections), so an answer is matched by its id alone.
+/// <para>
+/// The rule for a late answer (one that arrives after its command timed out): it is applied, once,
+/// to every read model, like a timely one. A timeout tells the caller the outcome is unknown; the
+/// late answer is the server saying what the outcome was, and the record follows the server. A
+/// command stays matchable until its connection closes, since no answer can arrive after that.
+/// </para>
+/// </summary>
+public static class Correlation
+{
+    /// <summary>A command waiting for its answer.</summary>
+    public sealed record Waiting(Event Command, bool TimedOut);
+
+    /// <summary>The commands waiting for an answer.</summary>
+    public sealed record State(Map<long, Waiting> Outstanding)
+    {
+        /// <summary>Nothing waiting.</summary>
+        public static readonly State Empty = new(Map<long, Waiting>());
+
+        /// <summary>The command a request id stands for, while it can still be answered.</summary>
+        public Option<Event> Command(long requestId) => Outstanding.Find(requestId).Map(w => w.Command);
+    }
+
+    /// <summary>
+    /// One step: the state after <paramref name="e"/> and what it means. Every event gives exactly
+    /// one fact that stands for it (<see cref="Fact.Of"/>), preceded by the commands it abandons.
+    /// </summary>
+    public static (State State, Seq<Fact> Facts) Step(State s, Event e)
+    {
+        switch (e)
+        {
+            case RequestTimedOut t:
+                return s.Outstanding.Find(t.RequestId).Match(
+                    Some: w => w.TimedOut
+                        ? (s, Seq1<Fact>(new Fact.Observed(e)))
+                        : (new State(s.Outstanding.SetItem(t.RequestId, w with { TimedOut = true })),
+                            Seq<Fact>(new Fact.Abandoned(w.Command, t.RequestId, Abandonment.TimedOut), new Fact.Observed(e))),
+                    None: () => (s, Seq1<Fact>(new Fact.Observed(e))));
+            case Disconnected or DisconnectRequested or TransportOpened:
+                if (s.Outstanding.IsEmpty) return (s, Seq1<Fact>(new Fact.Observed(e)));
+                var closed = s.Outstanding.Filter(w => !w.TimedOut).Map((id, w) => (Fact)new Fact.Abandoned(w.Command, id, Abandonment.ConnectionClosed)).Values.ToSeq();
+                return (State.Empty, closed.Add(new Fact.Observed(e)));
+        }
+        foreach (var (id, answer) in AnswerOf(e))
+            return s.Outstanding.Find(id).Filter(w => Answers(e, w.Command)).Match(
+                Some: w => (new State(s.Outstanding.Remove(id)), Seq1(Outcome(w, answer, e))),
+                None: () => (s, Seq1<Fact>(new Fact.Observed(e))));
+        foreach (var id in Tracked(e))
+            return (new State(s.Outstanding.AddOrUpdate(id, new Waiting(e, false))), Seq1<Fact>(new Fact.Observed(e)));
+        return (s, Seq1<Fact>(new Fact.Observed(e)));
+    }
+
+    static Fact Outcome(Waiting w, IResponse answer, Event e) => e switch
+    {
+        RequestFailed f => new Fact.Rejected(w.Command, e, f.Result.R, f.Result.Message.IfNone("Generic error"), w.TimedOut),
+        ConnectFailed f => new Fact.Rejected(w.Command, e, f.Result.R, f.Result.Message.IfNone(AuthenCodes.Message(f.Result.R)), w.TimedOut),
+        _ => new Fact.Confirmed(w.Command, e, w.TimedOut),
+    };
+
+    /// <summary>Folds events from a state, giving every fact in order.</summary>
+    public static (State State, Seq<Fact> Facts) Run(State s, IEnumerable<Event> events)
+    {
+        var facts = new List<Fact>();
+        foreach (var e in events)
+        {
+            (s, var f) = Step(s, e);
+            facts.AddRange(f);
+        }
+        return (s, toSeq(facts));
+    }
+
+    /// <summary>
+    /// True when <paramref name="answer"/> is of a kind that answers <paramref name="command"/>'s service: an answer that
+    /// echoes a waiting request id but belongs to another service (a confused or hostile server) confirms nothing.
+    /// </summary>
+    public static bool Answers(Event answer, Event command) => Recording.Request(command).Match(r => answer switch
+    {
+        RequestAcknowledged a => a.Service == (short)r.Service,
+        RequestFailed f => f.Service == (short)r.Service,
+        Connected or ConnectFailed => r.Service == Service.Authen,
+        CallStarted => r.Service == Service.CallStart,
+        UsersInfoReceived => r.Service == Service.ChatGetUsersInfo,
+        ConversationCreated => r.Service == Service.ChatCreateConversation,
+        ConversationsLoaded => r.Service is Service.ChatConversationLoad or Service.ChatGetConversationsInfo,
+        ConversationWithUserLoaded => r.Service == Service.ChatConversationForUsers,
+        ConversationDeleted => r.Service == Service.ChatDeleteConversation,
+        ParticipantsAdded => r.Service == Service.ChatAddParticipant,
+        ParticipantsRemoved => r.Service == Service.ChatRemoveParticipant,
+        RoleSet => r.Service == Service.ChatSetRole,
+        UnreadCountReceived => r.Service == Service.ChatUnreadConversationCount,
+        MessageSent => r.Service == Service.ChatMessage,
+        MessagesLoaded => command is MessagesLoadRequested || r.Service is Service.ChatMessagesLoad,
+        MessagesByIdsLoaded => r.Service == Service.GetMessagesInfo,
+        MessagesDeleted => r.Service == Service.ChatDeleteMessage,
+        MessagePinAnswered => r.Service == Service.ChatPinMessage,
+        MessageRevokeAnswered => r.Service == Service.ChatRevokeMessage,
+        ChatRequestsLoaded => r.Service == Service.ChatRequestLoad,
+        ChatRequestAnswered => r.Service == Service.ChatAgentResponse,
+        ChatTransferred => r.Service == Service.ChatTransferToAnotherAgent,
+        ChatEnded => r.Service == Service.EndChat,
+        _ => false,
+    }, () => false);
+
+    /// <summary>The request id a command waits on, for a command the server answers (a ping echo is not answered).</summary>
+    public static Option<long> Tracked(Event e) => e is PingAnswered ? Option<long>.None : Recording.RequestIdOf(e);
+
+    /// <summary>The answer a received event is, with the request id it echoes.</summary>
+    public static Option<(long RequestId, IResponse Answer)> AnswerOf(Event e) => ResponseOf(e).Bind(r => r.RequestId.Map(id => (id, r)));
+
+    static Option<IResponse> ResponseOf(Event e) => e switch
+    {
+        Connected x => x.Result,
+        ConnectFailed x => x.Result,
+        CallStarted x => x.Result,
+        UsersInfoReceived x => x.Result,
+        ConversationCreated x => x.Result,
+        ConversationsLoaded x => x.Result,
+        ConversationWithUserLoaded x => x.Result,
+        ConversationDeleted x => x.Result,
+        ParticipantsAdded x => x.Result,
+        ParticipantsRemoved x => x.Result,
+        RoleSet x => x.Result,
+        UnreadCountReceived x => x.Result,
+        MessageSent x => x.Result,
+        MessagesLoaded x => x.Result,
+        MessagesByIdsLoaded x => x.Result,
+        MessagesDeleted x => x.Result,
+        MessagePinAnswered x => x.Result,
+        MessageRevokeAnswered x => x.Result,
+        ChatRequestsLoaded x => x.Result,
+        ChatRequestAnswered x => x.Result,
+        ChatTransferred x => x.Result,
+        ChatEnded x => x.Result,
+        RequestAcknowledged x => x.Result,
+        RequestFailed x => x.Result,
+        _ => Option<IResponse>.None,
+    };
+}
