@@ -21,9 +21,18 @@ public static class EditHistory
     {
         Fact.Confirmed(MessageEditRequested r, _, _) => Add(s, r.Request.ConvId, r.Request.MsgId, Chat.ContentOf(r.Request.NewContent)),
         Fact.Observed { Event: MessageEdited m } => Add(s, m.Packet.ConvId, m.Packet.MsgId, Chat.ContentOf(m.Packet.NewContent)),
+        // A reload of a message the server says was edited, with a content not seen before, is an edit the client missed.
+        Fact.Of { Event: MessagesLoaded l } => l.Result.Msgs.Fold(s, Reloaded),
+        Fact.Of { Event: MessagesByIdsLoaded l } => l.Result.ListMsgs.Fold(s, Reloaded),
         Fact.Observed { Event: LocalDataCleared } => State.Initial,
         _ => s,
     };
+
+    static State Reloaded(State s, MessageInfo m) =>
+        m.Edited.IfNone(0) > 0 && m.Revoked.IfNone(0) == 0 && m.ConvId.IsSome && m.Content.IsSome
+        && Chat.ContentOf((Json)m.Content) is var content && !s.ByMsg.Find(m.Id).Exists(e => e.Edits.Exists(x => x == content))
+            ? Add(s, (string)m.ConvId, m.Id, content)
+            : s;
 
     static State Add(State s, string convId, string msgId, Json.Obj content)
     {

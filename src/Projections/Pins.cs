@@ -28,6 +28,7 @@ public static class Pins
             MessagePinChanged p => Set(s, p.Packet.ConvId, p.Packet.MsgId, p.Packet.IsPin),
             ConversationCreated c => Server(s, c.Result.Conversation),
             ConversationsLoaded l => Chat.Distinct(l.Result.ListConvs).Fold(s, Server),
+            ConversationWithUserLoaded l => Chat.Distinct(l.Result.Conversations).Fold(s, Server),
             LocalDataCleared => State.Initial,
             _ => s,
         },

@@ -138,10 +138,20 @@ public static class Timeline
         MessageDeliveryReported r => s.Me.Match(me => Report(s, r.Request.ConvId, me, r.Request.LastMsgSeq, false), () => s),
         ConversationDeleted d => Change(s, d.Result.ConvId, c => c.Deleted ? c : c with { Deleted = true }),
         // 41's answer carries the creation message (type 7) as lastMsg: the creator gets it from there.
-        ConversationCreated c => CreationMessage(c).Match(m => Loaded(Reopen(s, c.Result.Conversation.ConvId), m), () => Reopen(s, c.Result.Conversation.ConvId)),
+        ConversationCreated c => ServerPin(CreationMessage(c).Match(m => Loaded(Reopen(s, c.Result.Conversation.ConvId), m), () => Reopen(s, c.Result.Conversation.ConvId)),
+            c.Result.Conversation),
+        ConversationsLoaded l => Chat.Distinct(l.Result.ListConvs).Fold(s, ServerPin),
+        ConversationWithUserLoaded l => Chat.Distinct(l.Result.Conversations).Fold(s, ServerPin),
         LocalDataCleared => State.Initial with { Me = s.Me },
         _ => s,
     };
+
+    // A listing says which message is pinned now ("" for none), as every read model reads it.
+    static State ServerPin(State s, ConversationInfo c) => c.PinMsgId.Match(
+        Some: id => id.Length == 0
+            ? s.Conversations.Find(c.ConvId).Bind(x => x.Pinned).Match(cur => Pin(s, c.ConvId, cur, false), () => s)
+            : Pin(s, c.ConvId, id, true),
+        None: () => s);
 
     static State Reopen(State s, string convId) => Change(s, convId, x => x.Deleted ? x with { Deleted = false } : x, create: true);
 

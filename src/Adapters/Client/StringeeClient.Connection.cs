@@ -35,10 +35,7 @@ public sealed partial class StringeeClient
             if (userId == user && subscription is not null) return unit;
             subscription?.Dispose();
             user = userId;
-            requests = Correlation.State.Empty;
-            decision = ClientState.Initial;
-            current = ReadModels.Initial;
-            reactor = Reactor.State.Initial(Settings(options));
+            core = ClientCore.Initial(Settings(options));
         }
         var prefix = Recording.UserPrefix(userId);
         long target;
@@ -84,9 +81,7 @@ public sealed partial class StringeeClient
             subscription?.Dispose();
             subscription = null;
             user = "";
-            requests = Correlation.State.Empty;
-            decision = ClientState.Initial;
-            current = ReadModels.Initial;
+            core = ClientCore.Initial(Settings(options));
         }
         return Failure(why);
     }

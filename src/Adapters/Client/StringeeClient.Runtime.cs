@@ -11,13 +11,13 @@ namespace EventSourced.Adapters.Client;
 // recorded event: correlate → fold → react → run the steps. No protocol policy lives here; the reactor has it.
 public sealed partial class StringeeClient
 {
-    // The client's state, changed only under stateLock and only by OnRecorded: one correlation map, the decision
-    // state, the read models and the reactor, all folded from the same facts.
-    Correlation.State requests = Correlation.State.Empty;
-    ClientState decision = ClientState.Initial;
-    ReadModels current = ReadModels.Initial;
-    Reactor.State reactor;
+    // The client's state, changed only under stateLock and only by OnRecorded (and the reactor's wake-ups):
+    // one correlation map, the decision state, the read models and the reactor, all folded from the same facts.
+    ClientCore core;
     long nextRequestId = 1;
+    ClientState decision => core.Decision;
+    ReadModels current => core.Models;
+    Correlation.State requests => core.Requests;
 
     // Callers waiting for an outcome: by request id, and a message's caller by its local id (it may be resent under another id).
     readonly ConcurrentDictionary<long, TaskCompletionSource<Fact>> waiting = new();
@@ -36,17 +36,10 @@ public sealed partial class StringeeClient
         Seq<Reactor.Step> todo;
         lock (stateLock)
         {
-            var (next, facts) = Correlation.Step(requests, r.Event);
-            requests = next;
-            var before = current;
-            foreach (var f in facts)
-            {
-                decision = Decider.Apply(decision, f);
-                current = ReadModels.Apply(current, f);
-            }
-            changed = ReferenceEquals(before, current) ? null! : current;
+            var before = core.Models;
+            (core, _, todo) = ClientCore.Recorded(core, r.Event, r.Meta.Origin == Origin.Received, options.Clock());
+            changed = ReferenceEquals(before, core.Models) ? null! : core.Models;
             foreach (var id in r.Meta.RequestId) if (r.Meta.Origin == Origin.Sent && id >= nextRequestId) nextRequestId = id + 1;
-            (reactor, todo) = Reactor.React(reactor, current, facts, r.Meta.Origin == Origin.Received, options.Clock());
         }
         feed.OnNext(r);
         if (changed is not null) models.OnNext(changed);
@@ -92,7 +85,7 @@ public sealed partial class StringeeClient
         lock (stateLock)
         {
             alarmAt = long.MaxValue;
-            (reactor, todo) = Reactor.Tick(reactor, options.Clock());
+            (core, todo) = ClientCore.Tick(core, options.Clock());
         }
         Run(todo);
     }

@@ -44,7 +44,7 @@ public sealed partial class StringeeClient : IAsyncDisposable
         ownsLog = options.Log is null;
         log = options.Log ?? new InMemoryEventLog();
         logger = options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-        reactor = Reactor.State.Initial(Settings(options));
+        core = ClientCore.Initial(Settings(options));
     }
 
     /// <summary>

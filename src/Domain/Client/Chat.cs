@@ -11,7 +11,11 @@ namespace EventSourced.Domain.Client;
 public static class Chat
 {
     /// <summary>What a decision needs to know about a message.</summary>
-    public sealed record Message(string Id, string ConvId, long Seq, string Sender, string Text, bool Revoked, bool Deleted);
+    public sealed record Message(string Id, string ConvId, long Seq, string Sender, string Text, bool Revoked, bool Deleted)
+    {
+        /// <summary>Texts the message had before <see cref="Text"/>: a reload carrying one of them is a stale copy, not an edit.</summary>
+        public Set<OrdStringOrdinal, string> Earlier { get; init; } = Set<OrdStringOrdinal, string>();
+    }
 
     /// <summary>What a decision needs to know about a conversation.</summary>
     public sealed record Conversation(string Id, long LastSeq, long ReadSeq, Option<string> PinnedMsgId, Map<OrdStringOrdinal, string, string> Roles, bool Ended);
@@ -21,6 +25,9 @@ public static class Chat
     {
         /// <summary>Nothing known.</summary>
         public static readonly State Initial = new(None, Map<OrdStringOrdinal, string, Conversation>(), Map<OrdStringOrdinal, string, Message>());
+
+        /// <summary>Messages revoked or deleted before the client knew them: they arrive marked.</summary>
+        public Set<OrdStringOrdinal, string> MarkedEarly { get; init; } = Set<OrdStringOrdinal, string>();
     }
 
     /// <summary>The text of a content object (<c>content</c>, falling back to <c>text</c>).</summary>
@@ -76,9 +83,9 @@ public static class Chat
         MessagesLoaded l => l.Result.Msgs.Fold(s, AddInfo),
         MessagesByIdsLoaded l => l.Result.ListMsgs.Fold(s, AddInfo),
         MessageEdited ed => Edit(s, ed.Packet.MsgId, TextOf(ed.Packet.NewContent)),
-        MessagesRevoked r => r.Packet.MsgIds.Fold(s, (st, id) => Mark(st, id, m => m with { Revoked = true })),
-        MessageRevokeAnswered r => r.Result.MsgIds.Fold(s, (st, id) => Mark(st, id, m => m with { Revoked = true })),
-        MessagesDeleted d => d.Result.MessageIds.Fold(s, (st, id) => Mark(st, id, m => m with { Deleted = true })),
+        MessagesRevoked r => r.Packet.MsgIds.Fold(s, (st, id) => Mark(st, id, m => m with { Revoked = true }, "revoked")),
+        MessageRevokeAnswered r => r.Result.MsgIds.Fold(s, (st, id) => Mark(st, id, m => m with { Revoked = true }, "revoked")),
+        MessagesDeleted d => d.Result.MessageIds.Fold(s, (st, id) => Mark(st, id, m => m with { Deleted = true }, "deleted")),
         MessagePinChanged p => Pin(s, p.Packet.ConvId, p.Packet.MsgId, p.Packet.IsPin),
         MessageReportReceived r => s.Me == Some(r.Packet.From) && r.Packet.Status == 2 ? Read(s, r.Packet.ConvId, r.Packet.LastMsgSeq) : s,
         ParticipantsAdded a => a.Result.ConvId.Match(c => a.Result.Added.Fold(s, (st, p) => SetRole(st, c, p.User, p.Role.IfNone("member"))), () => s),
@@ -97,7 +104,8 @@ public static class Chat
         var conv = new Conversation(c.ConvId,
             Math.Max(c.ConvLastSeq.IfNone(0), existing.Map(x => x.LastSeq).IfNone(0)),
             Math.Max(c.LastMsgSeqSeen.IfNone(0), existing.Map(x => x.ReadSeq).IfNone(0)),
-            c.PinMsgId.Bind(p => p.Length == 0 ? None : Some(p)) || existing.Bind(x => x.PinnedMsgId),
+            // "" says nothing is pinned now; a listing without the field says nothing about pins.
+            c.PinMsgId.Match(p => p.Length == 0 ? None : Some(p), () => existing.Bind(x => x.PinnedMsgId)),
             roles,
             c.Ended.Map(IsTrue).IfNone(false) || existing.Map(x => x.Ended).IfNone(false));
         return existing == Some(conv) ? s : s with { Conversations = s.Conversations.AddOrUpdate(c.ConvId, conv) };
@@ -112,8 +120,27 @@ public static class Chat
 
     static State Add(State s, Message m)
     {
-        // A message already known keeps its own revoked/deleted/edited facts: a reload never resurrects it.
-        if (s.Messages.ContainsKey(m.Id)) return s;
+        // A message already known keeps its own facts and gains the reload's: a reload never resurrects or rewinds it.
+        var known = s.Messages.Find(m.Id);
+        if (known.IsSome)
+        {
+            var k = (Message)known;
+            // A reload's text other than any the message had is an edit the client missed (its answer lost, say).
+            var edited = !k.Revoked && m.Text.Length > 0 && m.Text != k.Text && !k.Earlier.Contains(m.Text);
+            return (m.Revoked && !k.Revoked) || (m.Deleted && !k.Deleted) || edited
+                ? s with
+                {
+                    Messages = s.Messages.SetItem(m.Id, k with
+                    {
+                        Revoked = k.Revoked || m.Revoked, Deleted = k.Deleted || m.Deleted,
+                        Text = edited ? m.Text : k.Text, Earlier = edited ? k.Earlier.AddOrUpdate(k.Text) : k.Earlier,
+                    }),
+                }
+                : s;
+        }
+        // A revocation or deletion may arrive before its message: the message is stored with it.
+        if (!s.MarkedEarly.IsEmpty)
+            m = m with { Revoked = m.Revoked || s.MarkedEarly.Contains($"revoked:{m.Id}"), Deleted = m.Deleted || s.MarkedEarly.Contains($"deleted:{m.Id}") };
         var conv = s.Conversations.Find(m.ConvId).IfNone(new Conversation(m.ConvId, 0, 0, None, Map<OrdStringOrdinal, string, string>(), false));
         return s with
         {
@@ -122,11 +149,11 @@ public static class Chat
         };
     }
 
-    static State Mark(State s, string id, Func<Message, Message> change) => s.Messages.Find(id).Match(
+    static State Mark(State s, string id, Func<Message, Message> change, string early = "") => s.Messages.Find(id).Match(
         Some: m => change(m) is var n && n != m ? s with { Messages = s.Messages.SetItem(id, n) } : s,
-        None: () => s);
+        None: () => early.Length == 0 || s.MarkedEarly.Contains($"{early}:{id}") ? s : s with { MarkedEarly = s.MarkedEarly.Add($"{early}:{id}") });
 
-    static State Edit(State s, string id, string text) => Mark(s, id, m => m.Revoked ? m : m with { Text = text });
+    static State Edit(State s, string id, string text) => Mark(s, id, m => m.Revoked || m.Text == text ? m : m with { Text = text, Earlier = m.Earlier.AddOrUpdate(m.Text) });
 
     static State Pin(State s, string convId, string msgId, bool pin) => s.Conversations.Find(convId).Match(
         Some: c =>
