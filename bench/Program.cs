@@ -99,6 +99,28 @@ public static class Program
             "≤ 10% of the full rebuild's time", (m, l) => m <= 0.1 * l) with { LowerIsBetter = true });
         }
 
+        // #9: change sets. One edit in a conversation of 100, 10,000 and 100,000 messages: fold the event and compute the
+        // timeline's change set. Flat means the cost does not grow with the conversation; the ceiling is the smallest size.
+        if (Run("9"))
+        {
+            int[] sizes = quick ? [100, 1_000, 10_000] : [100, 10_000, 100_000];
+            var conversations = sizes.Select(EditBench.Conversation).ToArray();
+            var perSize = new double[sizes.Length];
+            var rebuild = EditBench.RebuildMicros(conversations[^1], 50);
+            var row = Measure("9", "", "µs/event", reps,
+                () => EditBench.Micros(conversations[^1], 2_000),
+                $"the same at {sizes[0]:N0} messages", () => EditBench.Micros(conversations[0], 2_000),
+                // O(log n): a tree of 100,000 is 2.5 times as deep as one of 100; a whole-view rebuild grows 1,000 times.
+                "≤ 2.5× the smallest size (logarithmic: the depth of 100,000 over that of 100)", (m, l) => m <= 2.5 * l) with { LowerIsBetter = true };
+            for (var i = 0; i < sizes.Length; i++) perSize[i] = EditBench.Micros(conversations[i], 2_000);
+            rows.Add(row with
+            {
+                Measurement = string.Create(Inv, $"change sets: one edit in a conversation of {sizes[^1]:N0} messages, folded and turned into its timeline change set ")
+                    + string.Create(Inv, $"({string.Join(", ", sizes.Select((n, i) => $"{n:N0}: {perSize[i]:0.0} µs"))}; every edit is exactly one update; ")
+                    + string.Create(Inv, $"rebuilding and comparing the whole view instead: {rebuild:N0} µs at {sizes[^1]:N0})"),
+            });
+        }
+
         var pgStart = await Database.OpenAsync(Environment.GetEnvironmentVariable(EmbeddedPostgres.ConnectionVariable), null);
         if (pgStart.IsFail)
         {
@@ -502,7 +524,7 @@ public static class Program
         b.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows)
             b.AppendLine(string.Create(Inv, $"| {r.Id} | {r.Measurement} | {Fmt(r.Median)} {r.Unit} | {Fmt(r.Ours.Min())} | {Fmt(r.Ours.Max())} | {r.Ceiling} | {(r.Limit.Length == 0 ? "—" : $"{Fmt(r.LimitMedian)} {r.Unit}")} | {(r.Limit.Length == 0 ? "—" : r.Ratio < 0.1 ? $"{r.Ratio:P1}" : $"{r.Ratio:P0}")} | {r.Target} | {(r.Met(r.Median, r.LimitMedian) ? "yes" : "**no**")} |"));
-        b.AppendLine().AppendLine("Ratios are ours ÷ ceiling (for #8, a time: lower is better). #1 (`MartenEventLog.ImportAsync`: binary COPY "
+        b.AppendLine().AppendLine("Ratios are ours ÷ ceiling (for #8 and #9, a time: lower is better). #9 folds one edit into every read model and computes the timeline's change set, at three conversation sizes in one run. #1 (`MartenEventLog.ImportAsync`: binary COPY "
             + "into Marten's tables in chunks of 50,000), #1g and #2 write the inline projection's conversation and message rows in the same "
             + "transactions as the events; the COPY ceiling writes the events only. #2's latency is timed from just before a sender "
             + "sends to the receiving client's feed emitting the durable event, so it also holds the sender and the server: an upper bound "

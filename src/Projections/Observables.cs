@@ -37,4 +37,42 @@ public static class Observables
     /// <summary>onObjectChange notifications derived from the feed.</summary>
     public static IObservable<ObjectChanges.Change> ObjectChangesOf(this IObservable<Event> events) =>
         events.SelectMany(e => ObjectChanges.Derive(e));
+
+    /// <summary>
+    /// A view as change sets: a <see cref="VectorDiff{T}.Reset"/> of the view now, then one batch per event that changed it.
+    /// A change that does not follow the state the stream holds (one raced with the subscription) resets the view.
+    /// </summary>
+    public static IObservable<Seq<VectorDiff<T>>> ChangeSets<K, T>(this IObservable<ModelChange> changes, Func<ReadModels> current,
+        Func<ReadModels, Seq<T>> view, Func<ReadModels, Changes.Keys<K>> keysOf,
+        Func<Changes.Keys<K>, ModelChange, (Changes.Keys<K> Keys, Seq<VectorDiff<T>> Diffs)> step) =>
+        Observable.Create<Seq<VectorDiff<T>>>(observer =>
+        {
+            var gate = new object();
+            ReadModels at = ReadModels.Initial;
+            Changes.Keys<K> keys = keysOf(ReadModels.Initial);
+            lock (gate)
+            {
+                var subscription = changes.Subscribe(c =>
+                {
+                    lock (gate)
+                    {
+                        if (ReferenceEquals(c.After, at)) return;
+                        if (ReferenceEquals(c.Before, at))
+                        {
+                            (keys, var diffs) = step(keys, c);
+                            at = c.After;
+                            if (!diffs.IsEmpty) observer.OnNext(diffs);
+                            return;
+                        }
+                        at = c.After;
+                        keys = keysOf(at);
+                        observer.OnNext(Seq1<VectorDiff<T>>(new VectorDiff<T>.Reset(view(at))));
+                    }
+                }, observer.OnError, observer.OnCompleted);
+                at = current();
+                keys = keysOf(at);
+                observer.OnNext(Seq1<VectorDiff<T>>(new VectorDiff<T>.Reset(view(at))));
+                return subscription;
+            }
+        });
 }

@@ -66,11 +66,19 @@ public static class Timeline
     /// <summary>The user's view of one conversation, oldest first: deleted and cleared messages hidden, revoked content blanked.</summary>
     public static Seq<MessageView> View(State s, string convId) => s.Conversations.Find(convId).Match(
         Some: c => c.Deleted ? Seq<MessageView>() : c.BySeq.Values
-            .Filter(m => !m.Deleted && m.Seq > c.ClearedUpTo)
-            .Map(m => new MessageView(m.Id, m.Seq, m.Sender, m.Type, m.Revoked ? Json.Obj.Empty : m.Content, m.Created,
-                StateOf(s.Me, c, m), m.Edited, m.Revoked, c.Pinned == Some(m.Id)))
+            .Filter(m => Shown(c, m))
+            .Map(m => Project(s, c, m))
             .ToSeq(),
         None: () => Seq<MessageView>());
+
+    /// <summary>The message at <paramref name="seq"/> as the user sees it, if the user's view shows it.</summary>
+    public static Option<MessageView> ViewAt(State s, string convId, long seq) =>
+        s.Conversations.Find(convId).Bind(c => c.Deleted ? None : c.BySeq.Find(seq).Filter(m => Shown(c, m)).Map(m => Project(s, c, m)));
+
+    static bool Shown(Conversation c, Message m) => !m.Deleted && m.Seq > c.ClearedUpTo;
+
+    static MessageView Project(State s, Conversation c, Message m) =>
+        new(m.Id, m.Seq, m.Sender, m.Type, m.Revoked ? Json.Obj.Empty : m.Content, m.Created, StateOf(s.Me, c, m), m.Edited, m.Revoked, c.Pinned == Some(m.Id));
 
     /// <summary>The audit view of one conversation: every message ever seen, with every version, revoked and deleted included.</summary>
     public static Seq<Message> Audit(State s, string convId) =>

@@ -36,4 +36,28 @@ public sealed class ClientCoreTests(ServerFixture f) : IClassFixture<ServerFixtu
         Assert.DoesNotContain(f.Server.Hub.State.Conversations[closed].Messages.Values, m => Chat.TextOf(m.Content) == "refused");
         Assert.Empty(Timeline.Outbox(alice.Current.Timeline));
     }
+
+    [Fact]
+    public async Task The_timeline_as_change_sets_follows_sends_edits_pins_and_revokes_one_item_at_a_time()
+    {
+        string a = U("alice"), b = U("bob");
+        await using var alice = await Clients.Connected(f, a);
+        await using var bob = await Clients.Connected(f, b);
+        var conv = (await alice.CreateConversationAsync(Seq1(b), new ConversationOptions("diffs", true, false, None, None))).Ok().Id;
+        var batches = new List<Seq<VectorDiff<Timeline.MessageView>>>();
+        using var sub = alice.TimelineChanges(conv).Subscribe(d => { lock (batches) batches.Add(d); });
+        var first = (await alice.SendTextAsync(conv, "first")).Ok();
+        (await alice.SendTextAsync(conv, "second")).Ok();
+        (await alice.EditMessageAsync(conv, first.Id, "first, edited")).Ok();
+        (await alice.PinMessageAsync(conv, first.Id, true)).Ok();
+        (await bob.SendTextAsync(conv, "from bob")).Ok();
+        await alice.Until(m => Timeline.View(m.Timeline, conv).Count(x => x.Type == 1) == 3);
+        List<Seq<VectorDiff<Timeline.MessageView>>> seen;
+        lock (batches) seen = batches.ToList();
+        var rebuilt = seen.Aggregate(System.Collections.Immutable.ImmutableList<Timeline.MessageView>.Empty, (l, d) => EventSourced.Projections.Changes.Apply(l, d));
+        Assert.Equal(Timeline.View(alice.Current.Timeline, conv), toSeq(rebuilt));
+        Assert.IsType<VectorDiff<Timeline.MessageView>.Reset>(seen[0].Single());
+        // After the first batch, no batch resets the view: every change is an insert or an update at an index.
+        Assert.All(seen.Skip(1).SelectMany(x => x), d => Assert.IsNotType<VectorDiff<Timeline.MessageView>.Reset>(d));
+    }
 }

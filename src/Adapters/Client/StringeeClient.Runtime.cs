@@ -32,17 +32,21 @@ public sealed partial class StringeeClient
 
     void OnRecorded(Recorded r)
     {
-        ReadModels changed;
+        ModelChange? changed;
         Seq<Reactor.Step> todo;
         lock (stateLock)
         {
             var before = core.Models;
-            (core, _, todo) = ClientCore.Recorded(core, r.Event, r.Meta.Origin == Origin.Received, options.Clock());
-            changed = ReferenceEquals(before, core.Models) ? null! : core.Models;
+            (core, var facts, todo) = ClientCore.Recorded(core, r.Event, r.Meta.Origin == Origin.Received, options.Clock());
+            changed = ReferenceEquals(before, core.Models) ? null : new ModelChange(before, core.Models, facts);
             foreach (var id in r.Meta.RequestId) if (r.Meta.Origin == Origin.Sent && id >= nextRequestId) nextRequestId = id + 1;
         }
         feed.OnNext(r);
-        if (changed is not null) models.OnNext(changed);
+        if (changed is not null)
+        {
+            models.OnNext(changed.After);
+            changes.OnNext(changed);
+        }
         Run(todo);
     }
 

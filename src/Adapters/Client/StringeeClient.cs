@@ -35,6 +35,7 @@ public sealed partial class StringeeClient : IAsyncDisposable
     readonly Subject<Recorded> feed = new();
     readonly Subject<RecordingFault> faults = new();
     readonly BehaviorSubject<ReadModels> models = new(ReadModels.Initial);
+    readonly Subject<ModelChange> changes = new();
     readonly Microsoft.Extensions.Logging.ILogger logger;
 
     /// <summary>A client; nothing happens until <see cref="ConnectAsync"/>.</summary>
@@ -129,11 +130,29 @@ public sealed partial class StringeeClient : IAsyncDisposable
     /// <summary>The conversation list, emitted when it changes.</summary>
     public IObservable<Seq<ConversationList.Conversation>> Conversations => Models.Select(m => m.Conversations).DistinctUntilChanged(ReferenceComparer<ConversationList.State>.Instance).Select(ConversationList.Visible);
     /// <summary>One conversation's messages as the user sees them, emitted when they change.</summary>
-    public IObservable<Seq<Timeline.MessageView>> Timeline(string convId) => Models.Select(m => Projections.Timeline.View(m.Timeline, convId)).DistinctUntilChanged();
+    public IObservable<Seq<Timeline.MessageView>> Timeline(string convId) => Models
+        .Select(m => (Conversation: m.Timeline.Conversations.Find(convId).IfNoneUnsafe((Timeline.Conversation?)null), m.Timeline))
+        // An event of another conversation leaves this one the same instance: nothing is rebuilt for it.
+        .DistinctUntilChanged(x => x.Conversation, ReferenceComparer<Timeline.Conversation?>.Instance)
+        .Select(x => Projections.Timeline.View(x.Timeline, convId)).DistinctUntilChanged();
     /// <summary>One conversation's pinned message and pin history.</summary>
     public IObservable<Pins.Conversation> Pins(string convId) => Models.Select(m => m.Pins.ByConv.Find(convId).IfNone(new Pins.Conversation(None, Seq<Pins.PinAction>()))).DistinctUntilChanged();
     /// <summary>One conversation's edits, by message.</summary>
     public IObservable<Seq<EditHistory.Entry>> EditHistory(string convId) => Models.Select(m => m.Edits.ByMsg.Values.Filter(x => x.ConvId == convId).ToSeq()).DistinctUntilChanged();
+
+    /// <summary>The conversation list as change sets: a reset with the list now, then what each event changed (insert, update, remove at an index).</summary>
+    public IObservable<Seq<VectorDiff<ConversationList.Conversation>>> ConversationChanges =>
+        changes.ChangeSets(() => Current, m => ConversationList.Visible(m.Conversations), Changes.ConversationKeys, Changes.OfConversations);
+    /// <summary>One conversation's timeline as change sets: one edit in a conversation of any size is one update.</summary>
+    public IObservable<Seq<VectorDiff<Timeline.MessageView>>> TimelineChanges(string convId) =>
+        changes.ChangeSets(() => Current, m => Projections.Timeline.View(m.Timeline, convId), m => Changes.TimelineKeys(m, convId), (k, c) => Changes.OfTimeline(k, c, convId));
+    /// <summary>One conversation's pin history as change sets (pins and unpins appended).</summary>
+    public IObservable<Seq<VectorDiff<Pins.PinAction>>> PinChanges(string convId) =>
+        changes.ChangeSets(() => Current, m => m.Pins.ByConv.Find(convId).Map(p => p.History).IfNone(Seq<Pins.PinAction>()),
+            _ => Changes.Keys<int>.Of([], Comparer<int>.Default), (k, c) => (k, Changes.OfPins(c, convId)));
+    /// <summary>One conversation's edit history as change sets, by message.</summary>
+    public IObservable<Seq<VectorDiff<EditHistory.Entry>>> EditHistoryChanges(string convId) =>
+        changes.ChangeSets(() => Current, m => Changes.EditsOf(m, convId), m => Changes.EditKeys(m, convId), (k, c) => Changes.OfEdits(k, c, convId));
 
     /// <summary>The read models now.</summary>
     public ReadModels Current { get { lock (stateLock) return current; } }
@@ -321,15 +340,16 @@ public sealed partial class StringeeClient : IAsyncDisposable
         if (alarm is not null) await alarm.DisposeAsync().ConfigureAwait(false);
         feed.OnCompleted();
         models.OnCompleted();
+        changes.OnCompleted();
         http.Dispose();
         if (ownsLog) await log.DisposeAsync().ConfigureAwait(false);
         commands.Dispose();
     }
 
-    sealed class ReferenceComparer<T> : IEqualityComparer<T> where T : class
+    sealed class ReferenceComparer<T> : IEqualityComparer<T> where T : class?
     {
         public static readonly ReferenceComparer<T> Instance = new();
         public bool Equals(T? x, T? y) => ReferenceEquals(x, y);
-        public int GetHashCode(T obj) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj);
+        public int GetHashCode(T obj) => obj is null ? 0 : System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj);
     }
 }
