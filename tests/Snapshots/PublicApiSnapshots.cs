@@ -5,8 +5,9 @@ namespace EventSourced.Tests.Snapshots;
 /// <summary>The public surface of each assembly: a change to it shows up as a snapshot diff to review.</summary>
 public sealed class PublicApiSnapshots
 {
+    // A type nested in a generic one is generic without a backtick in its name (VectorDiff<T>.Insert).
     static string Name(Type t) => t.IsGenericType
-        ? $"{t.Name[..t.Name.IndexOf('`')]}<{string.Join(", ", t.GetGenericArguments().Select(Name))}>"
+        ? $"{(t.Name.Contains('`') ? t.Name[..t.Name.IndexOf('`')] : t.Name)}<{string.Join(", ", t.GetGenericArguments().Select(Name))}>"
         : t.IsNested && !t.IsGenericParameter ? $"{Name(t.DeclaringType!)}.{t.Name}" : t.Name;
 
     static List<string> Surface(Assembly a) => a.GetExportedTypes().OrderBy(t => t.FullName, StringComparer.Ordinal).SelectMany(t =>
