@@ -53,6 +53,30 @@ public abstract class EventLogContract
     }
 
     [Fact]
+    public async Task A_subscription_to_a_key_prefix_replays_and_follows_those_streams_only()
+    {
+        await using var log = await CreateAsync();
+        await log.AppendAsync("alice/session", ExpectedVersion.Any, [Ev("alice/session", "a1")]);
+        await log.AppendAsync("alicia/session", ExpectedVersion.Any, [Ev("alicia/session", "x1")]);
+        await log.AppendAsync("bob/session", ExpectedVersion.Any, [Ev("bob/session", "b1")]);
+        await log.AppendAsync("alice/conversation/c", ExpectedVersion.Any, [Ev("alice/conversation/c", "a2")]);
+        await log.AppendAsync("bob/conversation/c", ExpectedVersion.Any, [Ev("bob/conversation/c", "b2")]);
+        Assert.Equal(4, await log.LastPositionAsync("alice/"));
+        Assert.Equal(0, await log.LastPositionAsync("carol/"));
+        var fed = new List<string>();
+        using var sub = log.Subscribe("alice/").Subscribe(r => { lock (fed) fed.Add(((Event.MessageReceived)r.Event).Packet.MsgId); });
+        await log.AppendAsync("bob/session", ExpectedVersion.Any, [Ev("bob/session", "b3")]);
+        await log.AppendAsync("alice/session", ExpectedVersion.Any, [Ev("alice/session", "a3")]);
+        for (var i = 0; i < 100; i++)
+        {
+            lock (fed) if (fed.Count >= 3) break;
+            await Task.Delay(20);
+        }
+        lock (fed) Assert.Equal(["a1", "a2", "a3"], fed);
+        Assert.Equal(7, await log.LastPositionAsync("alice/"));
+    }
+
+    [Fact]
     public async Task Events_read_back_equal_what_was_appended_raw_bytes_included()
     {
         await using var log = await CreateAsync();

@@ -1,0 +1,69 @@
+using System.Reactive.Linq;
+using EventSourced.Adapters.Client;
+using EventSourced.Adapters.Storage;
+using EventSourced.Adapters.Storage.InMemory;
+
+namespace EventSourced.Tests.Properties.Client;
+
+/// <summary>Attaching a client to its log: only the user's own streams are read, and never a partial replay is decided on.</summary>
+public sealed class AttachTests
+{
+    /// <summary>A log that says how far a user's history goes but replays it slowly, and counts what it is asked.</summary>
+    sealed class SlowLog(IEventLog inner, bool stall) : IEventLog
+    {
+        public int WholeLogSubscriptions;
+        public List<string> PrefixSubscriptions { get; } = [];
+        public Task<Fin<AppendResult>> AppendAsync(string stream, ExpectedVersion expected, IReadOnlyList<Recorded> events, CancellationToken ct = default) =>
+            inner.AppendAsync(stream, expected, events, ct);
+        public IAsyncEnumerable<Recorded> ReadStreamAsync(string stream, long fromVersion = 1, CancellationToken ct = default) => inner.ReadStreamAsync(stream, fromVersion, ct);
+        public IAsyncEnumerable<Recorded> ReadAllAsync(long fromPosition = 1, CancellationToken ct = default) => inner.ReadAllAsync(fromPosition, ct);
+        public long LastPosition => inner.LastPosition;
+        public IObservable<Recorded> Subscribe(long fromPosition = 1)
+        {
+            Interlocked.Increment(ref WholeLogSubscriptions);
+            return inner.Subscribe(fromPosition);
+        }
+        public IObservable<Recorded> Subscribe(string streamPrefix, long fromPosition = 1)
+        {
+            lock (PrefixSubscriptions) PrefixSubscriptions.Add(streamPrefix);
+            return stall ? Observable.Never<Recorded>() : inner.Subscribe(streamPrefix, fromPosition);
+        }
+        public Task<long> LastPositionAsync(string streamPrefix, CancellationToken ct = default) => inner.LastPositionAsync(streamPrefix, ct);
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
+    static string Token(string user) => $"{B64("{\"alg\":\"HS256\",\"typ\":\"JWT\"}")}.{B64($"{{\"jti\":\"t\",\"userId\":\"{user}\",\"exp\":4102444800}}")}.c2ln";
+    static string B64(string s) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(s)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    static async Task<InMemoryEventLog> HistoryAsync()
+    {
+        var log = new InMemoryEventLog();
+        foreach (var user in new[] { "alice", "bob" })
+            await log.AppendAsync(Recording.SessionStream(user), ExpectedVersion.Any, [Recording.Local(user, new Event.ConnectRequested("t", user, None), 1)]);
+        return log;
+    }
+
+    [Fact]
+    public async Task A_replay_that_does_not_finish_in_time_fails_the_connect_with_minus_5_and_decides_nothing()
+    {
+        var log = new SlowLog(await HistoryAsync(), stall: true);
+        await using var client = new StringeeClient(new ClientOptions(Seq1(new Uri("ws://127.0.0.1:9/"))) { Log = log, ConnectTimeout = TimeSpan.FromMilliseconds(300) });
+        var before = log.LastPosition;
+        var connected = await client.ConnectAsync(Token("alice"));
+        Assert.Equal(-5, connected.Match(_ => 0, e => e.Code));
+        Assert.Contains("replay", connected.Match(_ => "", e => e.Message), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(before, log.LastPosition);
+        Assert.False(client.IsConnected);
+    }
+
+    [Fact]
+    public async Task A_client_reads_its_own_streams_by_prefix_and_never_the_whole_log()
+    {
+        var log = new SlowLog(await HistoryAsync(), stall: false);
+        await using var client = new StringeeClient(new ClientOptions(Seq1(new Uri("ws://127.0.0.1:9/"))) { Log = log, ConnectTimeout = TimeSpan.FromMilliseconds(300), MaxReconnectAttempts = 0 });
+        await client.ConnectAsync(Token("alice"));
+        Assert.Equal(0, log.WholeLogSubscriptions);
+        lock (log.PrefixSubscriptions) Assert.Equal(["alice/"], log.PrefixSubscriptions);
+        Assert.Equal(Some("alice"), client.Current.Session.UserId);
+    }
+}
