@@ -135,8 +135,9 @@ public static class Changes
     {
         MessageReceived m => Some(m.Packet.ConvId == convId ? Seq1(m.Packet.Seq) : Seq<long>()),
         MessageSent m => Some(m.Result.ConvId == convId ? Seq1(m.Result.Seq) : Seq<long>()),
-        MessagesLoaded l => Some(l.Result.Msgs.Filter(m => m.ConvId == Some(convId)).Map(m => m.Seq)),
-        MessagesByIdsLoaded l => Some(l.Result.ListMsgs.Filter(m => m.ConvId == Some(convId)).Map(m => m.Seq)),
+        // A reload may name a message the client holds at another seq (its id decides): both places are looked at.
+        MessagesLoaded l => Some(Loaded(c, convId, l.Result.Msgs)),
+        MessagesByIdsLoaded l => Some(Loaded(c, convId, l.Result.ListMsgs)),
         MessageEdited x => Some(Ids(c, convId, x.Packet.ConvId, Seq1(x.Packet.MsgId))),
         MessagesRevoked x => Some(Ids(c, convId, x.Packet.ConvId, x.Packet.MsgIds)),
         MessageRevokeAnswered x => Some(Ids(c, convId, x.Result.ConvId, x.Result.MsgIds)),
@@ -152,9 +153,15 @@ public static class Changes
         _ => Some(Seq<long>()),
     };
 
+    static Seq<long> Loaded(ModelChange c, string convId, Seq<MessageInfo> msgs)
+    {
+        var mine = msgs.Filter(m => m.ConvId == Some(convId));
+        return mine.Map(m => m.Seq) + Ids(c, convId, convId, mine.Map(m => m.Id));
+    }
+
     // Messages by id, at the seq the state before or after knows them by.
     static Seq<long> Ids(ModelChange c, string convId, string eventConv, Seq<string> ids) =>
-        eventConv != convId ? Seq<long>() : ids.Choose(id => SeqOf(c.After.Timeline, convId, id) || SeqOf(c.Before.Timeline, convId, id));
+        eventConv != convId ? Seq<long>() : ids.Bind(id => SeqOf(c.After.Timeline, convId, id).ToSeq() + SeqOf(c.Before.Timeline, convId, id).ToSeq());
 
     static Option<long> SeqOf(Timeline.State s, string convId, string id) => s.Conversations.Find(convId).Bind(x => x.SeqOf.Find(id));
 
@@ -163,7 +170,7 @@ public static class Changes
     {
         var before = c.Before.Timeline.Conversations.Find(convId).Bind(x => x.Pinned);
         var after = c.After.Timeline.Conversations.Find(convId).Bind(x => x.Pinned);
-        return before == after ? Seq<long>() : (before.ToSeq() + after.ToSeq()).Choose(id => SeqOf(c.After.Timeline, convId, id) || SeqOf(c.Before.Timeline, convId, id));
+        return before == after ? Seq<long>() : Ids(c, convId, convId, before.ToSeq() + after.ToSeq());
     }
 
     // A report from user u up to q can only change the delivery state of messages in (what u had reported, q].

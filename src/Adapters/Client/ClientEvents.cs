@@ -31,6 +31,11 @@ public enum RecordingFaultKind
     StorageRecovered = 1,
     /// <summary>A frame from the server exceeded the client's limit: skipped, and recorded as malformed with its first bytes.</summary>
     FrameSkipped = 2,
+    /// <summary>
+    /// One of the user's streams had moved on when the client wrote to it: something else writes this user's log
+    /// (another client of the same user on the same log). The event was appended after it; the record says so here.
+    /// </summary>
+    ConcurrentWriter = 3,
 }
 
 /// <summary>Something the client could not record or hold, as told on <see cref="StringeeClient.OnRecordingFault"/>.</summary>

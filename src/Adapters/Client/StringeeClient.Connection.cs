@@ -36,6 +36,7 @@ public sealed partial class StringeeClient
             subscription?.Dispose();
             user = userId;
             core = ClientCore.Initial(Settings(options));
+            versions.Clear();
         }
         var prefix = Recording.UserPrefix(userId);
         long target;

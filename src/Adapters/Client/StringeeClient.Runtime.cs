@@ -41,6 +41,7 @@ public sealed partial class StringeeClient
             changed = ReferenceEquals(before, core.Models) ? null : new ModelChange(before, core.Models, facts);
             foreach (var id in r.Meta.RequestId) if (r.Meta.Origin == Origin.Sent && id >= nextRequestId) nextRequestId = id + 1;
         }
+        versions.AddOrUpdate(r.Meta.Stream, r.Meta.Version, (_, old) => Math.Max(old, r.Meta.Version));
         feed.OnNext(r);
         if (changed is not null)
         {
@@ -121,12 +122,41 @@ public sealed partial class StringeeClient
         }
     }
 
+    // The version of each of the user's streams as far as this client knows (replayed, appended), and how many of
+    // its appends to each are in flight. With none in flight the client knows the stream's version and says so.
+    readonly ConcurrentDictionary<string, long> versions = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, int> appending = new(StringComparer.Ordinal);
+
     async Task<Fin<Unit>> AppendAsync(Recorded r, CancellationToken ct = default)
     {
-        // A stream's version is known to the log, not to us: Any, as the contract allows; positions keep the order.
-        var appended = await log.AppendAsync(r.Meta.Stream, ExpectedVersion.Any, [r], ct).ConfigureAwait(false);
-        return appended.Map(_ => unit);
+        var stream = r.Meta.Stream;
+        var alone = appending.AddOrUpdate(stream, 1, (_, n) => n + 1) == 1;
+        try
+        {
+            // Pipelined appends to one stream (frames in flight) cannot know their versions: Any, and the log keeps their order.
+            var expected = !alone ? ExpectedVersion.Any
+                : versions.TryGetValue(stream, out var v) ? ExpectedVersion.Exactly(v) : ExpectedVersion.NoStream;
+            var appended = await log.AppendAsync(stream, expected, [r], ct).ConfigureAwait(false);
+            if (appended.IsFail && appended.Match(_ => 0, e => e.Code) == EventLogErrors.WrongExpectedVersion)
+            {
+                // Someone else wrote this user's stream. Nothing is dropped: the event goes after theirs, and the fact is reported.
+                var why = appended.Match(_ => "", e => e.Message);
+                LogConcurrentWriter(logger, why);
+                faults.OnNext(new RecordingFault(RecordingFaultKind.ConcurrentWriter, $"another writer appended to {new string(stream.Select(ch => char.IsControl(ch) ? '?' : ch).ToArray())}: {why}"));
+                appended = await log.AppendAsync(stream, ExpectedVersion.Any, [r], ct).ConfigureAwait(false);
+            }
+            foreach (var a in appended) versions.AddOrUpdate(stream, a.StreamVersion, (_, old) => Math.Max(old, a.StreamVersion));
+            return appended.Map(_ => unit);
+        }
+        finally
+        {
+            appending.AddOrUpdate(stream, 0, (_, n) => n - 1);
+        }
     }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
+        Message = "another writer appended to one of this user's streams ({Reason}); appending after it")]
+    static partial void LogConcurrentWriter(Microsoft.Extensions.Logging.ILogger logger, string reason);
 
     Task<Fin<Unit>> RecordLocalAsync(Event e) => AppendAsync(Recording.Local(user, e, options.Clock()));
 

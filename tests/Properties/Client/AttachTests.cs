@@ -11,6 +11,14 @@ public sealed class AttachTests
     /// <summary>A log that says how far a user's history goes but replays it slowly, and counts what it is asked.</summary>
     sealed class SlowLog(IEventLog inner, bool stall) : IEventLog
     {
+        // Appends made as another process would: in the log, but not in this process's live feed.
+        readonly System.Collections.Concurrent.ConcurrentDictionary<long, byte> elsewhere = new();
+        public async Task ElsewhereAsync(string stream, Recorded r)
+        {
+            // Marked before the append: the in-memory feed tells subscribers during the append itself.
+            elsewhere[inner.LastPosition + 1] = 0;
+            Assert.True((await inner.AppendAsync(stream, ExpectedVersion.Any, [r])).IsSucc);
+        }
         public int WholeLogSubscriptions;
         public List<string> PrefixSubscriptions { get; } = [];
         public Task<Fin<AppendResult>> AppendAsync(string stream, ExpectedVersion expected, IReadOnlyList<Recorded> events, CancellationToken ct = default) =>
@@ -26,7 +34,7 @@ public sealed class AttachTests
         public IObservable<Recorded> Subscribe(string streamPrefix, long fromPosition = 1)
         {
             lock (PrefixSubscriptions) PrefixSubscriptions.Add(streamPrefix);
-            return stall ? Observable.Never<Recorded>() : inner.Subscribe(streamPrefix, fromPosition);
+            return stall ? Observable.Never<Recorded>() : inner.Subscribe(streamPrefix, fromPosition).Where(r => !elsewhere.ContainsKey(r.Meta.Position));
         }
         public Task<long> LastPositionAsync(string streamPrefix, CancellationToken ct = default) => inner.LastPositionAsync(streamPrefix, ct);
         public ValueTask DisposeAsync() => inner.DisposeAsync();
@@ -65,5 +73,24 @@ public sealed class AttachTests
         Assert.Equal(0, log.WholeLogSubscriptions);
         lock (log.PrefixSubscriptions) Assert.Equal(["alice/"], log.PrefixSubscriptions);
         Assert.Equal(Some("alice"), client.Current.Session.UserId);
+    }
+
+    [Fact]
+    public async Task A_write_to_the_users_streams_from_elsewhere_is_reported_and_nothing_is_dropped()
+    {
+        var log = new SlowLog(await HistoryAsync(), stall: false);
+        await using var client = new StringeeClient(new ClientOptions(Seq1(new Uri("ws://127.0.0.1:9/"))) { Log = log, ConnectTimeout = TimeSpan.FromMilliseconds(300), MaxReconnectAttempts = 0 });
+        var faults = new List<RecordingFault>();
+        using var watching = client.OnRecordingFault.Subscribe(f => { lock (faults) faults.Add(f); });
+        await client.ConnectAsync(Token("alice"));
+        Assert.True((await client.ClearDbAsync()).IsSucc);
+        lock (faults) Assert.Empty(faults);
+
+        await log.ElsewhereAsync(Recording.SessionStream("alice"), Recording.Local("alice", new Event.LocalDataCleared(), 2));
+        Assert.True((await client.ClearDbAsync()).IsSucc);
+        lock (faults) Assert.Equal(RecordingFaultKind.ConcurrentWriter, Assert.Single(faults).Kind);
+        var session = new List<Recorded>();
+        await foreach (var r in log.ReadStreamAsync(Recording.SessionStream("alice"))) session.Add(r);
+        Assert.Equal(3, session.Count(r => r.Event is Event.LocalDataCleared));
     }
 }

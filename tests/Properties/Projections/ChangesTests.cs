@@ -21,18 +21,21 @@ public sealed class ChangesTests
         }
     }
 
-    static bool Law<K, T>(Seq<Event> events, Func<ReadModels, Seq<T>> view, Func<ReadModels, EventSourced.Projections.Changes.Keys<K>> keysOf,
+    static Property Law<K, T>(Seq<Event> events, Func<ReadModels, Seq<T>> view, Func<ReadModels, EventSourced.Projections.Changes.Keys<K>> keysOf,
         Func<EventSourced.Projections.Changes.Keys<K>, ModelChange, (EventSourced.Projections.Changes.Keys<K>, Seq<VectorDiff<T>>)> step)
     {
         var list = ImmutableList<T>.Empty;
         var keys = keysOf(ReadModels.Initial);
+        var i = 0;
         foreach (var c in Changes(events))
         {
             (keys, var diffs) = step(keys, c);
             list = EventSourced.Projections.Changes.Apply(list, diffs);
-            if (!list.SequenceEqual(view(c.After))) return false;
+            if (!list.SequenceEqual(view(c.After)))
+                return false.Label($"after event {i} ({string.Join("; ", c.Facts)}): diffs [{string.Join("; ", diffs)}]; rebuilt [{string.Join("; ", list)}]; view [{string.Join("; ", view(c.After))}]");
+            i++;
         }
-        return true;
+        return true.ToProperty();
     }
 
     public static TheoryData<string> Convs => new(Generators.Ids);

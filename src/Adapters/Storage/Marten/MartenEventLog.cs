@@ -170,8 +170,9 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
         try
         {
             // One transaction (one commit, one fsync) however many sessions the batch needs.
-            return await InTransactionAsync(async (_, tx) =>
+            return await InTransactionAsync(async (conn, tx) =>
             {
+                var refused = await CheckVersionsAsync(conn, batch).ConfigureAwait(false);
                 var saved = new List<IReadOnlyList<IEvent>>(batch.Count);
                 foreach (var segment in Segments(batch))
                 {
@@ -181,17 +182,14 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
                     foreach (var p in segment)
                     {
                         var data = p.Events.Select(e => (object)codec.Store(e)).ToArray();
-                        if (data.Length == 0)
+                        if (data.Length == 0 || refused.Contains(p))
                         {
                             slices.Add((null, 0, 0));
                             continue;
                         }
-                        var action = p.Expected.Value switch
-                        {
-                            < 0 => session.Events.Append(p.Stream, data),
-                            0 => session.Events.StartStream(p.Stream, data),
-                            var v => session.Events.Append(p.Stream, v + data.Length, data),
-                        };
+                        // Versions were checked above under a row lock: Marten is not asked to check them again, since a
+                        // conflict inside Marten fails the whole transaction and leaves tombstones in place of the batch.
+                        var action = p.Expected.Value == 0 ? session.Events.StartStream(p.Stream, data) : session.Events.Append(p.Stream, data);
                         var offset = taken.GetValueOrDefault(action);
                         taken[action] = offset + data.Length;
                         slices.Add((action, offset, data.Length));
@@ -216,6 +214,34 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
             // Whatever broke (a lost connection, a crashed server), the append was not acknowledged: say so, keep the writer alive.
             return Error.New($"append failed: {ex.GetBaseException().Message}");
         }
+    }
+
+    // The appends of a batch whose expected version does not hold, answered with the conflict at once; the others go on.
+    // The streams' rows are locked for the transaction, so the versions read stay true until it commits.
+    async Task<System.Collections.Generic.HashSet<Pending>> CheckVersionsAsync(Npgsql.NpgsqlConnection conn, IReadOnlyList<Pending> batch)
+    {
+        var refused = new System.Collections.Generic.HashSet<Pending>();
+        var checkedStreams = batch.Where(p => p.Expected.Value >= 0).Select(p => p.Stream).Distinct(StringComparer.Ordinal).ToArray();
+        if (checkedStreams.Length == 0) return refused;
+        var versions = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using (var cmd = new Npgsql.NpgsqlCommand($"select id, version from {schema}.mt_streams where id = any(@ids) for update", conn))
+        {
+            cmd.Parameters.AddWithValue("ids", checkedStreams);
+            await using var reader = await cmd.ExecuteReaderAsync().ConfigureAwait(false);
+            while (await reader.ReadAsync().ConfigureAwait(false)) versions[reader.GetString(0)] = reader.GetInt64(1);
+        }
+        foreach (var p in batch)
+        {
+            var current = versions.GetValueOrDefault(p.Stream);
+            if (p.Expected.Value >= 0 && p.Expected.Value != current)
+            {
+                refused.Add(p);
+                p.Done.TrySetResult(EventLogErrors.Conflict(p.Stream, p.Expected, current));
+                continue;
+            }
+            versions[p.Stream] = current + p.Events.Count;
+        }
+        return refused;
     }
 
     async Task PublishAsync(IReadOnlyList<Pending> batch, List<IReadOnlyList<IEvent>> saved)
@@ -322,7 +348,8 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
         await using var conn = new Npgsql.NpgsqlConnection(connectionString);
         await conn.OpenAsync(ct).ConfigureAwait(false);
         await using var cmd = new Npgsql.NpgsqlCommand(
-            $"select seq_id, stream_id, version, data from {schema}.mt_events where seq_id >= @from and not is_archived"
+            // Marten writes tombstones where a failed transaction had reserved positions: they are no one's events.
+            $"select seq_id, stream_id, version, data from {schema}.mt_events where seq_id >= @from and not is_archived and type <> 'tombstone'"
             + (streamPrefix is null ? "" : " and starts_with(stream_id, @prefix)") + " order by seq_id limit @size", conn);
         cmd.Parameters.AddWithValue("from", from);
         cmd.Parameters.AddWithValue("size", size);

@@ -53,6 +53,30 @@ public abstract class EventLogContract
     }
 
     [Fact]
+    public async Task An_append_whose_expected_version_does_not_hold_fails_alone_and_leaves_no_hole_in_the_positions()
+    {
+        await using var log = await CreateAsync();
+        Assert.True((await log.AppendAsync("s1", ExpectedVersion.NoStream, [Ev("s1", "a")])).IsSucc);
+        // In flight together: a group-committing log takes them in one transaction.
+        var appends = new[]
+        {
+            log.AppendAsync("s2", ExpectedVersion.Any, [Ev("s2", "b")]),
+            log.AppendAsync("s1", ExpectedVersion.Exactly(7), [Ev("s1", "stale")]),
+            log.AppendAsync("s1", ExpectedVersion.Exactly(1), [Ev("s1", "c")]),
+            log.AppendAsync("s3", ExpectedVersion.NoStream, [Ev("s3", "d")]),
+            log.AppendAsync("s1", ExpectedVersion.NoStream, [Ev("s1", "stale too")]),
+        };
+        var results = await Task.WhenAll(appends);
+        Assert.Equal([true, false, true, true, false], results.Select(r => r.IsSucc));
+        Assert.Equal(EventLogErrors.WrongExpectedVersion, results[1].Match(_ => 0, e => e.Code));
+        var all = await All(log.ReadAllAsync());
+        Assert.Equal(["a", "b", "c", "d"], all.Select(r => ((Event.MessageReceived)r.Event).Packet.MsgId));
+        Assert.Equal([1L, 2L, 3L, 4L], all.Select(r => r.Meta.Position));
+        Assert.True((await log.AppendAsync("s1", ExpectedVersion.Exactly(2), [Ev("s1", "e")])).IsSucc);
+        Assert.Equal(5L, (await All(log.ReadAllAsync())).Last().Meta.Position);
+    }
+
+    [Fact]
     public async Task A_subscription_to_a_key_prefix_replays_and_follows_those_streams_only()
     {
         await using var log = await CreateAsync();
