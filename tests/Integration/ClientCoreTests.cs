@@ -52,9 +52,16 @@ public sealed class ClientCoreTests(ServerFixture f) : IClassFixture<ServerFixtu
         (await alice.PinMessageAsync(conv, first.Id, true)).Ok();
         (await bob.SendTextAsync(conv, "from bob")).Ok();
         await alice.Until(m => Timeline.View(m.Timeline, conv).Count(x => x.Type == 1) == 3);
-        List<Seq<VectorDiff<Timeline.MessageView>>> seen;
-        lock (batches) seen = batches.ToList();
-        var rebuilt = seen.Aggregate(System.Collections.Immutable.ImmutableList<Timeline.MessageView>.Empty, (l, d) => EventSourced.Projections.Changes.Apply(l, d));
+        // Batches are emitted right after the snapshot; delivery reports may still be moving states: wait (bounded) until they settle.
+        List<Seq<VectorDiff<Timeline.MessageView>>> seen = [];
+        var rebuilt = System.Collections.Immutable.ImmutableList<Timeline.MessageView>.Empty;
+        for (var i = 0; i < 50; i++)
+        {
+            lock (batches) seen = batches.ToList();
+            rebuilt = seen.Aggregate(System.Collections.Immutable.ImmutableList<Timeline.MessageView>.Empty, (l, d) => EventSourced.Projections.Changes.Apply(l, d));
+            if (rebuilt.SequenceEqual(Timeline.View(alice.Current.Timeline, conv))) break;
+            await Task.Delay(100);
+        }
         Assert.Equal(Timeline.View(alice.Current.Timeline, conv), toSeq(rebuilt));
         Assert.IsType<VectorDiff<Timeline.MessageView>.Reset>(seen[0].Single());
         // After the first batch, no batch resets the view: every change is an insert or an update at an index.

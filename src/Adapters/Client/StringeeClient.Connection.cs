@@ -178,7 +178,7 @@ public sealed partial class StringeeClient
         var recorded = new AuthenSent(real with { Accesstoken = Jwt.Redact(token ?? "") });
         var waiter = waiting[authenId] = new TaskCompletionSource<Fact>(TaskCreationOptions.RunContinuationsAsynchronously);
         var (record, _) = Recording.Send(user, recorded, options.Clock());
-        await AppendAsync(record, CancellationToken.None).ConfigureAwait(false);
+        await AppendAsync(record, ct: CancellationToken.None).ConfigureAwait(false);
         Fact answer;
         try
         {
@@ -258,8 +258,8 @@ public sealed partial class StringeeClient
 
     async Task<Fin<Unit>> AppendAllAsync(Seq<Recorded> records)
     {
-        if (records.Count == 1) return await AppendAsync(records.Head).ConfigureAwait(false);
-        var all = records.Map(r => AppendAsync(r)).Strict();
+        if (records.Count == 1) return await AppendAsync(records.Head, received: true).ConfigureAwait(false);
+        var all = records.Map(r => AppendAsync(r, received: true)).Strict();
         foreach (var t in all)
             if ((await t.ConfigureAwait(false)).IsFail) return await t.ConfigureAwait(false);
         return unit;

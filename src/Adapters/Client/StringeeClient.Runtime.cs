@@ -127,14 +127,15 @@ public sealed partial class StringeeClient
     readonly ConcurrentDictionary<string, long> versions = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<string, int> appending = new(StringComparer.Ordinal);
 
-    async Task<Fin<Unit>> AppendAsync(Recorded r, CancellationToken ct = default)
+    // received: a frame of the receive pipeline. Those are many and in flight together (a group-committing log takes them in
+    // one transaction, which a version check per append would split), and they cannot know their versions: Any, in order.
+    async Task<Fin<Unit>> AppendAsync(Recorded r, bool received = false, CancellationToken ct = default)
     {
         var stream = r.Meta.Stream;
         var alone = appending.AddOrUpdate(stream, 1, (_, n) => n + 1) == 1;
         try
         {
-            // Pipelined appends to one stream (frames in flight) cannot know their versions: Any, and the log keeps their order.
-            var expected = !alone ? ExpectedVersion.Any
+            var expected = !alone || received ? ExpectedVersion.Any
                 : versions.TryGetValue(stream, out var v) ? ExpectedVersion.Exactly(v) : ExpectedVersion.NoStream;
             var appended = await log.AppendAsync(stream, expected, [r], ct).ConfigureAwait(false);
             if (appended.IsFail && appended.Match(_ => 0, e => e.Code) == EventLogErrors.WrongExpectedVersion)
@@ -183,7 +184,7 @@ public sealed partial class StringeeClient
                 // Registered before the packet leaves, so an answer faster than the caller is never lost.
                 var w = Register(e);
                 var (record, packet) = Recording.Send(user, e, options.Clock());
-                var appended = await AppendAsync(record, ct).ConfigureAwait(false);
+                var appended = await AppendAsync(record, ct: ct).ConfigureAwait(false);
                 if (appended.IsFail)
                 {
                     Unregister(e);

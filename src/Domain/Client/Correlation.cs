@@ -122,66 +122,42 @@ public static class Correlation
     /// True when <paramref name="answer"/> is of a kind that answers <paramref name="command"/>'s service: an answer that
     /// echoes a waiting request id but belongs to another service (a confused or hostile server) confirms nothing.
     /// </summary>
-    public static bool Answers(Event answer, Event command) => Recording.Request(command).Match(r => answer switch
-    {
-        RequestAcknowledged a => a.Service == (short)r.Service,
-        RequestFailed f => f.Service == (short)r.Service,
-        Connected or ConnectFailed => r.Service == Service.Authen,
-        CallStarted => r.Service == Service.CallStart,
-        UsersInfoReceived => r.Service == Service.ChatGetUsersInfo,
-        ConversationCreated => r.Service == Service.ChatCreateConversation,
-        ConversationsLoaded => r.Service is Service.ChatConversationLoad or Service.ChatGetConversationsInfo,
-        ConversationWithUserLoaded => r.Service == Service.ChatConversationForUsers,
-        ConversationDeleted => r.Service == Service.ChatDeleteConversation,
-        ParticipantsAdded => r.Service == Service.ChatAddParticipant,
-        ParticipantsRemoved => r.Service == Service.ChatRemoveParticipant,
-        RoleSet => r.Service == Service.ChatSetRole,
-        UnreadCountReceived => r.Service == Service.ChatUnreadConversationCount,
-        MessageSent => r.Service == Service.ChatMessage,
-        MessagesLoaded => command is MessagesLoadRequested || r.Service is Service.ChatMessagesLoad,
-        MessagesByIdsLoaded => r.Service == Service.GetMessagesInfo,
-        MessagesDeleted => r.Service == Service.ChatDeleteMessage,
-        MessagePinAnswered => r.Service == Service.ChatPinMessage,
-        MessageRevokeAnswered => r.Service == Service.ChatRevokeMessage,
-        ChatRequestsLoaded => r.Service == Service.ChatRequestLoad,
-        ChatRequestAnswered => r.Service == Service.ChatAgentResponse,
-        ChatTransferred => r.Service == Service.ChatTransferToAnotherAgent,
-        ChatEnded => r.Service == Service.EndChat,
-        _ => false,
-    }, () => false);
+    public static bool Answers(Event answer, Event command) =>
+        Recording.Request(command).Bind(r => Reply(answer).Map(a => a.Of(r.Service))).IfNone(false);
 
     /// <summary>The request id a command waits on, for a command the server answers (a ping echo is not answered).</summary>
     public static Option<long> Tracked(Event e) => e is PingAnswered ? Option<long>.None : Recording.RequestIdOf(e);
 
     /// <summary>The answer a received event is, with the request id it echoes.</summary>
-    public static Option<(long RequestId, IResponse Answer)> AnswerOf(Event e) => ResponseOf(e).Bind(r => r.RequestId.Map(id => (id, r)));
+    public static Option<(long RequestId, IResponse Answer)> AnswerOf(Event e) => Reply(e).Bind(r => r.Answer.RequestId.Map(id => (id, r.Answer)));
 
-    static Option<IResponse> ResponseOf(Event e) => e switch
+    // Every answer event: its body, and which service's requests it answers.
+    static Option<(IResponse Answer, Func<Service, bool> Of)> Reply(Event e) => e switch
     {
-        Connected x => x.Result,
-        ConnectFailed x => x.Result,
-        CallStarted x => x.Result,
-        UsersInfoReceived x => x.Result,
-        ConversationCreated x => x.Result,
-        ConversationsLoaded x => x.Result,
-        ConversationWithUserLoaded x => x.Result,
-        ConversationDeleted x => x.Result,
-        ParticipantsAdded x => x.Result,
-        ParticipantsRemoved x => x.Result,
-        RoleSet x => x.Result,
-        UnreadCountReceived x => x.Result,
-        MessageSent x => x.Result,
-        MessagesLoaded x => x.Result,
-        MessagesByIdsLoaded x => x.Result,
-        MessagesDeleted x => x.Result,
-        MessagePinAnswered x => x.Result,
-        MessageRevokeAnswered x => x.Result,
-        ChatRequestsLoaded x => x.Result,
-        ChatRequestAnswered x => x.Result,
-        ChatTransferred x => x.Result,
-        ChatEnded x => x.Result,
-        RequestAcknowledged x => x.Result,
-        RequestFailed x => x.Result,
-        _ => Option<IResponse>.None,
+        Connected x => (x.Result, s => s == Service.Authen),
+        ConnectFailed x => (x.Result, s => s == Service.Authen),
+        CallStarted x => (x.Result, s => s == Service.CallStart),
+        UsersInfoReceived x => (x.Result, s => s == Service.ChatGetUsersInfo),
+        ConversationCreated x => (x.Result, s => s == Service.ChatCreateConversation),
+        ConversationsLoaded x => (x.Result, s => s is Service.ChatConversationLoad or Service.ChatGetConversationsInfo),
+        ConversationWithUserLoaded x => (x.Result, s => s == Service.ChatConversationForUsers),
+        ConversationDeleted x => (x.Result, s => s == Service.ChatDeleteConversation),
+        ParticipantsAdded x => (x.Result, s => s == Service.ChatAddParticipant),
+        ParticipantsRemoved x => (x.Result, s => s == Service.ChatRemoveParticipant),
+        RoleSet x => (x.Result, s => s == Service.ChatSetRole),
+        UnreadCountReceived x => (x.Result, s => s == Service.ChatUnreadConversationCount),
+        MessageSent x => (x.Result, s => s == Service.ChatMessage),
+        MessagesLoaded x => (x.Result, s => s == Service.ChatMessagesLoad),
+        MessagesByIdsLoaded x => (x.Result, s => s == Service.GetMessagesInfo),
+        MessagesDeleted x => (x.Result, s => s == Service.ChatDeleteMessage),
+        MessagePinAnswered x => (x.Result, s => s == Service.ChatPinMessage),
+        MessageRevokeAnswered x => (x.Result, s => s == Service.ChatRevokeMessage),
+        ChatRequestsLoaded x => (x.Result, s => s == Service.ChatRequestLoad),
+        ChatRequestAnswered x => (x.Result, s => s == Service.ChatAgentResponse),
+        ChatTransferred x => (x.Result, s => s == Service.ChatTransferToAnotherAgent),
+        ChatEnded x => (x.Result, s => s == Service.EndChat),
+        RequestAcknowledged x => (x.Result, s => (short)s == x.Service),
+        RequestFailed x => (x.Result, s => (short)s == x.Service),
+        _ => Option<(IResponse, Func<Service, bool>)>.None,
     };
 }

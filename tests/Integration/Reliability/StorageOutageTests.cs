@@ -39,6 +39,9 @@ public sealed class StorageOutageTests
         Assert.Equal(19L, down.Int("r"));
         var ticks = server.Ticks;
         await alice.WaitForAsync(Service.Ping, within: TimeSpan.FromSeconds(4));
+        // The loop ticks every 100 ms: within 3 s of a failed append it must have ticked well past five times (a ping
+        // can come sooner than half a second after the failure, so the count is waited for, boundedly).
+        for (var i = 0; i < 30 && server.Ticks <= ticks + 5; i++) await Task.Delay(100);
         Assert.True(server.Ticks > ticks + 5, "the server's time loop must go on while storage is down");
 
         (await pg.Postgres.StartAgainAsync()).Match(_ => { }, e => throw new InvalidOperationException(e.Message));
