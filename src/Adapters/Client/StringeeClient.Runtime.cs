@@ -23,9 +23,14 @@ public sealed partial class StringeeClient
     readonly ConcurrentDictionary<long, TaskCompletionSource<Fact>> waiting = new();
     readonly ConcurrentDictionary<string, TaskCompletionSource<Fact>> sends = new(StringComparer.Ordinal);
 
-    // The reactor's steps that do I/O, run in order by one loop. Their number is bounded by what causes them: at most
-    // ReceiveWindow frames in flight, the outbox, and one wake-up at a time.
-    readonly Channel<Reactor.Step> steps = Channel.CreateUnbounded<Reactor.Step>(new UnboundedChannelOptions { SingleReader = true });
+    // The reactor's steps that do I/O, run in order by one loop. What causes them is bounded (at most ReceiveWindow frames
+    // in flight, the outbox, one wake-up at a time), and so is the queue: a step past it is logged and dropped, and what it
+    // would have done is done again by the next connect's catch-up and flush (a caller still hears within its timeout).
+    const int MaxQueuedSteps = 65_536;
+    readonly Channel<Reactor.Step> steps = Channel.CreateBounded<Reactor.Step>(new BoundedChannelOptions(MaxQueuedSteps)
+    {
+        SingleReader = true, FullMode = BoundedChannelFullMode.Wait,
+    });
     Task? stepLoop;
     Timer? alarm;
     long alarmAt = long.MaxValue;
@@ -67,7 +72,7 @@ public sealed partial class StringeeClient
                     WakeAt(k.At);
                     break;
                 default:
-                    steps.Writer.TryWrite(step);
+                    if (!steps.Writer.TryWrite(step)) LogStepDropped(logger, step.GetType().Name, MaxQueuedSteps);
                     break;
             }
     }
@@ -154,6 +159,10 @@ public sealed partial class StringeeClient
             appending.AddOrUpdate(stream, 0, (_, n) => n - 1);
         }
     }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
+        Message = "dropped a {Step} step: {Limit} steps already queued (the next connect catches up)")]
+    static partial void LogStepDropped(Microsoft.Extensions.Logging.ILogger logger, string step, int limit);
 
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
         Message = "another writer appended to one of this user's streams ({Reason}); appending after it")]
