@@ -15,6 +15,20 @@ public sealed record ClientCore(Correlation.State Requests, ClientState Decision
     /// <summary>One recorded event: its facts folded everywhere, then the reactor's steps.</summary>
     public static (ClientCore Core, Seq<Fact> Facts, Seq<Projections.Reactor.Step> Steps) Recorded(ClientCore c, Event e, bool received, long now)
     {
+        var (folded, facts) = Fold(c, e);
+        var (reactor, steps) = Projections.Reactor.React(c.Reactor, folded.Models, facts, received, now);
+        return (folded with { Reactor = reactor }, facts, steps);
+    }
+
+    /// <summary>
+    /// One event of the history a client replays when it attaches: folded like any other, reacted to by no one.
+    /// What the client did about it then is in the log already; doing it again now (answering an old ping, reporting
+    /// old deliveries, timing out old requests) would write new events about the past.
+    /// </summary>
+    public static (ClientCore Core, Seq<Fact> Facts) Replayed(ClientCore c, Event e) => Fold(c, e);
+
+    static (ClientCore Core, Seq<Fact> Facts) Fold(ClientCore c, Event e)
+    {
         var (requests, facts) = Correlation.Step(c.Requests, e);
         var decision = c.Decision;
         var models = c.Models;
@@ -23,8 +37,7 @@ public sealed record ClientCore(Correlation.State Requests, ClientState Decision
             decision = Decider.Apply(decision, f);
             models = ReadModels.Apply(models, f);
         }
-        var (reactor, steps) = Projections.Reactor.React(c.Reactor, models, facts, received, now);
-        return (new ClientCore(requests, decision, models, reactor), facts, steps);
+        return (c with { Requests = requests, Decision = decision, Models = models }, facts);
     }
 
     /// <summary>The time has come (a wake-up the reactor asked for).</summary>

@@ -53,7 +53,7 @@ public sealed partial class StringeeClient
         subscription = log.Subscribe(prefix).Subscribe(
             r =>
             {
-                if (Recording.UserOfStream(r.Meta.Stream) == Some(userId)) OnRecorded(r);
+                if (Recording.UserOfStream(r.Meta.Stream) == Some(userId)) OnRecorded(r, history: r.Meta.Position <= target);
                 if (r.Meta.Position >= target) caughtUp.TrySetResult();
             },
             ex => caughtUp.TrySetException(ex));

@@ -35,14 +35,17 @@ public sealed partial class StringeeClient
     Timer? alarm;
     long alarmAt = long.MaxValue;
 
-    void OnRecorded(Recorded r)
+    // history: an event of the replay that attaching does (at or before where the user's streams stood): folded, never reacted to.
+    void OnRecorded(Recorded r, bool history = false)
     {
         ModelChange? changed;
-        Seq<Reactor.Step> todo;
+        Seq<Reactor.Step> todo = Seq<Reactor.Step>();
         lock (stateLock)
         {
             var before = core.Models;
-            (core, var facts, todo) = ClientCore.Recorded(core, r.Event, r.Meta.Origin == Origin.Received, options.Clock());
+            Seq<Fact> facts;
+            if (history) (core, facts) = ClientCore.Replayed(core, r.Event);
+            else (core, facts, todo) = ClientCore.Recorded(core, r.Event, r.Meta.Origin == Origin.Received, options.Clock());
             changed = ReferenceEquals(before, core.Models) ? null : new ModelChange(before, core.Models, facts);
             foreach (var id in r.Meta.RequestId) if (r.Meta.Origin == Origin.Sent && id >= nextRequestId) nextRequestId = id + 1;
         }
@@ -109,10 +112,13 @@ public sealed partial class StringeeClient
                 switch (step)
                 {
                     case Reactor.Step.Send s:
-                        await SendCommandAsync(s.Command, CancellationToken.None).ConfigureAwait(false);
+                        // Refused (the connection went meanwhile) or not stored: said, and redone by the next connect's catch-up.
+                        var sent = await SendCommandAsync(s.Command, CancellationToken.None).ConfigureAwait(false);
+                        if (sent.IsFail) StepFailed(s.Command.GetType().Name, sent.Match(_ => "", e => e.Message));
                         break;
                     case Reactor.Step.Record r:
-                        await RecordLocalAsync(r.Event).ConfigureAwait(false);
+                        var recorded = await RecordLocalAsync(r.Event).ConfigureAwait(false);
+                        if (recorded.IsFail) StepFailed(r.Event.GetType().Name, recorded.Match(_ => "", e => e.Message));
                         break;
                     case Reactor.Step.Drop:
                         transport?.Abort();
@@ -159,6 +165,12 @@ public sealed partial class StringeeClient
             appending.AddOrUpdate(stream, 0, (_, n) => n - 1);
         }
     }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Debug,
+        Message = "the client's own {Step} did not go out: {Reason}")]
+    static partial void LogStepFailed(Microsoft.Extensions.Logging.ILogger logger, string step, string reason);
+
+    void StepFailed(string step, string reason) => LogStepFailed(logger, step, reason);
 
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
         Message = "dropped a {Step} step: {Limit} steps already queued (the next connect catches up)")]

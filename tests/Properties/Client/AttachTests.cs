@@ -93,4 +93,43 @@ public sealed class AttachTests
         await foreach (var r in log.ReadStreamAsync(Recording.SessionStream("alice"))) session.Add(r);
         Assert.Equal(3, session.Count(r => r.Event is Event.LocalDataCleared));
     }
+
+    static readonly ConversationInfo Listed = new("c1", "team", true, false, "alice", 1L, 5_000L, None, 0, 5L, None, None, None, None, 0, None, None, None,
+        None, None, None, None, None, None, None);
+
+    [Fact]
+    public async Task Replaying_the_history_reacts_to_none_of_it()
+    {
+        var inner = new InMemoryEventLog();
+        var history = new Event[]
+        {
+            new Event.ConnectRequested("t", "alice", None),
+            new Event.Connected(new AuthenResult(0, 1L, None, "alice", None, 1L, 1L, 60_000L, None, None, false, None, None), false),
+            new Event.PingReceived(new Ping(9L)),
+            new Event.MessageReceived(new MessageNotice("c1", "m5", "bob", 1_000, 5, 1, Json.Object(("content", "old")), None, None, None, None, None, None)),
+            new Event.MessagePinRequested(new PinMessage(3L, "c1", "m5", true)),
+            // A catch-up that was under way: two listing pages and their answers (a conversation known up to seq 5).
+            new Event.ConversationsLoadRequested(new LoadConversations(4L, 0, 9007199254740991, 500, None, None, None, None, None)),
+            new Event.ConversationsLoaded(new ConversationsResult(0, 4L, Seq1(Listed))),
+            new Event.ConversationsLoadRequested(new LoadConversations(5L, 0, 5_001, 500, None, None, None, None, None)),
+            new Event.ConversationsLoaded(new ConversationsResult(0, 5L, Seq1(Listed))),
+        };
+        foreach (var e in history)
+        {
+            var r = Recording.Local("alice", e, 1);
+            await inner.AppendAsync(r.Meta.Stream, ExpectedVersion.Any, [r]);
+        }
+        var before = inner.LastPosition;
+        await using (var client = new StringeeClient(new ClientOptions(Seq1(new Uri("ws://127.0.0.1:9/")))
+            { Log = inner, ConnectTimeout = TimeSpan.FromMilliseconds(300), RequestTimeout = TimeSpan.FromMilliseconds(100), MaxReconnectAttempts = 0 }))
+        {
+            await client.ConnectAsync(Token("alice"));
+            await Task.Delay(600);
+        }
+        var added = new List<Event>();
+        await foreach (var r in inner.ReadAllAsync(before + 1)) added.Add(r.Event);
+        Assert.DoesNotContain(added, e => e is Event.PingAnswered or Event.MessageDeliveryReported or Event.RequestTimedOut or Event.GapDetected
+            or Event.ConversationsLoadRequested or Event.MessagesLoadRequested);
+        Assert.Contains(added, e => e is Event.Disconnected);
+    }
 }
