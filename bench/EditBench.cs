@@ -36,11 +36,10 @@ public static class EditBench
         for (var i = 0; i < edits; i++)
         {
             var e = new Event.MessageEdited(new EditNotice("c1", $"m{1 + (i * 7919) % s.Size}", Json.Object(("content", $"edit {i}"))));
-            var (requests, facts) = Correlation.Step(models.Requests, e);
-            var after = facts.Fold(models.State, ReadModels.Apply);
-            (keys, var diffs) = Changes.OfTimeline(keys, new ModelChange(models.State, after, facts), "c1");
+            var (after, facts) = ReadModels.Reducer.StepWithFacts(models, e);
+            (keys, var diffs) = Changes.OfTimeline(keys, new ModelChange(models.State, after.State, facts), "c1");
             updates += diffs.Count(d => d is VectorDiff<Timeline.MessageView>.Set);
-            models = new Folded<ReadModels>(after, requests);
+            models = after;
         }
         var micros = watch.Elapsed.TotalMicroseconds / edits;
         if (updates != edits) throw new InvalidOperationException($"{edits} edits gave {updates} updates");

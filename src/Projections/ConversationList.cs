@@ -122,7 +122,7 @@ public static class ConversationList
             ChannelType = i.ChannelType.IfNone(c.ChannelType), CustomData = i.CustomData || c.CustomData, OaId = i.OaId || c.OaId,
             LastSeq = lastSeq, ReadSeq = readSeq, UnreadSeqs = c.UnreadSeqs.Filter(q => q > readSeq), ServerUnread = i.Unread.IfNone(c.ServerUnread),
             Last = last, LastUpdate = Math.Max(c.LastUpdate, i.LastUpdate.IfNone(0)),
-            PinnedMsgId = i.PinMsgId.Match(p => p.Length == 0 ? None : Some(p), () => c.PinnedMsgId),
+            PinnedMsgId = Chat.PinnedAfter(i, c.PinnedMsgId),
             Ended = c.Ended || i.Ended.Map(j => j is Json.Bool { Value: true } || j is Json.Number { Value: not 0m }).IfNone(false),
             Deleted = false,
             Left = s.Me.Match(me => i.Participants.Match(ps => !ps.Exists(p => p.User == me), () => c.Left), () => c.Left),

@@ -35,11 +35,12 @@ public static class Pins
         _ => s,
     };
 
-    static State Server(State s, ConversationInfo c) => c.PinMsgId.Match(
-        Some: id => id.Length == 0
-            ? s.ByConv.Find(c.ConvId).Bind(x => x.Current).Match(cur => Set(s, c.ConvId, cur, false), () => s)
-            : Set(s, c.ConvId, id, true),
-        None: () => s);
+    static State Server(State s, ConversationInfo c)
+    {
+        var current = s.ByConv.Find(c.ConvId).Bind(x => x.Current);
+        var next = Chat.PinnedAfter(c, current);
+        return next == current ? s : next.Match(id => Set(s, c.ConvId, id, true), () => Set(s, c.ConvId, (string)current, false));
+    }
 
     static State Set(State s, string convId, string msgId, bool pin)
     {

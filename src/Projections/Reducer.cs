@@ -15,12 +15,15 @@ public sealed record Reducer<TState>(string Name, TState Initial, Func<TState, F
     public Folded<TState> Start => new(Initial, Correlation.State.Empty);
 
     /// <summary>One event: its facts, applied in order (the same instance when nothing changed).</summary>
-    public Folded<TState> Step(Folded<TState> f, Event e)
+    public Folded<TState> Step(Folded<TState> f, Event e) => StepWithFacts(f, e).Folded;
+
+    /// <summary><see cref="Step"/>, with the facts the event stood for.</summary>
+    public (Folded<TState> Folded, Seq<Fact> Facts) StepWithFacts(Folded<TState> f, Event e)
     {
         var (requests, facts) = Correlation.Step(f.Requests, e);
         var state = f.State;
         foreach (var fact in facts) state = Apply(state, fact);
-        return ReferenceEquals(state, f.State) && ReferenceEquals(requests, f.Requests) ? f : new Folded<TState>(state, requests);
+        return (ReferenceEquals(state, f.State) && ReferenceEquals(requests, f.Requests) ? f : new Folded<TState>(state, requests), facts);
     }
 
     /// <summary>Folds events on from a folded state.</summary>

@@ -110,14 +110,8 @@ public static class Rows
     {
         foreach (var e in events)
         {
-            var (requests, facts) = Correlation.Step(s.Requests, e);
-            var models = s.State;
-            foreach (var f in facts)
-            {
-                t = Touch(t, f);
-                models = ReadModels.Apply(models, f);
-            }
-            s = new Folded<ReadModels>(models, requests);
+            (s, var facts) = ReadModels.Reducer.StepWithFacts(s, e);
+            t = facts.Fold(t, Touch);
         }
         return (s, t);
     }

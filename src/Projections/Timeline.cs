@@ -154,12 +154,13 @@ public static class Timeline
         _ => s,
     };
 
-    // A listing says which message is pinned now ("" for none), as every read model reads it.
-    static State ServerPin(State s, ConversationInfo c) => c.PinMsgId.Match(
-        Some: id => id.Length == 0
-            ? s.Conversations.Find(c.ConvId).Bind(x => x.Pinned).Match(cur => Pin(s, c.ConvId, cur, false), () => s)
-            : Pin(s, c.ConvId, id, true),
-        None: () => s);
+    // A listing says which message is pinned now, as every read model reads it (Chat.PinnedAfter).
+    static State ServerPin(State s, ConversationInfo c)
+    {
+        var current = s.Conversations.Find(c.ConvId).Bind(x => x.Pinned);
+        var next = Chat.PinnedAfter(c, current);
+        return next == current ? s : next.Match(id => Pin(s, c.ConvId, id, true), () => Pin(s, c.ConvId, (string)current, false));
+    }
 
     static State Reopen(State s, string convId) => Change(s, convId, x => x.Deleted ? x with { Deleted = false } : x, create: true);
 

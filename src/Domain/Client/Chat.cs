@@ -50,6 +50,13 @@ public static class Chat
     };
 
     /// <summary>
+    /// The message pinned once a listing is known: its <c>pinMsgId</c> names it, <c>""</c> says none is pinned now,
+    /// and a listing without the field says nothing about pins (<paramref name="current"/> stays). Every read model reads it so.
+    /// </summary>
+    public static Option<string> PinnedAfter(ConversationInfo c, Option<string> current) =>
+        c.PinMsgId.Match(p => p.Length == 0 ? None : Some(p), () => current);
+
+    /// <summary>
     /// A listing as a set: one entry per conversation, the last one listed winning, so that a
     /// listing folded twice (a duplicated packet) gives what it gave once.
     /// </summary>
@@ -104,8 +111,7 @@ public static class Chat
         var conv = new Conversation(c.ConvId,
             Math.Max(c.ConvLastSeq.IfNone(0), existing.Map(x => x.LastSeq).IfNone(0)),
             Math.Max(c.LastMsgSeqSeen.IfNone(0), existing.Map(x => x.ReadSeq).IfNone(0)),
-            // "" says nothing is pinned now; a listing without the field says nothing about pins.
-            c.PinMsgId.Match(p => p.Length == 0 ? None : Some(p), () => existing.Bind(x => x.PinnedMsgId)),
+            PinnedAfter(c, existing.Bind(x => x.PinnedMsgId)),
             roles,
             c.Ended.Map(IsTrue).IfNone(false) || existing.Map(x => x.Ended).IfNone(false));
         return existing == Some(conv) ? s : s with { Conversations = s.Conversations.AddOrUpdate(c.ConvId, conv) };

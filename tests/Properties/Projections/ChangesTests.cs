@@ -10,13 +10,11 @@ public sealed class ChangesTests
     // Every event's change, as the client emits them.
     static IEnumerable<ModelChange> Changes(Seq<Event> events)
     {
-        var requests = Correlation.State.Empty;
-        var models = ReadModels.Initial;
+        var models = ReadModels.Reducer.Start;
         foreach (var e in events)
         {
-            (requests, var facts) = Correlation.Step(requests, e);
-            var after = facts.Fold(models, ReadModels.Apply);
-            yield return new ModelChange(models, after, facts);
+            var (after, facts) = ReadModels.Reducer.StepWithFacts(models, e);
+            yield return new ModelChange(models.State, after.State, facts);
             models = after;
         }
     }
@@ -67,12 +65,11 @@ public sealed class ChangesTests
         var events = Seq(Connected("alice"), Created("c1", "alice", "bob")) + toSeq(Enumerable.Range(2, 2_000).Select(i => Received("c1", $"m{i}", i, "bob", $"text {i}")));
         var before = events.Fold(ReadModels.Reducer.Start, ReadModels.Reducer.Step);
         var keys = EventSourced.Projections.Changes.TimelineKeys(before.State, "c1");
-        var (requests, facts) = Correlation.Step(before.Requests, Edited("c1", "m777", "changed"));
-        var after = facts.Fold(before.State, ReadModels.Apply);
+        var (folded, facts) = ReadModels.Reducer.StepWithFacts(before, Edited("c1", "m777", "changed"));
+        var after = folded.State;
         var (_, diffs) = EventSourced.Projections.Changes.OfTimeline(keys, new ModelChange(before.State, after, facts), "c1");
         var set = Assert.IsType<VectorDiff<Timeline.MessageView>.Set>(Assert.Single(diffs));
         Assert.Equal(("m777", "changed"), (set.Value.Id, Chat.TextOf(set.Value.Content)));
         Assert.Equal(Timeline.View(after.Timeline, "c1").ToList().FindIndex(v => v.Id == "m777"), set.Index);
-        _ = requests;
     }
 }
