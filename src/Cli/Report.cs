@@ -18,7 +18,7 @@ public static class Report
             .Append("body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#222}h1{margin-bottom:.2rem}figure{margin:1.5rem 0}")
             .Append("figcaption{font-weight:600;margin-bottom:.4rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}")
             .Append("svg text{font:12px system-ui,sans-serif;fill:#444}.bar{fill:#3b82f6}.bar2{fill:#10b981}.bar3{fill:#f59e0b}</style></head><body>")
-            .Append("<h1>Chat report</h1><p>Generated ").Append(generated.ToString("u", Inv)).Append(" from the recorded event log.</p>");
+            .Append("<h1>Chat report</h1><p>Generated ").Append(generated.ToString("u", Inv)).Append(" from the recorded event log (every recording merged): ").Append(WebUtility.HtmlEncode(f.Counts.ToString())).Append(".</p>");
         b.Append("<table id=\"volumes\"><tr><th>messages</th><th>senders</th><th>edit rate</th><th>revoke rate</th><th>pins</th><th>live chats</th></tr><tr>")
             .Append(Td(f.Messages)).Append(Td(f.BySender.Count)).Append(Td(f.EditRate.ToString("P1", Inv))).Append(Td(f.RevokeRate.ToString("P1", Inv)))
             .Append(Td(f.Pins)).Append(Td(f.LiveChats.Count)).Append("</tr></table>");

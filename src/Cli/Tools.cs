@@ -65,69 +65,92 @@ public static class Tools
             byUser.Values.Sum(m => m.Timeline.Conversations.Values.Sum(c => c.BySeq.Count)).ToString(Inv),
             $"{watch.Elapsed.TotalMilliseconds:0.0} ms", (log.Count / Math.Max(watch.Elapsed.TotalSeconds, 1e-6)).ToString("N0", Inv));
         AnsiConsole.Write(table);
+        Console.WriteLine(Terminal.Plain(Transcript.CountsOf(Transcript.OfLog(log)).ToString()));
         return 0;
     }
 
-    /// <summary>Every message of a conversation with its versions, and who edited, pinned and revoked what when; optionally as of a time or a seq.</summary>
+    /// <summary>
+    /// Every message of a conversation with its versions, who saw each, and who edited, pinned and revoked what when: from every
+    /// recording merged (the canonical transcript), or one user's recording (<paramref name="user"/>); optionally as of a time or a seq.
+    /// </summary>
     public static async Task<int> AuditAsync(string? pg, string? data, string convId, string? user, string? asOf, long? seq, CancellationToken ct, string? trueAt = null)
     {
         var read = await ReadLogAsync(pg, data, progress: false, ct);
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
         var log = (List<Recorded>)read;
-        var who = user ?? log.Where(r => Recording.ConversationOf(r.Event) == Some(convId)).Select(UserOf).FirstOrDefault();
-        if (who is null) return Fail($"conversation {convId} is not in the log");
-        var mine = log.Where(r => UserOf(r) == who).ToList();
+        var recorders = log.Where(r => Recording.ConversationOf(r.Event) == Some(convId)).Select(UserOf).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (recorders.Count == 0) return Fail($"conversation {convId} is not in the log");
+        if (user is not null && !recorders.Contains(user, StringComparer.Ordinal)) return Fail($"{user} has no recording of conversation {convId}");
         static long? Parse(string? text) => text is null ? null
             : long.TryParse(text, NumberStyles.Integer, Inv, out var ms) ? ms
             : DateTimeOffset.TryParse(text, Inv, DateTimeStyles.AssumeUniversal, out var t) ? t.ToUnixTimeMilliseconds() : -1;
         var at = Parse(asOf);
         var trueAtMs = Parse(trueAt);
         if (at == -1 || trueAtMs == -1) return Fail("--as-of and --true-at take epoch milliseconds or an ISO-8601 time");
-        var state = seq is { } s ? AsOf.Seq(mine, convId, s, Timeline.Reducer)
+        var users = user is null ? recorders : [user];
+        var byUser = log.GroupBy(UserOf, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        Timeline.State StateOf(List<Recorded> mine) => seq is { } s ? AsOf.Seq(mine, convId, s, Timeline.Reducer)
             : trueAtMs is { } tt ? AsOf.TrueAt(mine, convId, tt, Timeline.Reducer)
             : at is { } t2 ? AsOf.Time(mine, t2, Timeline.Reducer)
             : Timeline.Reducer.Fold(mine.Select(r => r.Event));
+        var merged = Transcript.MergeAll(users.Select(u => Transcript.Of(u, StateOf(byUser[u]), Transcript.FirstSeen(byUser[u]))));
         var title = seq is not null ? $"as of seq {seq}"
             : trueAtMs is not null ? $"as true at {DateTimeOffset.FromUnixTimeMilliseconds(trueAtMs.Value):u} (server time)"
             : at is not null ? $"as known at {DateTimeOffset.FromUnixTimeMilliseconds(at.Value):u} (client time)" : "now";
-        var transcript = new Table().Title(Terminal.Escape($"{convId} ({title}), as {who}'s client recorded it")).AddColumns("seq", "id", "from", "versions (original first)", "state");
-        foreach (var m in Audit.Transcript(state, convId))
-            transcript.AddRow(m.Seq.ToString(Inv), Terminal.Escape(m.MsgId), Terminal.Escape(m.Sender), Terminal.Escape(string.Join(" -> ", m.Versions.Map(v => $"\"{v}\""))),
-                Terminal.Escape(string.Join(" ", new[] { m.Edited ? "edited" : "", m.Revoked ? "revoked" : "", m.Deleted ? "deleted" : "" }.Where(x => x.Length > 0))));
+        var source = user is null ? $"merged from {recorders.Count} recordings ({string.Join(", ", recorders)})" : $"as {user}'s client recorded it";
+        var transcript = new Table().Title(Terminal.Escape($"{convId} ({title}), {source}")).AddColumns("seq", "id", "from", "versions (original first)", "state", "seen by");
+        foreach (var m in Transcript.Messages(merged, convId))
+            transcript.AddRow(m.Seq.ToString(Inv), Terminal.Escape(m.MsgId), Terminal.Escape(m.Sender), Terminal.Escape(string.Join(" -> ", m.Versions.Map(v => $"\"{Audit.Describe(m.Type, v)}\""))),
+                Terminal.Escape(string.Join(" ", new[] { m.Edited ? "edited" : "", m.Revoked ? "revoked" : "", m.SeenBy.Exists(w => w.Deleted) ? "deleted" : "", m.Disputed ? "DISPUTED" : "" }.Where(x => x.Length > 0))),
+                Terminal.Escape(string.Join(", ", m.SeenBy.Map(w => w.User))));
         AnsiConsole.Write(transcript);
-        var trail = new Table().Title("who did what, when").AddColumns("position", "time (UTC)", "what", "message", "who", "detail");
-        var asOfSeq = seq ?? (trueAtMs is { } tta ? AsOf.SeqAt(mine, convId, tta) : null);
-        var cut = asOfSeq is { } q ? AsOf.Cut(mine, convId, q).IfNone(long.MaxValue) : long.MaxValue;
-        foreach (var l in Audit.Trail(mine, who, convId).Where(l => (at is null || l.At <= at) && l.Position < cut))
-            trail.AddRow(l.Position.ToString(Inv), DateTimeOffset.FromUnixTimeMilliseconds(l.At).ToString("yyyy-MM-dd HH:mm:ss.fff", Inv), Terminal.Escape(l.Kind),
+        var disagreements = Transcript.Disagreements(merged).Filter(d => d.ConvId == convId);
+        if (!disagreements.IsEmpty)
+        {
+            var table = new Table().Title("[red]recordings disagree[/]").AddColumns("seq", "message", "what differs", "recordings");
+            foreach (var d in disagreements) table.AddRow(d.Seq.ToString(Inv), Terminal.Escape(d.MsgId), Terminal.Escape(d.What), Terminal.Escape(string.Join(", ", d.Users)));
+            AnsiConsole.Write(table);
+        }
+        var trail = new Table().Title("who did what, when").AddColumns("position", "time (UTC)", "recorded by", "what", "message", "who", "detail");
+        foreach (var (u, l) in users.SelectMany(u =>
+        {
+            var mine = byUser[u];
+            var asOfSeq = seq ?? (trueAtMs is { } tta ? AsOf.SeqAt(mine, convId, tta) : null);
+            var cut = asOfSeq is { } q ? AsOf.Cut(mine, convId, q).IfNone(long.MaxValue) : long.MaxValue;
+            return Audit.Trail(mine, u, convId).Where(l => (at is null || l.At <= at) && l.Position < cut).Select(l => (u, l));
+        }).OrderBy(x => x.l.Position))
+            trail.AddRow(l.Position.ToString(Inv), DateTimeOffset.FromUnixTimeMilliseconds(l.At).ToString("yyyy-MM-dd HH:mm:ss.fff", Inv), Terminal.Escape(u), Terminal.Escape(l.Kind),
                 Terminal.Escape(l.MsgId), Terminal.Escape(l.Who), Terminal.Escape(l.Detail));
         AnsiConsole.Write(trail);
+        Console.WriteLine(Terminal.Plain(Transcript.CountsOf(merged, c => c == convId).ToString()));
         return 0;
     }
 
-    /// <summary>Transcripts with their edit and revoke lineage, as JSON lines, CSV or a readable HTML page.</summary>
+    /// <summary>Transcripts (every recording merged) with their edit and revoke lineage and who saw each message, as JSON lines, CSV or a readable HTML page.</summary>
     public static async Task<int> ExportAsync(string? pg, string? data, string? convId, bool all, string format, string? outFile, CancellationToken ct)
     {
         if (convId is null && !all) return Fail("export needs --conversation ID or --all");
+        if (convId is not null && all) return Fail("export takes --conversation ID or --all, not both");
         if (format is not ("jsonl" or "csv" or "html")) return Fail($"--format is jsonl, csv or html, not '{format}'");
         var read = await ReadLogAsync(pg, data, progress: false, ct);
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
         var log = (List<Recorded>)read;
-        // Each conversation from the first client that recorded it.
-        var rows = log.GroupBy(UserOf).SelectMany(g =>
-        {
-            var state = Timeline.Reducer.Fold(g.Select(r => r.Event));
-            return state.Conversations.Keys.Where(c => all || c == convId).Select(c => (Conv: c, User: g.Key, Lines: Audit.Transcript(state, c)));
-        }).GroupBy(x => x.Conv).Select(g => g.First()).OrderBy(x => x.Conv, StringComparer.Ordinal).ToList();
+        var merged = Transcript.OfLog(log);
+        var rows = merged.Conversations.Filter(c => all || c == convId).Map(c => (Conv: c, Lines: Transcript.Messages(merged, c))).ToList();
         if (rows.Count == 0) return Fail(convId is null ? "the log holds no conversation" : $"conversation {convId} is not in the log");
+        static string Text(Transcript.Message m) => m.Revoked ? "" : Audit.Describe(m.Type, m.Content);
+        static string SeenBy(Transcript.Message m) => string.Join(" ", m.SeenBy.Map(w => w.User));
         var text = format switch
         {
             "jsonl" => string.Concat(rows.SelectMany(r => r.Lines.Map(m => Json.Object(("convId", r.Conv), ("seq", m.Seq), ("id", m.MsgId), ("type", (long)m.Type),
-                ("from", m.Sender), ("created", m.Created), ("text", m.Revoked ? "" : m.Text), ("versions", new Json.Arr(m.Versions.Map(v => (Json)v))),
-                ("edited", m.Edited), ("revoked", m.Revoked), ("deleted", m.Deleted)).ToJsonString() + "\n"))),
-            "csv" => "convId,seq,id,from,created,text,versions,edited,revoked,deleted\n" + string.Concat(rows.SelectMany(r => r.Lines.Map(m =>
-                string.Join(',', Csv(r.Conv), m.Seq.ToString(Inv), Csv(m.MsgId), Csv(m.Sender), m.Created.ToString(Inv), Csv(m.Revoked ? "" : m.Text),
-                    Csv(string.Join(" | ", m.Versions)), m.Edited ? "1" : "0", m.Revoked ? "1" : "0", m.Deleted ? "1" : "0") + "\n"))),
+                ("from", m.Sender), ("created", m.Created), ("text", Text(m)), ("versions", new Json.Arr(m.Versions.Map(v => (Json)v))),
+                ("edited", m.Edited), ("revoked", m.Revoked), ("deletedBy", new Json.Arr(m.SeenBy.Filter(w => w.Deleted).Map(w => (Json)new Json.Str(w.User)))),
+                ("seenBy", new Json.Arr(m.SeenBy.Map(w => (Json)Json.Object(("user", w.User), ("at", w.SeenAt), ("position", w.Position))))),
+                ("disputed", m.Disputed)).ToJsonString() + "\n"))),
+            "csv" => "convId,seq,id,from,created,text,versions,edited,revoked,deleted_by,seen_by,disputed\n" + string.Concat(rows.SelectMany(r => r.Lines.Map(m =>
+                string.Join(',', Csv(r.Conv), m.Seq.ToString(Inv), Csv(m.MsgId), Csv(m.Sender), m.Created.ToString(Inv), Csv(Text(m)),
+                    Csv(string.Join(" | ", m.Versions.Map(v => Audit.Describe(m.Type, v)))), m.Edited ? "1" : "0", m.Revoked ? "1" : "0",
+                    Csv(string.Join(" ", m.SeenBy.Filter(w => w.Deleted).Map(w => w.User))), Csv(SeenBy(m)), m.Disputed ? "1" : "0") + "\n"))),
             _ => Html(rows.Select(r => (r.Conv, r.Lines))),
         };
         // On a terminal, recorded text may not drive it; a pipe or a file gets the export exactly.
@@ -135,8 +158,11 @@ public static class Tools
         else
         {
             await File.WriteAllTextAsync(outFile, text, new UTF8Encoding(false), ct);
-            AnsiConsole.MarkupLineInterpolated($"wrote {rows.Sum(r => r.Lines.Count)} messages of {rows.Count} conversations to {Terminal.Plain(outFile)}");
+            AnsiConsole.MarkupLineInterpolated($"wrote {Terminal.Plain(outFile)}");
+            Console.WriteLine(Terminal.Plain(Transcript.CountsOf(merged, c => all || c == convId).ToString()));
         }
+        foreach (var d in Transcript.Disagreements(merged).Filter(d => all || d.ConvId == convId))
+            await Console.Error.WriteLineAsync(Terminal.Plain($"warning: recordings disagree on {d.ConvId} seq {d.Seq} ({d.MsgId}): {d.What} ({string.Join(", ", d.Users)})"));
         return 0;
     }
 
@@ -151,24 +177,25 @@ public static class Tools
         return neutral.IndexOfAny([',', '"', '\n', '\r', '\'']) >= 0 ? $"\"{neutral.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : neutral;
     }
 
-    static string Html(IEnumerable<(string Conv, Seq<Audit.TranscriptLine> Lines)> convs)
+    static string Html(IEnumerable<(string Conv, Seq<Transcript.Message> Lines)> convs)
     {
         var b = new StringBuilder("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Transcripts</title><style>"
             + "body{font:15px/1.4 system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin:1rem 0 2rem}td,th{border:1px solid #ccc;padding:.3rem .6rem;vertical-align:top}"
-            + "th{background:#f3f3f3}.revoked{color:#999}.old{color:#777;text-decoration:line-through}.sys{color:#666;font-style:italic}</style></head><body><h1>Transcripts</h1>");
+            + "th{background:#f3f3f3}.revoked{color:#999}.old{color:#777;text-decoration:line-through}.sys{color:#666;font-style:italic}.disputed{background:#fee}</style></head><body><h1>Transcripts</h1>");
         foreach (var (conv, lines) in convs)
         {
-            b.Append("<h2>").Append(WebUtility.HtmlEncode(conv)).Append("</h2><table><tr><th>seq</th><th>time (UTC)</th><th>from</th><th>message</th><th>history</th></tr>");
+            b.Append("<h2>").Append(WebUtility.HtmlEncode(conv)).Append("</h2><table><tr><th>seq</th><th>time (UTC)</th><th>from</th><th>message</th><th>history</th><th>seen by</th></tr>");
             foreach (var m in lines)
             {
-                var css = m.Revoked ? "revoked" : m.Type is 7 or 8 or 100 ? "sys" : "";
+                var css = m.Disputed ? "disputed" : m.Revoked ? "revoked" : m.IsChat ? "" : "sys";
+                var text = Audit.Describe(m.Type, m.Content);
                 b.Append("<tr class=\"").Append(css).Append("\"><td>").Append(m.Seq.ToString(Inv)).Append("</td><td>")
                     .Append(DateTimeOffset.FromUnixTimeMilliseconds(m.Created).ToString("yyyy-MM-dd HH:mm:ss", Inv)).Append("</td><td>")
                     .Append(WebUtility.HtmlEncode(m.Sender)).Append("</td><td>")
-                    .Append(m.Revoked ? "<em>message revoked</em>" : WebUtility.HtmlEncode(m.Text)).Append(m.Deleted ? " <em>(deleted)</em>" : "").Append("</td><td>");
+                    .Append(m.Revoked ? "<em>message revoked</em>" : WebUtility.HtmlEncode(text)).Append(m.SeenBy.Exists(w => w.Deleted) ? " <em>(deleted)</em>" : "").Append("</td><td>");
                 if (m.Versions.Count > 1 || m.Revoked)
-                    b.Append(string.Join("<br>", m.Versions.Map((i, v) => $"<span class=\"{(i < m.Versions.Count - 1 || m.Revoked ? "old" : "")}\">{WebUtility.HtmlEncode(v)}</span>")));
-                b.Append("</td></tr>");
+                    b.Append(string.Join("<br>", m.Versions.Map((i, v) => $"<span class=\"{(i < m.Versions.Count - 1 || m.Revoked ? "old" : "")}\">{WebUtility.HtmlEncode(Audit.Describe(m.Type, v))}</span>")));
+                b.Append("</td><td>").Append(WebUtility.HtmlEncode(string.Join(", ", m.SeenBy.Map(w => w.User)))).Append("</td></tr>");
             }
             b.Append("</table>");
         }
@@ -192,7 +219,9 @@ public static class Tools
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
         var f = Audit.Of((List<Recorded>)read);
         var volumes = new Table().Title("volumes and rates").AddColumns("figure", "value");
-        volumes.AddRow("messages", f.Messages.ToString(Inv));
+        volumes.AddRow("messages (every recording merged)", f.Counts.Messages.ToString(Inv));
+        volumes.AddRow("chat messages", f.Messages.ToString(Inv));
+        volumes.AddRow("conversations", f.Counts.Conversations.ToString(Inv));
         volumes.AddRow("senders", f.BySender.Count.ToString(Inv));
         volumes.AddRow("edit rate", f.EditRate.ToString("P1", Inv));
         volumes.AddRow("revoke rate", f.RevokeRate.ToString("P1", Inv));
@@ -207,6 +236,7 @@ public static class Tools
         foreach (var c in f.LiveChats)
             chats.AddRow(Terminal.Escape(c.ConvId), Terminal.Escape(c.Agent.IfNone("-")), c.WaitMs.Map(w => $"{w} ms").IfNone("-"), c.HandleMs.Map(h => $"{h} ms").IfNone("-"));
         AnsiConsole.Write(chats);
+        Console.WriteLine(Terminal.Plain(f.Counts.ToString()));
         return 0;
     }
 }

@@ -21,6 +21,8 @@ public static class Audit
     public sealed record Figures(int Messages, Map<OrdStringOrdinal, string, int> BySender, int Edits, int Revokes, int Pins, Seq<LiveChatFigures> LiveChats,
         Seq<long> FirstResponseMs, Seq<long> MessageTimes)
     {
+        /// <summary>The figures every tool reports for the same log (<see cref="EventSourced.Projections.Transcript.Counts"/>).</summary>
+        public EventSourced.Projections.Transcript.Counts Counts { get; init; } = new(0, 0, 0, 0, 0, 0);
         /// <summary>Edited messages per message.</summary>
         public double EditRate => Messages == 0 ? 0 : (double)Edits / Messages;
         /// <summary>Revoked messages per message.</summary>
@@ -103,12 +105,17 @@ public static class Audit
         _ => Chat.TextOf(content),
     };
 
-    /// <summary>Figures over the whole log (every user's recording; each message counted once).</summary>
+    /// <summary>Figures over the whole log: messages from the merged transcript (<see cref="EventSourced.Projections.Transcript"/>), each counted once whichever clients recorded it.</summary>
     public static Figures Of(IEnumerable<Recorded> log)
     {
-        var messages = new Dictionary<string, (string Sender, string ConvId, long At)>(StringComparer.Ordinal);
-        var edited = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
-        var revoked = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
+        var events = log as IReadOnlyCollection<Recorded> ?? log.ToList();
+        return Of(events, EventSourced.Projections.Transcript.OfLog(events));
+    }
+
+    /// <summary>Figures of a log whose recordings are already merged.</summary>
+    public static Figures Of(IEnumerable<Recorded> log, EventSourced.Projections.Transcript.Merged merged)
+    {
+        var messages = EventSourced.Projections.Transcript.AllMessages(merged).Filter(m => m.IsChat);
         var pinned = new System.Collections.Generic.HashSet<(string, string)>();
         var created = new Dictionary<string, long>(StringComparer.Ordinal);
         var accepted = new Dictionary<string, (long At, string Agent)>(StringComparer.Ordinal);
@@ -119,16 +126,7 @@ public static class Audit
             var at = r.Meta.ReceivedAt;
             switch (r.Event)
             {
-                case MessageReceived m when m.Packet.Type < 100 && m.Packet.Type != 7:
-                    messages.TryAdd(m.Packet.MsgId, (m.Packet.From, m.Packet.ConvId, m.Packet.CreatedTime));
-                    break;
-                case MessageSent m:
-                    messages.TryAdd(m.Result.MsgId, (UserOf(r.Meta), m.Result.ConvId, m.Result.Created));
-                    break;
-                case MessageEdited m: edited.Add(m.Packet.MsgId); break;
-                case MessagesRevoked m: foreach (var id in m.Packet.MsgIds) revoked.Add(id); break;
                 case MessagePinChanged m when m.Packet.IsPin: pinned.Add((m.Packet.ConvId, m.Packet.MsgId)); break;
-                case LiveChatConversationCreateRequested: break;
                 case ConversationCreated c when c.Result.Conversation.ChannelType == Some(1):
                     liveChats.Add(c.Result.Conversation.ConvId);
                     created.TryAdd(c.Result.Conversation.ConvId, at);
@@ -138,19 +136,19 @@ public static class Audit
                 case ChatEnded e: ended.TryAdd(e.Result.ConvId, at); break;
             }
         }
-        var bySender = messages.Values.GroupBy(m => m.Sender).Aggregate(Map<OrdStringOrdinal, string, int>(), (acc, g) => acc.AddOrUpdate(g.Key, g.Count()));
+        var bySender = messages.GroupBy(m => m.Sender).Aggregate(Map<OrdStringOrdinal, string, int>(), (acc, g) => acc.AddOrUpdate(g.Key, g.Count()));
         var chats = liveChats.Order(StringComparer.Ordinal).Select(id => new LiveChatFigures(id,
             accepted.TryGetValue(id, out var a) && created.TryGetValue(id, out var c) ? Some(a.At - c) : None,
             accepted.TryGetValue(id, out var a2) && ended.TryGetValue(id, out var e) ? Some(e - a2.At) : None,
             accepted.TryGetValue(id, out var a3) ? Some(a3.Agent) : None)).ToSeq();
-        // First response: per conversation, the time from its first message to the first message by someone else.
-        var firstResponse = messages.Values.GroupBy(m => m.ConvId).Choose(g =>
+        // First response: per conversation, the time from its first message to the first message by someone else (server times).
+        var firstResponse = messages.GroupBy(m => m.ConvId).Choose(g =>
         {
-            var ordered = g.OrderBy(m => m.At).ToList();
+            var ordered = g.OrderBy(m => m.Created).ThenBy(m => m.Seq).ToList();
             var reply = ordered.Skip(1).FirstOrDefault(m => m.Sender != ordered[0].Sender);
-            return reply.Sender is null ? None : Some(reply.At - ordered[0].At);
+            return reply is null ? None : Some(reply.Created - ordered[0].Created);
         }).ToSeq();
-        return new Figures(messages.Count, bySender, edited.Count(messages.ContainsKey), revoked.Count(messages.ContainsKey), pinned.Count, chats, firstResponse,
-            messages.Values.Select(m => m.At).Order().ToSeq());
+        return new Figures(messages.Count, bySender, messages.Count(m => m.Edited), messages.Count(m => m.Revoked), pinned.Count, chats, firstResponse,
+            toSeq(messages.Map(m => m.Created).Order())) { Counts = EventSourced.Projections.Transcript.CountsOf(merged) };
     }
 }

@@ -53,24 +53,28 @@ public static class Transcript
     /// <summary>One user's copy of every conversation, from that user's recorded events in log order.</summary>
     public static Merged FromLog(string user, IEnumerable<Recorded> events)
     {
+        var list = events as IReadOnlyCollection<Recorded> ?? events.ToList();
+        return Of(user, Timeline.Reducer.Fold(list.Select(r => r.Event)), FirstSeen(list));
+    }
+
+    /// <summary>When a client first recorded each (conversation, seq): its clock and log position (0, 0 for one it never recorded).</summary>
+    public static Func<string, long, (long At, long Position)> FirstSeen(IEnumerable<Recorded> events)
+    {
         var seen = new Dictionary<(string Conv, long Seq), (long At, long Position)>();
         void See(string conv, long seq, Envelope m)
         {
             if (seq >= 1) seen.TryAdd((conv, seq), (m.ReceivedAt, m.Position));
         }
-        var timeline = Timeline.Reducer.Start;
         foreach (var r in events)
-        {
             switch (r.Event)
             {
                 case MessageReceived m: See(m.Packet.ConvId, m.Packet.Seq, r.Meta); break;
                 case MessageSent m: See(m.Result.ConvId, m.Result.Seq, r.Meta); break;
                 case MessagesLoaded l: foreach (var i in l.Result.Msgs) foreach (var c in i.ConvId) See(c, i.Seq, r.Meta); break;
                 case MessagesByIdsLoaded l: foreach (var i in l.Result.ListMsgs) foreach (var c in i.ConvId) See(c, i.Seq, r.Meta); break;
+                case ConversationCreated c: foreach (var i in Timeline.CreationMessage(c)) foreach (var conv in i.ConvId) See(conv, i.Seq, r.Meta); break;
             }
-            timeline = Timeline.Reducer.Step(timeline, r.Event);
-        }
-        return Of(user, timeline.State, (conv, seq) => seen.TryGetValue((conv, seq), out var at) ? at : (0, 0));
+        return (conv, seq) => seen.TryGetValue((conv, seq), out var at) ? at : (0, 0);
     }
 
     /// <summary>One user's copy from a folded timeline; <paramref name="seenAt"/> says when the client first recorded a (conversation, seq).</summary>
@@ -96,6 +100,33 @@ public static class Transcript
         new(b.ByConv.Fold(a.ByConv, (acc, conv, bySeq) => acc.AddOrUpdate(conv,
             mine => bySeq.Fold(mine, (m, seq, copies) => m.AddOrUpdate(seq, held => held.Union(copies), () => copies)),
             () => bySeq)));
+
+    /// <summary>Every user's recording in a log merged (each event belongs to the user whose stream holds it).</summary>
+    public static Merged OfLog(IEnumerable<Recorded> log) =>
+        MergeAll(log.GroupBy(r => EventSourced.Domain.Client.Recording.UserOfStream(r.Meta.Stream).IfNone(r.Meta.Stream), StringComparer.Ordinal)
+            .Select(g => FromLog(g.Key, g)));
+
+    /// <summary>
+    /// The figures every tool reports for a log, from this one definition: <c>Conversations</c> with at least one message;
+    /// <c>Messages</c> = distinct (conversation, seq) any recording holds, server messages included; <c>ChatMessages</c>
+    /// = those of a chat type; <c>Edited</c> and <c>Revoked</c> chat messages; <c>Disagreements</c> between copies.
+    /// </summary>
+    public sealed record Counts(int Conversations, int Messages, int ChatMessages, int Edited, int Revoked, int Disagreements)
+    {
+        /// <summary>The one line every tool prints.</summary>
+        public override string ToString() =>
+            $"{Messages} messages ({ChatMessages} chat, {Messages - ChatMessages} server) in {Conversations} conversations; {Edited} edited, {Revoked} revoked; {Disagreements} disagreements between recordings";
+    }
+
+    /// <summary>The counts of a merge (optionally of some conversations only).</summary>
+    public static Counts CountsOf(Merged merged, Func<string, bool>? conversations = null)
+    {
+        var convs = merged.Conversations.Filter(c => conversations is null || conversations(c));
+        var messages = convs.Bind(c => Messages(merged, c));
+        var chat = messages.Filter(m => m.IsChat);
+        var only = new Merged(merged.ByConv.Filter((c, _) => conversations is null || conversations(c)));
+        return new Counts(convs.Count, messages.Count, chat.Count, chat.Count(m => m.Edited), chat.Count(m => m.Revoked), Disagreements(only).Count);
+    }
 
     /// <summary>Every recording merged.</summary>
     public static Merged MergeAll(IEnumerable<Merged> recordings) => recordings.Aggregate(Merged.Empty, Merge);

@@ -124,4 +124,72 @@ public sealed class CliTests
         Assert.Equal(2, code);
         Assert.Contains("export needs --conversation ID or --all", output, StringComparison.Ordinal);
     }
+
+    // A database of its own, so the figures are this test's log only.
+    static async Task<string> FreshDatabase()
+    {
+        var pg = (await Postgres.Instance).ConnectionString;
+        var name = $"counts_{Guid.NewGuid():N}"[..24];
+        await using (var admin = new Npgsql.NpgsqlConnection(pg))
+        {
+            await admin.OpenAsync();
+            await using var create = new Npgsql.NpgsqlCommand($"create database {name}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+        return new Npgsql.NpgsqlConnectionStringBuilder(pg) { Database = name }.ConnectionString;
+    }
+
+    static readonly System.Text.RegularExpressions.Regex CountsLine = new(@"(\d+) messages \((\d+) chat, (\d+) server\) in (\d+) conversations; (\d+) edited, (\d+) revoked; (\d+) disagreements");
+
+    static string CountsOf(string output)
+    {
+        var m = CountsLine.Match(output);
+        Assert.True(m.Success, $"no counts line in: {output}");
+        return m.Value;
+    }
+
+    [Fact]
+    public async Task Every_tool_reports_the_same_counts_for_the_same_log()
+    {
+        var pg = await FreshDatabase();
+        var demo = await Run("demo", "--pg", pg);
+        Assert.True(demo.Code == 0, demo.Out);
+        var stats = CountsOf((await Run("stats", "--pg", pg)).Out);
+        Assert.Equal(stats, CountsOf((await Run("replay", "--pg", pg)).Out));
+        var file = Path.Combine(Path.GetTempPath(), $"stringee-es-counts-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            var export = await Run("export", "--all", "--format", "jsonl", "--out", file, "--pg", pg);
+            Assert.Equal(stats, CountsOf(export.Out));
+            var lines = (await File.ReadAllLinesAsync(file)).Where(l => l.Length > 0).ToList();
+            var figures = CountsLine.Match(stats).Groups;
+            Assert.Equal(int.Parse(figures[1].Value, System.Globalization.CultureInfo.InvariantCulture), lines.Count);
+            var html = Path.ChangeExtension(file, ".html");
+            var report = await Run("report", "--out", html, "--pg", pg);
+            Assert.True(report.Code == 0, report.Out);
+            Assert.Contains(stats, await File.ReadAllTextAsync(html), StringComparison.Ordinal);
+            File.Delete(html);
+
+            // Every conversation's transcript starts at seq 1, whoever recorded it: the live chat transferred to agent1 at seq 5 included.
+            var convs = lines.Select(l => ((Json.Str)((Json.Obj)Json.Parse(l).IfLeft(Json.Null.Value))["convId"].IfNone(Json.Null.Value)).Value).Distinct().ToList();
+            Assert.Equal(int.Parse(figures[4].Value, System.Globalization.CultureInfo.InvariantCulture), convs.Count);
+            var perConv = 0;
+            foreach (var conv in convs)
+            {
+                var audit = await Run("audit", "--conversation", conv, "--pg", pg);
+                Assert.True(audit.Code == 0, audit.Out);
+                perConv += int.Parse(CountsLine.Match(audit.Out).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+            Assert.Equal(lines.Count, perConv);
+            Assert.All(convs, c => Assert.Contains(lines, l => l.Contains($"\"convId\":\"{c}\"", StringComparison.Ordinal) && l.Contains("\"seq\":1,", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+        await using var sql = new Npgsql.NpgsqlConnection(pg);
+        await sql.OpenAsync();
+        await using var count = new Npgsql.NpgsqlCommand("select count(*) from client_log.messages", sql);
+        Assert.Equal((long)int.Parse(CountsLine.Match(stats).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), (long)(await count.ExecuteScalarAsync())!);
+    }
 }

@@ -63,6 +63,7 @@ public static class AnalyticsViews
         create table if not exists {schema}.analytics_messages (msg_id text primary key, conv_id text, seq bigint, sender text, msg_type int,
           created bigint, text text, first_recorded_by text, from_received boolean, position bigint);
         create index if not exists analytics_messages_conv on {schema}.analytics_messages (conv_id, seq);
+        alter table {schema}.analytics_messages add column if not exists pref int;
         create table if not exists {schema}.analytics_edits (conv_id text, msg_id text, new_content text, received_at bigint, recorded_by text,
           position bigint, primary key (conv_id, msg_id, new_content));
         create table if not exists {schema}.analytics_revokes (msg_id text primary key, conv_id text, received_at bigint, recorded_by text, position bigint);
@@ -79,11 +80,12 @@ public static class AnalyticsViews
     public static IReadOnlyList<string> Apply(string schema) =>
     [
         $"""
-        insert into {schema}.analytics_messages as t (msg_id, conv_id, seq, sender, msg_type, created, text, first_recorded_by, from_received, position)
+        insert into {schema}.analytics_messages as t (msg_id, conv_id, seq, sender, msg_type, created, text, first_recorded_by, from_received, position, pref)
         {Messages(schema, InRange)}
         on conflict (msg_id) do update set conv_id = excluded.conv_id, seq = excluded.seq, sender = excluded.sender, msg_type = excluded.msg_type,
-          created = excluded.created, text = excluded.text, first_recorded_by = excluded.first_recorded_by, from_received = true, position = excluded.position
-          where not t.from_received and excluded.from_received
+          created = excluded.created, text = excluded.text, first_recorded_by = excluded.first_recorded_by, from_received = excluded.from_received,
+          position = excluded.position, pref = excluded.pref
+          where (excluded.pref, excluded.position) < (coalesce(t.pref, case when t.from_received then 0 else 2 end), t.position)
         """,
         $"""
         insert into {schema}.analytics_edits (conv_id, msg_id, new_content, received_at, recorded_by, position)
@@ -141,16 +143,27 @@ public static class AnalyticsViews
     const string Everything = "true";
     const string InRange = "r.position between ? and ?";
 
-    // Each message once: the first received copy (it has the text), else the first sent one.
+    // Each message once (the definition the merged transcript uses: any copy any client recorded): the first received
+    // copy, else one the client loaded (catch-up, a creation answer's lastMsg), else the first sent one (which has no text).
     static string Messages(string schema, string events) => $"""
-        select distinct on (msg_id) msg_id, conv_id, seq, sender, msg_type, created, text, first_recorded_by, pref = 0 as from_received, position from (
+        select distinct on (msg_id) msg_id, conv_id, seq, sender, msg_type, created, text, first_recorded_by, pref < 2 as from_received, position, pref from (
           select r.event->'packet'->>'msgId' as msg_id, r.event->'packet'->>'convId' as conv_id, (r.event->'packet'->>'seq')::bigint as seq,
                  r.event->'packet'->>'from' as sender, (r.event->'packet'->>'type')::int as msg_type, (r.event->'packet'->>'createdTime')::bigint as created,
                  r.event->'packet'->'message'->>'content' as text, r.user_id as first_recorded_by, 0 as pref, r.position
           from {schema}.recorded r where {events} and r.event_type = 'client.message-received.v1'
           union all
+          select m->>'id', m->>'convId', (m->>'seq')::bigint, m->>'user', (m->>'type')::int, (m->>'created')::bigint,
+                 m->'content'->>'content', r.user_id, 1, r.position
+          from {schema}.recorded r cross join lateral jsonb_array_elements(case
+              when r.event_type = 'client.messages-loaded.v1' then coalesce(r.event->'result'->'msgs', '[]')
+              when r.event_type = 'client.messages-by-ids-loaded.v1' then coalesce(r.event->'result'->'listMsgs', '[]')
+              when jsonb_typeof(r.event->'result'->'lastMsg') = 'object' then jsonb_build_array(r.event->'result'->'lastMsg')
+              else '[]' end) m
+          where {events} and r.event_type in ('client.messages-loaded.v1', 'client.messages-by-ids-loaded.v1', 'client.conversation-created.v1')
+            and m->>'id' is not null and m->>'convId' is not null and (m->>'seq')::bigint >= 1
+          union all
           select r.event->'result'->>'msgId', r.event->'result'->>'convId', (r.event->'result'->>'seq')::bigint, r.user_id, null, (r.event->'result'->>'created')::bigint,
-                 null, r.user_id, 1, r.position
+                 null, r.user_id, 2, r.position
           from {schema}.recorded r where {events} and r.event_type = 'client.message-sent.v1') m
         order by msg_id, pref, position
         """;
