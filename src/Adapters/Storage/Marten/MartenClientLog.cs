@@ -12,15 +12,16 @@ namespace EventSourced.Adapters.Storage.Marten;
 /// </summary>
 public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
 {
-    /// <summary>A client log in its own schema of a database.</summary>
-    public MartenClientLog(string connectionString, string schema) : this(connectionString, schema, new RowsProjection())
+    /// <summary>A client log in its own schema of a database; tree heads signed with <paramref name="signer"/> (default: the configured key).</summary>
+    public MartenClientLog(string connectionString, string schema, Evidence.TreeHeadSigner? signer = null, int treeHeadEvery = 1_000)
+        : this(connectionString, schema, new RowsProjection(), signer, treeHeadEvery)
     {
     }
 
     readonly RowsProjection rows;
 
-    MartenClientLog(string connectionString, string schema, RowsProjection rows)
-        : base(connectionString, schema, new ClientRecords(), configure: o => Configure(o, schema, rows), observer: rows)
+    MartenClientLog(string connectionString, string schema, RowsProjection rows, Evidence.TreeHeadSigner? signer, int treeHeadEvery)
+        : base(connectionString, schema, new ClientRecords(), configure: o => Configure(o, schema, rows), observer: rows, signer: signer, treeHeadEvery: treeHeadEvery)
     {
         this.rows = rows;
         rows.Attach(FoldedOfAsync, Decode);

@@ -61,12 +61,16 @@ public partial class MartenEventLog<T>
             {
                 stored = await InTransactionAsync(async (conn, _) =>
                 {
+                    var frontier = await ledger.LockAsync(conn, ct).ConfigureAwait(false);
                     var (reserved, now) = await ReserveAsync(conn, chunk, ct).ConfigureAwait(false);
+                    var records = reserved.Select(codec.Store).ToArray();
                     // Two cores' worth: the fold of what goes beside the events runs while PostgreSQL takes the copy.
                     // Both finish (or fail) before anything else happens, so a failed copy never races the fold's bookkeeping.
                     var beside = Task.Run(() => BesideImportAsync(reserved, ct), ct);
-                    await Task.WhenAll(CopyEventsAsync(conn, reserved, now, ct), beside).ConfigureAwait(false);
+                    await Task.WhenAll(CopyEventsAsync(conn, reserved, records, now, ct), beside).ConfigureAwait(false);
                     await (await beside.ConfigureAwait(false))(conn, ct).ConfigureAwait(false);
+                    await ledger.AppendAsync(conn, frontier,
+                        reserved.Select((r, i) => new Ledger.Item(r.Meta.Position, r.Meta.Stream, r.Meta.Version, records[i])).ToList(), ct).ConfigureAwait(false);
                     return reserved;
                 }, ct).ConfigureAwait(false);
             }
@@ -137,21 +141,22 @@ public partial class MartenEventLog<T>
         return (stored, now);
     }
 
-    async Task CopyEventsAsync(NpgsqlConnection conn, T[] stored, DateTime now, CancellationToken ct)
+    async Task CopyEventsAsync(NpgsqlConnection conn, T[] stored, StoredRecord[] records, DateTime now, CancellationToken ct)
     {
         var serializer = store.Options.Serializer();
         var dotnetType = $"{typeof(StoredRecord).FullName}, {typeof(StoredRecord).Assembly.GetName().Name}";
         await using (var copy = await conn.BeginBinaryImportAsync(
             $"copy {schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, is_archived) from stdin (format binary)", ct).ConfigureAwait(false))
         {
-            foreach (var r in stored)
+            for (var i = 0; i < stored.Length; i++)
             {
+                var r = stored[i];
                 await copy.StartRowAsync(ct).ConfigureAwait(false);
                 await copy.WriteAsync(r.Meta.Position, NpgsqlDbType.Bigint, ct).ConfigureAwait(false);
                 await copy.WriteAsync(Guid.CreateVersion7(), NpgsqlDbType.Uuid, ct).ConfigureAwait(false);
                 await copy.WriteAsync(r.Meta.Stream, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
                 await copy.WriteAsync(r.Meta.Version, NpgsqlDbType.Bigint, ct).ConfigureAwait(false);
-                await copy.WriteAsync(serializer.ToJson(codec.Store(r)), NpgsqlDbType.Jsonb, ct).ConfigureAwait(false);
+                await copy.WriteAsync(serializer.ToJson(records[i]), NpgsqlDbType.Jsonb, ct).ConfigureAwait(false);
                 await copy.WriteAsync(StoredRecord.EventTypeName, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
                 await copy.WriteAsync(now, NpgsqlDbType.TimestampTz, ct).ConfigureAwait(false);
                 await copy.WriteAsync(JasperFx.StorageConstants.DefaultTenantId, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);

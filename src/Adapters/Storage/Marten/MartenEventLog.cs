@@ -35,15 +35,19 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     readonly string schema;
 
     readonly ICommitObserver? observer;
+    readonly Ledger ledger;
 
     /// <summary>
     /// A log in its own schema of a database. <paramref name="configure"/> adds to the store's options
     /// (projections, documents); <paramref name="observer"/> hears whether each transaction committed.
     /// </summary>
     public MartenEventLog(string connectionString, string schema, IRecordCodec<T> codec, int maxBatch = 256, int queueCapacity = 10_000,
-        Action<StoreOptions>? configure = null, ICommitObserver? observer = null)
+        Action<StoreOptions>? configure = null, ICommitObserver? observer = null, Evidence.TreeHeadSigner? signer = null, int treeHeadEvery = 1_000)
     {
         this.observer = observer;
+        // The key is read (or made) now: a missing or broken key is reported when the log opens, not at the first tree head.
+        signer ??= Evidence.TreeHeadSigner.FromConfiguration().IfFail(e => throw new InvalidOperationException(e.Message));
+        ledger = new Ledger(schema, signer, treeHeadEvery);
         this.connectionString = connectionString;
         this.schema = schema;
         this.codec = codec;
@@ -80,6 +84,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
                 await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync().ConfigureAwait(false);
                 await using var views = new Npgsql.NpgsqlCommand(codec.Views(schema), conn);
                 await views.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                await ledger.InitializeAsync(conn, store, ct).ConfigureAwait(false);
             }
             finally
             {
@@ -172,6 +177,8 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
             // One transaction (one commit, one fsync) however many sessions the batch needs.
             return await InTransactionAsync(async (conn, tx) =>
             {
+                // The tree's lock first: positions are drawn under it, so they follow the tree's order across processes.
+                var frontier = await ledger.LockAsync(conn, CancellationToken.None).ConfigureAwait(false);
                 var refused = await CheckVersionsAsync(conn, batch).ConfigureAwait(false);
                 var saved = new List<IReadOnlyList<IEvent>>(batch.Count);
                 foreach (var segment in Segments(batch))
@@ -198,6 +205,9 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
                     foreach (var (action, offset, count) in slices)
                         saved.Add(action is null ? [] : action.Events.Skip(offset).Take(count).ToList());
                 }
+                var items = saved.SelectMany(events => events).OrderBy(e => e.Sequence)
+                    .Select(e => new Ledger.Item(e.Sequence, e.StreamKey!, e.Version, (StoredRecord)e.Data)).ToList();
+                await ledger.AppendAsync(conn, frontier, items, CancellationToken.None).ConfigureAwait(false);
                 return saved;
             }, CancellationToken.None).ConfigureAwait(false);
         }
@@ -367,6 +377,19 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
         }
         return new Page(records, read, last);
     }
+
+    /// <summary>The tamper evidence kept beside the events.</summary>
+    public Ledger Ledger => ledger;
+
+    /// <summary>Recomputes the log's evidence (every event's leaf and chain link in scope, the whole tree, every signed tree head) and says what does not hold.</summary>
+    public Task<Verification> VerifyAsync(VerifyScope? scope = null, IProgress<long>? progress = null, CancellationToken ct = default) =>
+        Verifier.VerifyAsync(connectionString, ledger, store, scope ?? new VerifyScope.All(), progress, ct);
+
+    /// <summary>Signs a tree head over the log as it is now (the latest, when it already covers every event).</summary>
+    public Task<Evidence.TreeHead> SignTreeHeadAsync(CancellationToken ct = default) => ledger.SignNowAsync(connectionString, ct);
+
+    /// <summary>The connection string of the log's database.</summary>
+    public string ConnectionString => connectionString;
 
     /// <summary>The Marten store under this log.</summary>
     protected IDocumentStore Store => store;
