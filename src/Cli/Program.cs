@@ -30,6 +30,8 @@ public static class Program
         root.Subcommands.Add(ExportCommand());
         root.Subcommands.Add(StatsCommand());
         root.Subcommands.Add(ReportCommand());
+        root.Subcommands.Add(VerifyCommand());
+        root.Subcommands.Add(TreeHeadCommand());
         return root;
     }
 
@@ -195,7 +197,7 @@ public static class Program
         var data = DataOption();
         var conv = new System.CommandLine.Option<string?>("--conversation") { Description = "one conversation" };
         var all = new System.CommandLine.Option<bool>("--all") { Description = "every conversation" };
-        var format = new System.CommandLine.Option<string>("--format") { Description = "jsonl, csv or html", DefaultValueFactory = _ => "jsonl" };
+        var format = new System.CommandLine.Option<string>("--format") { Description = "jsonl, csv, html, or evidence (the transcript with its signed tree head, an inclusion proof per message and the coverage certificate)", DefaultValueFactory = _ => "jsonl" };
         var output = new System.CommandLine.Option<string?>("--out") { Description = "file to write (default: standard output)" };
         var command = new Command("export", "transcripts with their edit and revoke lineage") { conv, all, format, output, pg, data };
         command.SetAction((parse, ct) => Tools.ExportAsync(parse.GetValue(pg), parse.GetValue(data), parse.GetValue(conv), parse.GetValue(all), parse.GetValue(format)!, parse.GetValue(output), ct));
@@ -212,6 +214,33 @@ public static class Program
         var output = new System.CommandLine.Option<string>("--out") { Description = "the HTML file to write", Required = true };
         var command = new Command("report", "a self-contained HTML page with SVG charts: messages over time, response times, queue waiting") { output, pg, data };
         command.SetAction((parse, ct) => Tools.ReportAsync(parse.GetValue(pg), parse.GetValue(data), parse.GetValue(output)!, ct));
+        return command;
+    }
+
+    static Command VerifyCommand()
+    {
+        var pg = PgOption();
+        var data = DataOption();
+        var conv = new System.CommandLine.Option<string?>("--conversation") { Description = "only this conversation's recordings" };
+        var user = new System.CommandLine.Option<string?>("--user") { Description = "only this user's recording" };
+        var coverage = new System.CommandLine.Option<bool>("--coverage") { Description = "print the completeness certificate: seq ranges held and every gap with its fate" };
+        var proof = new System.CommandLine.Option<string?>("--proof") { Description = "check an evidence export or a consistency proof file, without any database" };
+        var publicKey = new System.CommandLine.Option<string?>("--public-key") { Description = "the PEM public key to trust for --proof (default: the one in the file, reported as such)" };
+        var command = new Command("verify", "recompute every hash, chain and signed tree head of the log (exit 1 naming the first altered, removed, inserted or reordered event)")
+            { conv, user, coverage, proof, publicKey, pg, data };
+        command.SetAction((parse, ct) => EvidenceCommands.VerifyAsync(parse.GetValue(pg), parse.GetValue(data), parse.GetValue(conv), parse.GetValue(user),
+            parse.GetValue(coverage), parse.GetValue(proof), parse.GetValue(publicKey), ct));
+        return command;
+    }
+
+    static Command TreeHeadCommand()
+    {
+        var pg = PgOption();
+        var data = DataOption();
+        var from = new System.CommandLine.Option<long?>("--consistency-from") { Description = "also prove that the new head extends the earlier head of this size" };
+        var output = new System.CommandLine.Option<string?>("--out") { Description = "file for the consistency proof (default: standard output)" };
+        var command = new Command("tree-head", "sign a tree head of each log now and print it (and the public key to check it with)") { from, output, pg, data };
+        command.SetAction((parse, ct) => EvidenceCommands.TreeHeadAsync(parse.GetValue(pg), parse.GetValue(data), parse.GetValue(from), parse.GetValue(output), ct));
         return command;
     }
 

@@ -131,7 +131,9 @@ public static class Tools
     {
         if (convId is null && !all) return Fail("export needs --conversation ID or --all");
         if (convId is not null && all) return Fail("export takes --conversation ID or --all, not both");
-        if (format is not ("jsonl" or "csv" or "html")) return Fail($"--format is jsonl, csv or html, not '{format}'");
+        if (format is not ("jsonl" or "csv" or "html" or "evidence")) return Fail($"--format is jsonl, csv, html or evidence, not '{format}'");
+        if (outFile is not null && Path.GetDirectoryName(Path.GetFullPath(outFile)) is { } folder && !Directory.Exists(folder)) return Fail($"the folder {folder} does not exist");
+        if (format == "evidence") return await ExportEvidenceAsync(pg, data, convId, all, outFile, ct);
         var read = await ReadLogAsync(pg, data, progress: false, ct);
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
         var log = (List<Recorded>)read;
@@ -163,6 +165,31 @@ public static class Tools
         }
         foreach (var d in Transcript.Disagreements(merged).Filter(d => all || d.ConvId == convId))
             await Console.Error.WriteLineAsync(Terminal.Plain($"warning: recordings disagree on {d.ConvId} seq {d.Seq} ({d.MsgId}): {d.What} ({string.Join(", ", d.Users)})"));
+        return 0;
+    }
+
+    // The evidence export needs the log itself (its ledger proves each entry), not only its events.
+    static async Task<int> ExportEvidenceAsync(string? pg, string? data, string? convId, bool all, string? outFile, CancellationToken ct)
+    {
+        var opened = await Database.OpenAsync(pg, data, ct);
+        if (opened.IsFail) return Fail(opened.Match(_ => "", e => e.Message));
+        await using var db = (Database)opened;
+        await using var log = await db.ClientLogAsync(ct);
+        var records = new List<Recorded>();
+        await foreach (var r in log.ReadAllAsync(1, ct)) records.Add(r);
+        var merged = Transcript.OfLog(records);
+        if (!merged.Conversations.Exists(c => all || c == convId)) return Fail(convId is null ? "the log holds no conversation" : $"conversation {convId} is not in the log");
+        var built = await EvidenceCommands.EvidenceAsync(log, records, c => all || c == convId, ct);
+        if (built.IsFail) return Fail(built.Match(_ => "", e => e.Message));
+        var (doc, counts) = ((Json.Obj, Transcript.Counts))built;
+        var text = doc.ToJsonString() + "\n";
+        if (outFile is null) Console.Write(text);
+        else
+        {
+            await File.WriteAllTextAsync(outFile, text, new UTF8Encoding(false), ct);
+            Console.WriteLine(Terminal.Plain($"wrote {outFile} (check it anywhere with: stringee-es verify --proof FILE --public-key KEY.pem)"));
+            Console.WriteLine(Terminal.Plain(counts.ToString()));
+        }
         return 0;
     }
 

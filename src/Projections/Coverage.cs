@@ -63,7 +63,8 @@ public static class Coverage
         MessageSent m => Hold(s, m.Result.ConvId, m.Result.Seq),
         MessagesLoaded l => l.Result.Msgs.Fold(s, (st, m) => m.ConvId.Match(c => Hold(st, c, m.Seq), () => st)),
         MessagesByIdsLoaded l => l.Result.ListMsgs.Fold(s, (st, m) => m.ConvId.Match(c => Hold(st, c, m.Seq), () => st)),
-        ConversationCreated c => Known(s, c.Result.Conversation),
+        // The creation answer carries the conversation's first message: the client holds it.
+        ConversationCreated c => Timeline.CreationMessage(c).Fold(Known(s, c.Result.Conversation), (st, m) => m.ConvId.Match(conv => Hold(st, conv, m.Seq), () => st)),
         ConversationsLoaded l => Chat.Distinct(l.Result.ListConvs).Fold(s, Known),
         ConversationWithUserLoaded l => Chat.Distinct(l.Result.Conversations).Fold(s, Known),
         MessageReportReceived r => Last(s, r.Packet.ConvId, r.Packet.LastMsgSeq),

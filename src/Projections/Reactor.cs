@@ -48,7 +48,11 @@ public static class Reactor
         /// <summary>Listing conversations, waiting for the page updated before <c>Smaller</c>.</summary>
         public sealed record Listing(long Smaller, int Page, int Known) : CatchUp;
         /// <summary>Loading a conversation's messages after <c>After</c>; the others wait in <c>Next</c>.</summary>
-        public sealed record Loading(string ConvId, long After, int Page, Seq<string> Next) : CatchUp;
+        public sealed record Loading(string ConvId, long After, int Page, Seq<string> Next) : CatchUp
+        {
+            /// <summary>The seqs found missing when this conversation's catch-up began (recorded as <c>GapDetected</c>), whose fate it records when it ends.</summary>
+            public Option<(long From, long To)> Gap { get; init; }
+        }
     }
 
     /// <summary>The reactor's state: what it asked for and when things are due.</summary>
@@ -202,15 +206,33 @@ public static class Reactor
                                               && m.Request.Limit == s.Settings.CatchUpPageSize && outcome is not Fact.Abandoned { Reason: Abandonment.ConnectionClosed }:
                 var count = outcome is Fact.Confirmed { Answer: MessagesLoaded ml } ? ml.Result.Msgs.Count : 0;
                 var reached = Coverage.Of(models.Coverage, loading.ConvId).ContiguousUpTo;
-                if (count >= s.Settings.CatchUpPageSize && reached > loading.After && loading.Page + 1 < s.Settings.MaxPagesPerConversation)
+                var more = count >= s.Settings.CatchUpPageSize && reached > loading.After;
+                if (more && loading.Page + 1 < s.Settings.MaxPagesPerConversation)
                 {
                     steps.Add(new Step.Send(new C.CatchUpMessages(loading.ConvId, reached, s.Settings.CatchUpPageSize)));
                     return s with { CatchUp = loading with { After = reached, Page = loading.Page + 1 } };
                 }
+                foreach (var gap in loading.Gap) Fate(loading.ConvId, gap, Coverage.Of(models.Coverage, loading.ConvId), outcome, more, steps);
                 return NextConversation(s, models, loading.Next, steps);
             default:
                 return s;
         }
+    }
+
+    // How a detected gap ended: filled, or still missing and why. A catch-up that timed out says nothing (the next connect tries again).
+    static void Fate(string conv, (long From, long To) gap, Coverage.Conversation coverage, Fact outcome, bool pageLimit, List<Step> steps)
+    {
+        if (outcome is Fact.Abandoned) return;
+        var missing = coverage.Gaps.Filter(g => g.To >= gap.From && g.From <= gap.To).Map(g => new Coverage.Range(Math.Max(g.From, gap.From), Math.Min(g.To, gap.To)));
+        if (missing.IsEmpty)
+        {
+            steps.Add(new Step.Record(new GapFilled(conv, gap.From, gap.To)));
+            return;
+        }
+        var reason = outcome is Fact.Rejected r ? $"the server refused the catch-up (r = {r.Code}: {r.Message})"
+            : pageLimit ? "the catch-up reached its page limit"
+            : "the server returned no more messages";
+        foreach (var m in missing) steps.Add(new Step.Record(new GapUnrecoverable(conv, m.From, m.To, reason)));
     }
 
     // The next conversation to catch up, a GapDetected first when the log knows of seqs it does not hold; the outbox once all are done.
@@ -225,9 +247,10 @@ public static class Reactor
         }
         var conv = queue.Head;
         var coverage = Coverage.Of(models.Coverage, conv);
-        if (coverage.KnownLast > coverage.ContiguousUpTo) steps.Add(new Step.Record(new GapDetected(conv, coverage.ContiguousUpTo + 1, coverage.KnownLast)));
+        var gap = coverage.KnownLast > coverage.ContiguousUpTo ? Some((coverage.ContiguousUpTo + 1, coverage.KnownLast)) : None;
+        foreach (var (from, to) in gap) steps.Add(new Step.Record(new GapDetected(conv, from, to)));
         steps.Add(new Step.Send(new C.CatchUpMessages(conv, coverage.ContiguousUpTo, s.Settings.CatchUpPageSize)));
-        return s with { CatchUp = new CatchUp.Loading(conv, coverage.ContiguousUpTo, 0, queue.Tail) };
+        return s with { CatchUp = new CatchUp.Loading(conv, coverage.ContiguousUpTo, 0, queue.Tail) { Gap = gap } };
     }
 
     /// <summary>

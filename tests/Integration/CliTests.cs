@@ -192,4 +192,79 @@ public sealed class CliTests
         await using var count = new Npgsql.NpgsqlCommand("select count(*) from client_log.messages", sql);
         Assert.Equal((long)int.Parse(CountsLine.Match(stats).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), (long)(await count.ExecuteScalarAsync())!);
     }
+
+    [Fact]
+    public async Task Verify_proves_the_demo_log_and_its_evidence_export_and_names_an_altered_row()
+    {
+        var pg = await FreshDatabase();
+        var demo = await Run("demo", "--pg", pg);
+        Assert.True(demo.Code == 0, demo.Out);
+        var conv = System.Text.RegularExpressions.Regex.Match(demo.Out, @"audit --conversation (conv-[a-z0-9]+-\d+)").Groups[1].Value;
+
+        var verified = await Run("verify", "--pg", pg);
+        Assert.True(verified.Code == 0, verified.Out);
+        Assert.Contains("verified: every event matches", verified.Out, StringComparison.Ordinal);
+        var coverage = await Run("verify", "--coverage", "--conversation", conv, "--pg", pg);
+        Assert.True(coverage.Code == 0, coverage.Out);
+        Assert.Matches($@"coverage {conv} recorded by bob-\d+: holds 1-5; known up to seq 5; no gap", coverage.Out);
+
+        var unknown = await Run("verify", "--conversation", "no/such\nconversation", "--pg", pg);
+        Assert.Equal(2, unknown.Code);
+        Assert.Equal("verify: conversation no/such\\x0Aconversation is not in the log", unknown.Out.Trim());
+
+        var dir = Directory.CreateTempSubdirectory("stringee-es-evidence-");
+        try
+        {
+            var file = Path.Combine(dir.FullName, "transcript.json");
+            var export = await Run("export", "--format", "evidence", "--conversation", conv, "--out", file, "--pg", pg);
+            Assert.True(export.Code == 0, export.Out);
+            Assert.Matches(CountsLine, export.Out);
+            var proof = await Run("verify", "--proof", file);
+            Assert.True(proof.Code == 0, proof.Out);
+            Assert.Contains("each proven included in the tree head", proof.Out, StringComparison.Ordinal);
+
+            // The same file with one recorded entry changed, and with its tree head's root changed: both fail, without a database.
+            var text = await File.ReadAllTextAsync(file);
+            var entry = System.Text.RegularExpressions.Regex.Match(text, "\"entry\":\"([^\"]+)\"").Groups[1].Value;
+            var bytes = Convert.FromBase64String(entry);
+            bytes[^1] ^= 1;
+            var altered = Path.Combine(dir.FullName, "altered.json");
+            await File.WriteAllTextAsync(altered, text.Replace(entry, Convert.ToBase64String(bytes), StringComparison.Ordinal));
+            var badEntry = await Run("verify", "--proof", altered);
+            Assert.Equal(1, badEntry.Code);
+            Assert.Contains("is not in the tree head", badEntry.Out, StringComparison.Ordinal);
+            var root = System.Text.RegularExpressions.Regex.Match(text, "\"root\":\"([0-9a-f]+)\"").Groups[1].Value;
+            await File.WriteAllTextAsync(altered, text.Replace(root, new string('0', root.Length), StringComparison.Ordinal));
+            var badHead = await Run("verify", "--proof", altered);
+            Assert.Equal(1, badHead.Code);
+            Assert.Contains("is not signed by", badHead.Out, StringComparison.Ordinal);
+
+            // A later tree head extends the earlier one, proven by a consistency proof checked without the database.
+            var size = long.Parse(System.Text.RegularExpressions.Regex.Match(text, "\"size\":(\\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            var more = await Run("demo", "--pg", pg);
+            Assert.True(more.Code == 0, more.Out);
+            var consistency = Path.Combine(dir.FullName, "consistency.json");
+            var head = await Run("tree-head", "--consistency-from", size.ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", consistency, "--pg", pg);
+            Assert.True(head.Code == 0, head.Out);
+            var extends = await Run("verify", "--proof", consistency);
+            Assert.True(extends.Code == 0, extends.Out);
+            Assert.Contains("extends the tree of", extends.Out, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+
+        // One recorded row changed with plain SQL: verify names it and exits 1.
+        await using var sql = new Npgsql.NpgsqlConnection(pg);
+        await sql.OpenAsync();
+        await using (var tamper = new Npgsql.NpgsqlCommand(
+            "update client_log.mt_events set data = jsonb_set(data, '{ReceivedAt}', '1') where seq_id = (select min(seq_id) + 7 from client_log.mt_events) returning seq_id", sql))
+        {
+            var position = (long)(await tamper.ExecuteScalarAsync())!;
+            var failed = await Run("verify", "--pg", pg);
+            Assert.Equal(1, failed.Code);
+            Assert.Contains($"verify FAILED: first finding in client_log: altered at position {position}", failed.Out, StringComparison.Ordinal);
+        }
+    }
 }

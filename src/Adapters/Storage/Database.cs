@@ -14,10 +14,14 @@ public sealed class Database : IAsyncDisposable
     /// <summary>The connection string of the project's database.</summary>
     public string ConnectionString { get; }
 
-    Database(EmbeddedPostgres postgres, string cs)
+    /// <summary>The key the logs' tree heads are signed with (read when the database opens).</summary>
+    public Evidence.TreeHeadSigner Signer { get; }
+
+    Database(EmbeddedPostgres postgres, string cs, Evidence.TreeHeadSigner signer)
     {
         this.postgres = postgres;
         ConnectionString = cs;
+        Signer = signer;
     }
 
     /// <summary>The default data folder of the private cluster (private to this user, see <see cref="EmbeddedPostgres.DefaultHome"/>).</summary>
@@ -29,6 +33,9 @@ public sealed class Database : IAsyncDisposable
     /// </summary>
     public static async Task<Fin<Database>> OpenAsync(string? connectionString, string? dataDir, CancellationToken ct = default)
     {
+        // The signing key first: a key that is configured but missing or broken is reported now, before anything starts.
+        var signer = Evidence.TreeHeadSigner.FromConfiguration();
+        if (signer.IsFail) return signer.Map(_ => (Database)null!);
         var pg = await EmbeddedPostgres.StartAsync(dataDir ?? DefaultDataDir, connectionString, ct).ConfigureAwait(false);
         if (pg.IsFail) return pg.Map(_ => (Database)null!);
         var server = (EmbeddedPostgres)pg;
@@ -36,7 +43,7 @@ public sealed class Database : IAsyncDisposable
         {
             var named = NamedDatabase(server.ConnectionString);
             var cs = named is null ? await server.DatabaseAsync("stringee_es", ct).ConfigureAwait(false) : server.ConnectionString;
-            return new Database(server, cs);
+            return new Database(server, cs, (Evidence.TreeHeadSigner)signer);
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
         {
@@ -54,7 +61,7 @@ public sealed class Database : IAsyncDisposable
     /// <summary>The client event log (schema <c>client_log</c>).</summary>
     public async Task<MartenClientLog> ClientLogAsync(CancellationToken ct = default)
     {
-        var log = new MartenClientLog(ConnectionString, "client_log");
+        var log = new MartenClientLog(ConnectionString, "client_log", Signer);
         await log.InitializeAsync(ct).ConfigureAwait(false);
         return log;
     }
@@ -62,7 +69,7 @@ public sealed class Database : IAsyncDisposable
     /// <summary>The server event log (schema <c>server_log</c>).</summary>
     public async Task<MartenEventLog<ServerRecorded>> ServerLogAsync(CancellationToken ct = default)
     {
-        var log = new MartenEventLog<ServerRecorded>(ConnectionString, "server_log", new ServerRecords());
+        var log = new MartenEventLog<ServerRecorded>(ConnectionString, "server_log", new ServerRecords(), signer: Signer);
         await log.InitializeAsync(ct).ConfigureAwait(false);
         return log;
     }

@@ -297,6 +297,10 @@ public abstract record Event
     public sealed record RequestTimedOut(short Service, long RequestId) : Event;
     /// <summary>Catch-up found seqs missing in a conversation (From..To inclusive; To is the highest known) and will fetch them.</summary>
     public sealed record GapDetected(string ConvId, long From, long To) : Event;
+    /// <summary>The catch-up that followed a <see cref="GapDetected"/> ended with every seq From..To held.</summary>
+    public sealed record GapFilled(string ConvId, long From, long To) : Event;
+    /// <summary>The catch-up ended with seqs From..To still missing, and why (the server had no more, refused, or the page limit was reached).</summary>
+    public sealed record GapUnrecoverable(string ConvId, long From, long To, string Reason) : Event;
     /// <summary>clearDb(): the local view of this user's data is emptied; the log itself is kept.</summary>
     public sealed record LocalDataCleared : Event;
     /// <summary>A frame that could not be read, or a body missing fields: kept with its raw bytes.</summary>

@@ -282,6 +282,8 @@ public static class Recording
         ChatRateRequested x => Some(x.Request.ConvId),
         TranscriptSendRequested x => Some(x.Request.ConvId),
         GapDetected x => Some(x.ConvId),
+        GapFilled x => Some(x.ConvId),
+        GapUnrecoverable x => Some(x.ConvId),
         _ => None,
     };
 

@@ -128,7 +128,7 @@ public sealed class AttachTests
         }
         var added = new List<Event>();
         await foreach (var r in inner.ReadAllAsync(before + 1)) added.Add(r.Event);
-        Assert.DoesNotContain(added, e => e is Event.PingAnswered or Event.MessageDeliveryReported or Event.RequestTimedOut or Event.GapDetected
+        Assert.DoesNotContain(added, e => e is Event.PingAnswered or Event.MessageDeliveryReported or Event.RequestTimedOut or Event.GapDetected or Event.GapFilled or Event.GapUnrecoverable
             or Event.ConversationsLoadRequested or Event.MessagesLoadRequested);
         Assert.Contains(added, e => e is Event.Disconnected);
     }

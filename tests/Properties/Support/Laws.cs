@@ -36,5 +36,5 @@ public static class Laws
     public static bool IsServerPacket(Event e) => e is not (
         Event.ConnectRequested or Event.DisconnectRequested or Event.TransportOpened or Event.Disconnected or Event.AuthenSent
         or Event.PingAnswered or Event.LocalDataCleared or Event.RequestTimedOut or Event.ChatProfileRequested or Event.LiveChatTokenRequested
-        or Event.TicketCreateRequested or Event.GapDetected) && Recording.Request(e).IsNone;
+        or Event.TicketCreateRequested or Event.GapDetected or Event.GapFilled or Event.GapUnrecoverable) && Recording.Request(e).IsNone;
 }

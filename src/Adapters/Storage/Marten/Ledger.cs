@@ -66,6 +66,40 @@ public sealed class Ledger
         return b.ToArray();
     }
 
+    /// <summary>The fields of an entry a reader checks (what a proof file shows beside its hash): position, stream, version, event type and JSON.</summary>
+    public sealed record EntryFields(long Position, string Stream, long Version, string Type, string Data);
+
+    /// <summary>Reads an entry's leading fields back; None when the bytes are not an entry.</summary>
+    public static Option<EntryFields> ReadEntry(byte[] entry)
+    {
+        var at = 0;
+        byte[]? Field()
+        {
+            if (at + 4 > entry.Length) return null;
+            var n = BinaryPrimitives.ReadInt32BigEndian(entry.AsSpan(at));
+            if (n < 0 || at + 4 + n > entry.Length) return null;
+            var v = entry.AsSpan(at + 4, n).ToArray();
+            at += 4 + n;
+            return v;
+        }
+        long? Long()
+        {
+            if (at + 8 > entry.Length) return null;
+            var v = BinaryPrimitives.ReadInt64BigEndian(entry.AsSpan(at));
+            at += 8;
+            return v;
+        }
+        var magic = Field();
+        if (magic is null || !magic.AsSpan().SequenceEqual("stringee-es entry v1"u8)) return None;
+        var position = Long();
+        var stream = Field();
+        var version = Long();
+        var type = Field();
+        var data = Field();
+        return position is null || stream is null || version is null || type is null || data is null ? None
+            : Some(new EntryFields(position.Value, Encoding.UTF8.GetString(stream), version.Value, Encoding.UTF8.GetString(type), Encoding.UTF8.GetString(data)));
+    }
+
     // Length-prefixed fields: no two different entries have the same bytes.
     sealed class ArrayBufferWriter
     {

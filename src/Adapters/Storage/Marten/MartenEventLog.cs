@@ -388,6 +388,9 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     /// <summary>Signs a tree head over the log as it is now (the latest, when it already covers every event).</summary>
     public Task<Evidence.TreeHead> SignTreeHeadAsync(CancellationToken ct = default) => ledger.SignNowAsync(connectionString, ct);
 
+    /// <summary>Marten's serializer of the stored records.</summary>
+    public global::Marten.ISerializer Serializer => store.Options.Serializer();
+
     /// <summary>The connection string of the log's database.</summary>
     public string ConnectionString => connectionString;
 
