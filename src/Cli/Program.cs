@@ -181,13 +181,20 @@ public static class Program
     {
         var pg = PgOption();
         var data = DataOption();
-        var conv = new System.CommandLine.Option<string>("--conversation") { Description = "conversation id", Required = true };
-        var user = new System.CommandLine.Option<string?>("--user") { Description = "whose client recording to read (default: the first that recorded it)" };
+        var conv = new System.CommandLine.Option<string?>("--conversation") { Description = "conversation id" };
+        var message = new System.CommandLine.Option<string?>("--message") { Description = "one message: every version with its actor, local and server time and log position, from every recording" };
+        var user = new System.CommandLine.Option<string?>("--user") { Description = "whose client recording to read (default: every recording, merged)" };
         var asOf = new System.CommandLine.Option<string?>("--as-of") { Description = "what the client knew at this time (ISO-8601 or epoch ms)" };
         var seq = new System.CommandLine.Option<long?>("--seq") { Description = "the conversation as it stood at this seq" };
         var trueAt = new System.CommandLine.Option<string?>("--true-at") { Description = "the conversation as it was true at this server time (ISO-8601 or epoch ms)" };
-        var command = new Command("audit", "every message with its full version history, and who edited, pinned and revoked what and when") { conv, user, asOf, trueAt, seq, pg, data };
-        command.SetAction((parse, ct) => Tools.AuditAsync(parse.GetValue(pg), parse.GetValue(data), parse.GetValue(conv)!, parse.GetValue(user), parse.GetValue(asOf), parse.GetValue(seq), ct, parse.GetValue(trueAt)));
+        var command = new Command("audit", "every message with its full version history, and who edited, pinned and revoked what and when") { conv, message, user, asOf, trueAt, seq, pg, data };
+        command.SetAction((parse, ct) => parse.GetValue(message) is { } m
+            ? parse.GetValue(conv) is not null || parse.GetValue(asOf) is not null || parse.GetValue(trueAt) is not null || parse.GetValue(seq) is not null
+                ? Task.FromResult(Tools.Fail("audit --message takes no --conversation, --as-of, --true-at or --seq: it shows every version"))
+                : Tools.MessageAuditAsync(parse.GetValue(pg), parse.GetValue(data), m, parse.GetValue(user), ct)
+            : parse.GetValue(conv) is { } c
+                ? Tools.AuditAsync(parse.GetValue(pg), parse.GetValue(data), c, parse.GetValue(user), parse.GetValue(asOf), parse.GetValue(seq), ct, parse.GetValue(trueAt))
+                : Task.FromResult(Tools.Fail("audit needs --conversation ID or --message ID")));
         return command;
     }
 

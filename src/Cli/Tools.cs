@@ -42,7 +42,7 @@ public static class Tools
         return all;
     }
 
-    static int Fail(string message)
+    internal static int Fail(string message)
     {
         AnsiConsole.MarkupLineInterpolated($"[red]{Terminal.Plain(message)}[/]");
         return 2;
@@ -123,6 +123,24 @@ public static class Tools
                 Terminal.Escape(l.MsgId), Terminal.Escape(l.Who), Terminal.Escape(l.Detail));
         AnsiConsole.Write(trail);
         Console.WriteLine(Terminal.Plain(Transcript.CountsOf(merged, c => c == convId).ToString()));
+        return 0;
+    }
+
+    /// <summary><c>audit --message</c>: every version of one message from every recording (or one user's), with who, when and where in the log.</summary>
+    public static async Task<int> MessageAuditAsync(string? pg, string? data, string msgId, string? user, CancellationToken ct)
+    {
+        var read = await ReadLogAsync(pg, data, progress: false, ct);
+        if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
+        var log = (List<Recorded>)read;
+        var history = Audit.History(user is null ? log : log.Where(r => UserOf(r) == user), msgId);
+        if (history.IsEmpty) return Fail(user is null ? $"message {msgId} is not in the log" : $"{user} has no record of message {msgId}");
+        static string Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("yyyy-MM-dd HH:mm:ss.fff", Inv);
+        var table = new Table().Title(Terminal.Escape($"message {msgId}: {history.Map(v => v.Number).Max()} versions in {history.Count} records"))
+            .AddColumns("position", "recorded by", "local time (UTC)", "server time (UTC)", "what", "actor", "version", "content");
+        foreach (var v in history)
+            table.AddRow(v.Position.ToString(Inv), Terminal.Escape(v.RecordedBy), Time(v.LocalTime), v.ServerTime.Match(Time, () => "-"), Terminal.Escape(v.Kind),
+                Terminal.Escape(v.Actor.Length > 0 ? v.Actor : "(not in the packet)"), v.Number > 0 ? v.Number.ToString(Inv) : "", Terminal.Escape(v.Content));
+        AnsiConsole.Write(table);
         return 0;
     }
 

@@ -70,6 +70,85 @@ public static class Audit
         return toSeq(lines);
     }
 
+    /// <summary>
+    /// One recorded fact about a message: which version of its content it shows (1 the original; 0 when it shows none: a pin, a revoke, a
+    /// delete, a confirmation), who did it, the client's clock, the server's clock where the packet had one, and the log position.
+    /// </summary>
+    public sealed record Version(long Position, string RecordedBy, long LocalTime, Option<long> ServerTime, string Kind, string Actor, int Number, string Content);
+
+    /// <summary>
+    /// Every version of one message across every recording, in log order (the SEC 17a-4(f) audit trail: each version re-creatable, with who
+    /// and when). A version number is given to each distinct content the first time any recording shows it; later copies repeat its number.
+    /// The editor and revoker are the sender (Stringee lets only the sender edit or revoke) unless the recording says who asked.
+    /// </summary>
+    public static Seq<Version> History(IEnumerable<Recorded> log, string msgId)
+    {
+        var versions = new Dictionary<string, int>(StringComparer.Ordinal);
+        var sends = new Dictionary<(string, long), SendMessage>();
+        var sender = "";
+        var type = 1;
+        var lines = new List<Version>();
+        var asked = new Dictionary<(string, long), string>();
+        int Number(Json.Obj content)
+        {
+            var key = content.ToJsonString();
+            if (!versions.TryGetValue(key, out var n)) versions[key] = n = versions.Count + 1;
+            return n;
+        }
+        void Add(Recorded r, string kind, string actor, Option<Json.Obj> content, Option<long> serverTime) => lines.Add(new Version(r.Meta.Position, UserOf(r.Meta), r.Meta.ReceivedAt,
+            serverTime || r.Meta.ServerTime, kind, actor, content.Match(Number, () => 0), content.Match(c => Describe(type, c), () => "")));
+        foreach (var r in log.OrderBy(r => r.Meta.Position))
+        {
+            var me = UserOf(r.Meta);
+            switch (r.Event)
+            {
+                case MessageSendRequested m: foreach (var id in m.Request.RequestId) sends[(r.Meta.Stream, id)] = m.Request; break;
+                case MessageSent m when m.Result.MsgId == msgId:
+                    sender = me;
+                    var sent = m.Result.RequestId.Bind(id => sends.TryGetValue((r.Meta.Stream, id), out var q) ? Some(q) : None);
+                    foreach (var q in sent) type = q.Type;
+                    Add(r, $"sent (seq {m.Result.Seq})", me, sent.Map(q => q.Message), Some(m.Result.Created));
+                    break;
+                case MessageReceived m when m.Packet.MsgId == msgId:
+                    (sender, type) = (m.Packet.From, m.Packet.Type);
+                    Add(r, $"received (seq {m.Packet.Seq})", m.Packet.From, Some(m.Packet.Message), Some(m.Packet.CreatedTime));
+                    break;
+                case MessagesLoaded l: foreach (var i in l.Result.Msgs.Filter(i => i.Id == msgId)) Loaded(r, i); break;
+                case MessagesByIdsLoaded l: foreach (var i in l.Result.ListMsgs.Filter(i => i.Id == msgId)) Loaded(r, i); break;
+                case ConversationCreated c: foreach (var i in Timeline.CreationMessage(c).Filter(i => i.Id == msgId)) Loaded(r, i); break;
+                case MessageEditRequested m when m.Request.MsgId == msgId:
+                    foreach (var id in m.Request.RequestId) asked[(me, id)] = "edit confirmed";
+                    Add(r, "edit requested", me, Some(Chat.ContentOf(m.Request.NewContent)), None);
+                    break;
+                // The server's bare acknowledgement of this user's own request (recorded in the session stream, matched by requestId).
+                case RequestAcknowledged a when a.Result.RequestId.Exists(id => asked.ContainsKey((me, id))):
+                    foreach (var id in a.Result.RequestId) if (asked.Remove((me, id), out var what)) Add(r, what, me, None, None);
+                    break;
+                case MessagePinAnswered a when a.Result.RequestId.Exists(id => asked.ContainsKey((me, id))):
+                    foreach (var id in a.Result.RequestId) if (asked.Remove((me, id), out var what)) Add(r, what, me, None, None);
+                    break;
+                case MessageEdited m when m.Packet.MsgId == msgId: Add(r, "edited", sender, Some(Chat.ContentOf(m.Packet.NewContent)), None); break;
+                case MessageRevokeRequested m when m.Request.MsgIds.Exists(x => x == msgId): Add(r, "revoke requested", me, None, None); break;
+                case MessageRevokeAnswered m when m.Result.MsgIds.Exists(x => x == msgId): Add(r, "revoked (confirmed)", me, None, None); break;
+                case MessagesRevoked m when m.Packet.MsgIds.Exists(x => x == msgId): Add(r, "revoked", sender, None, None); break;
+                case MessagesDeleted m when m.Result.MessageIds.Exists(x => x == msgId): Add(r, "deleted for this user", me, None, None); break;
+                case MessagePinRequested m when m.Request.MsgId == msgId:
+                    foreach (var id in m.Request.RequestId) asked[(me, id)] = m.Request.IsPin ? "pin confirmed" : "unpin confirmed";
+                    Add(r, m.Request.IsPin ? "pin requested" : "unpin requested", me, None, None);
+                    break;
+                case MessagePinChanged m when m.Packet.MsgId == msgId: Add(r, m.Packet.IsPin ? "pinned" : "unpinned", "", None, None); break;
+            }
+        }
+        return toSeq(lines);
+
+        void Loaded(Recorded r, MessageInfo i)
+        {
+            if (sender.Length == 0) sender = i.User.IfNone("");
+            foreach (var t in i.Type) type = t;
+            Add(r, $"loaded (seq {i.Seq}{(i.Revoked.Exists(v => v != 0) ? ", revoked" : "")})", i.User.IfNone(""), i.Content.Bind(j => j is Json.Obj o ? Some(o) : None), i.Created);
+        }
+    }
+
     static IEnumerable<Line> Lines(Recorded r)
     {
         Line L(string kind, string msgId, string who, string detail) => new(r.Meta.Position, r.Meta.ReceivedAt, kind, msgId, who, detail);

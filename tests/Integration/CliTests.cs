@@ -60,6 +60,14 @@ public sealed class CliTests
         var jsonl = await Run("export", "--conversation", conv, "--format", "jsonl", "--pg", pg);
         Assert.True(jsonl.Code == 0, jsonl.Out);
         Assert.All(jsonl.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => Assert.True(Json.Parse(line).IsRight, line));
+        // The edited message's every version, with who and when, from every recording.
+        var edited = System.Text.RegularExpressions.Regex.Match(jsonl.Out, "\"edited\":true,\"from\":\"[^\"]+\",\"id\":\"([^\"]+)\"").Groups[1].Value;
+        var versions = await Run("audit", "--message", edited, "--pg", pg);
+        Assert.True(versions.Code == 0, versions.Out);
+        Assert.Matches(@"received \(seq 2\)\s*│\s*alice-\d+\s*│\s*1\s*│\s*Launch is on Thursday", versions.Out);
+        Assert.Matches(@"edited\s*│\s*alice-\d+\s*│\s*3\s*│\s*Launch is on Friday 10:00 UTC", versions.Out);
+        Assert.Contains("edit confirmed", versions.Out, StringComparison.Ordinal);
+        Assert.Equal(2, (await Run("audit", "--message", "no-such-message", "--pg", pg)).Code);
         var stats = await Run("stats", "--pg", pg);
         Assert.True(stats.Code == 0, stats.Out);
         Assert.Contains("edit rate", stats.Out, StringComparison.Ordinal);
