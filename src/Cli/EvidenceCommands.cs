@@ -54,10 +54,17 @@ public static class EvidenceCommands
         if (scope is not VerifyScope.All && !await HasStreamAsync(db.ConnectionString, scope, ct))
             return Fail(convId is not null ? $"verify: conversation {convId} is not in the log" : $"verify: user {user} has no recording in the log");
         var results = new List<Verification> { await clientLog.VerifyAsync(scope, ct: ct) };
+        var unrecorded = Seq<long>();
         if (scope is VerifyScope.All)
         {
             await using var serverLog = await db.ServerLogAsync(ct);
             results.Add(await serverLog.VerifyAsync(scope, ct: ct));
+            await using var complianceLog = await db.ComplianceLogAsync(ct);
+            results.Add(await complianceLog.VerifyAsync(scope, ct: ct));
+            // A purge is legitimate only when the (signed, chained) compliance log records it.
+            var compliance = new List<EventSourced.Domain.Compliance.ComplianceRecorded>();
+            await foreach (var r in complianceLog.ReadAllAsync(1, ct)) compliance.Add(r);
+            unrecorded = await Purger.UnrecordedAsync(db.ConnectionString, "client_log", ComplianceCommands.PurgedRanges(compliance, "client_log"), ct);
         }
         foreach (var v in results)
         {
@@ -76,7 +83,14 @@ public static class EvidenceCommands
             await foreach (var r in clientLog.ReadAllAsync(1, ct)) log.Add(r);
             PrintCoverage(log, convId, user);
         }
+        foreach (var p in unrecorded.Take(5))
+            Console.WriteLine(string.Create(Inv, $"  REMOVED: client_log position {p} is marked purged, but no purge in the compliance log names it"));
         var failed = results.Where(v => !v.Ok).ToList();
+        if (failed.Count == 0 && !unrecorded.IsEmpty)
+        {
+            Console.WriteLine(string.Create(Inv, $"verify FAILED: first finding in client_log: removed at position {unrecorded.Head} (marked purged without a recorded purge)"));
+            return 1;
+        }
         if (failed.Count == 0)
         {
             Console.WriteLine("verified: every event matches what was recorded, every chain and every signed tree head holds");

@@ -32,6 +32,8 @@ public static class Program
         root.Subcommands.Add(ReportCommand());
         root.Subcommands.Add(VerifyCommand());
         root.Subcommands.Add(TreeHeadCommand());
+        root.Subcommands.Add(HoldCommand());
+        root.Subcommands.Add(PurgeCommand());
         return root;
     }
 
@@ -248,6 +250,43 @@ public static class Program
         var output = new System.CommandLine.Option<string?>("--out") { Description = "file for the consistency proof (default: standard output)" };
         var command = new Command("tree-head", "sign a tree head of each log now and print it (and the public key to check it with)") { from, output, pg, data };
         command.SetAction((parse, ct) => EvidenceCommands.TreeHeadAsync(parse.GetValue(pg), parse.GetValue(data), parse.GetValue(from), parse.GetValue(output), ct));
+        return command;
+    }
+
+    static Command HoldCommand()
+    {
+        Command Targeted(string name, string description, bool withReason,
+            Func<string?, string?, string?, string?, string?, CancellationToken, Task<int>> run)
+        {
+            var pg = PgOption();
+            var data = DataOption();
+            var conv = new System.CommandLine.Option<string?>("--conversation") { Description = "the conversation (every recording of it)" };
+            var user = new System.CommandLine.Option<string?>("--user") { Description = "the user (every conversation they recorded or sent in)" };
+            var reason = new System.CommandLine.Option<string?>("--reason") { Description = "the matter the hold preserves (required)" };
+            var command = new Command(name, description) { conv, user, pg, data };
+            if (withReason) command.Options.Add(reason);
+            command.SetAction((parse, ct) => run(parse.GetValue(pg), parse.GetValue(data), parse.GetValue(conv), parse.GetValue(user), withReason ? parse.GetValue(reason) : null, ct));
+            return command;
+        }
+        var hold = new Command("hold", "legal holds: what is held is never purged or erased (every refusal is recorded)");
+        hold.Subcommands.Add(Targeted("place", "place a legal hold on a conversation or a user", true, ComplianceCommands.PlaceAsync));
+        hold.Subcommands.Add(Targeted("release", "release a legal hold", false, (pg, data, c, u, _, ct) => ComplianceCommands.ReleaseAsync(pg, data, c, u, ct)));
+        var listPg = PgOption();
+        var listData = DataOption();
+        var list = new Command("list", "the holds in force and the whole compliance log (holds, purges, erasures, refusals)") { listPg, listData };
+        list.SetAction((parse, ct) => ComplianceCommands.ListAsync(parse.GetValue(listPg), parse.GetValue(listData), ct));
+        hold.Subcommands.Add(list);
+        return hold;
+    }
+
+    static Command PurgeCommand()
+    {
+        var pg = PgOption();
+        var data = DataOption();
+        var retention = new System.CommandLine.Option<string?>("--retention") { Description = $"retention file {{\"retentionDays\": {{\"livechat\": 365}}}} (default: ${ComplianceCommands.RetentionVariable}, else retention.json in the tool's home)" };
+        var dryRun = new System.CommandLine.Option<bool>("--dry-run") { Description = "say what would be purged and refused, change nothing" };
+        var command = new Command("purge", "remove the conversations whose retention expired and that no hold protects (recorded; verify still passes)") { retention, dryRun, pg, data };
+        command.SetAction((parse, ct) => ComplianceCommands.PurgeAsync(parse.GetValue(pg), parse.GetValue(data), parse.GetValue(retention), parse.GetValue(dryRun), ct));
         return command;
     }
 

@@ -275,4 +275,79 @@ public sealed class CliTests
             Assert.Contains($"verify FAILED: first finding in client_log: altered at position {position}", failed.Out, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task A_hold_stops_the_purge_of_what_it_holds_and_a_purge_is_recorded_and_leaves_verify_passing()
+    {
+        var pg = await FreshDatabase();
+        var demo = await Run("demo", "--pg", pg);
+        Assert.True(demo.Code == 0, demo.Out);
+        var group = System.Text.RegularExpressions.Regex.Match(demo.Out, @"audit --conversation (conv-[a-z0-9]+-\d+)").Groups[1].Value;
+        await using var sql = new Npgsql.NpgsqlConnection(pg);
+        await sql.OpenAsync();
+        async Task<long> Count(string query)
+        {
+            await using var cmd = new Npgsql.NpgsqlCommand(query, sql);
+            return Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        var liveChat = (string)(await new Npgsql.NpgsqlCommand("select conv_id from client_log.analytics_live_chat limit 1", sql).ExecuteScalarAsync())!;
+
+        var noReason = await Run("hold", "place", "--conversation", group, "--pg", pg);
+        Assert.Equal((2, "hold place: a hold needs --reason TEXT (what matter it preserves)"), (noReason.Code, noReason.Out.Trim()));
+        var unknown = await Run("hold", "place", "--user", "nobody\u001b[31m", "--reason", "x", "--pg", pg);
+        Assert.Equal((2, "hold place: user nobody\\x1B[31m is not in the log"), (unknown.Code, unknown.Out.Trim()));
+        var placed = await Run("hold", "place", "--conversation", group, "--reason", "Matter 17: launch dispute", "--pg", pg);
+        Assert.True(placed.Code == 0, placed.Out);
+        Assert.Equal(2, (await Run("hold", "place", "--conversation", group, "--reason", "again", "--pg", pg)).Code);
+
+        var retention = Path.Combine(Path.GetTempPath(), $"stringee-es-retention-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(retention, """{"retentionDays": {"normal": 0, "livechat": 0}}""");
+        try
+        {
+            var before = await Count("select count(*) from client_log.mt_events");
+            var dry = await Run("purge", "--retention", retention, "--dry-run", "--pg", pg);
+            Assert.True(dry.Code == 0, dry.Out);
+            Assert.Equal(before, await Count("select count(*) from client_log.mt_events"));
+            var purge = await Run("purge", "--retention", retention, "--pg", pg);
+            Assert.True(purge.Code == 0, purge.Out);
+            Assert.Contains($"REFUSED: {group} expired (normal) but is held", purge.Out, StringComparison.Ordinal);
+            Assert.Contains($"purging {liveChat}", purge.Out, StringComparison.Ordinal);
+
+            // Gone from the events, the read-model rows and the analytics tables; the held conversation is all there.
+            Assert.Equal(0, await Count($"select count(*) from client_log.mt_events where stream_id like '%/conversation/{liveChat}'"));
+            Assert.Equal(0, await Count($"select count(*) from client_log.mt_doc_message_row where conv_id = '{liveChat}'"));
+            Assert.Equal(0, await Count($"select count(*) from client_log.analytics_messages where conv_id = '{liveChat}'"));
+            Assert.NotEqual(0, await Count($"select count(*) from client_log.mt_events where stream_id like '%/conversation/{group}'"));
+            var purged = await Count("select count(*) from client_log.evidence_purged");
+            Assert.True(purged > 0);
+            var list = await Run("hold", "list", "--pg", pg);
+            Assert.Contains("1 holds in force", list.Out, StringComparison.Ordinal);
+            Assert.Contains($"REFUSED purge on conversation {group}", list.Out, StringComparison.Ordinal);
+            Assert.Contains($"purged {purged} events of {liveChat}", list.Out, StringComparison.Ordinal);
+
+            var verified = await Run("verify", "--pg", pg);
+            Assert.True(verified.Code == 0, verified.Out);
+            Assert.Contains($"{purged} purged (their hashes kept)", verified.Out, StringComparison.Ordinal);
+
+            // A deletion dressed up as a purge, with no purge recorded for it: named.
+            await using (var fake = new Npgsql.NpgsqlCommand($"""
+                insert into client_log.evidence_purged select seq_id, leaf_index, 0, 'fake' from client_log.evidence_leaves
+                where stream_id like '%/conversation/{group}' order by seq_id desc limit 1 returning seq_id
+                """, sql))
+            {
+                var position = (long)(await fake.ExecuteScalarAsync())!;
+                await using var delete = new Npgsql.NpgsqlCommand($"delete from client_log.mt_events where seq_id = {position}", sql);
+                await delete.ExecuteNonQueryAsync();
+                var failed = await Run("verify", "--pg", pg);
+                Assert.Equal(1, failed.Code);
+                Assert.Contains($"removed at position {position} (marked purged without a recorded purge)", failed.Out, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            File.Delete(retention);
+        }
+        Assert.Equal(0, (await Run("hold", "release", "--conversation", group, "--pg", pg)).Code);
+        Assert.Equal(2, (await Run("hold", "release", "--conversation", group, "--pg", pg)).Code);
+    }
 }

@@ -27,6 +27,22 @@ public sealed class EventSnapshots
         Snapshot.Match(Samples.Parse(BodyCodec.Encode(Samples.Of(type))), SnapshotNameExtension.Create(name));
     }
 
+    public static TheoryData<string> ComplianceEventTypes()
+    {
+        var data = new TheoryData<string>();
+        foreach (var t in typeof(EventSourced.Domain.Compliance.ComplianceEvent).GetNestedTypes().Where(t => t.IsSealed).OrderBy(t => t.Name, StringComparer.Ordinal))
+            data.Add(t.Name);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ComplianceEventTypes))]
+    public void Compliance_event_json(string name)
+    {
+        var type = typeof(EventSourced.Domain.Compliance.ComplianceEvent).GetNestedType(name)!;
+        Snapshot.Match(Samples.Parse(BodyCodec.Encode(Samples.Of(type))), SnapshotNameExtension.Create(name));
+    }
+
     [Theory]
     [MemberData(nameof(EventTypes))]
     public void Event_json(string name)

@@ -74,6 +74,14 @@ public sealed class Database : IAsyncDisposable
         return log;
     }
 
+    /// <summary>The compliance log (schema <c>compliance_log</c>): holds, purges, erasures and refusals, with their own evidence.</summary>
+    public async Task<MartenEventLog<EventSourced.Domain.Compliance.ComplianceRecorded>> ComplianceLogAsync(CancellationToken ct = default)
+    {
+        var log = new MartenEventLog<EventSourced.Domain.Compliance.ComplianceRecorded>(ConnectionString, "compliance_log", new ComplianceRecords(), signer: Signer, treeHeadEvery: 1);
+        await log.InitializeAsync(ct).ConfigureAwait(false);
+        return log;
+    }
+
     /// <summary>Stops the private cluster if this process started it.</summary>
     public ValueTask DisposeAsync() => postgres.DisposeAsync();
 }

@@ -1,3 +1,4 @@
+using EventSourced.Domain.Compliance;
 using EventSourced.Domain.Packets;
 using EventSourced.Domain.Server;
 
@@ -43,6 +44,7 @@ public static class EventNames
     {
         foreach (var t in typeof(Event).GetNestedTypes().Where(t => t.IsSealed && typeof(Event).IsAssignableFrom(t))) Add(t, $"client.{Kebab(t.Name)}.v1");
         foreach (var t in typeof(ServerEvent).GetNestedTypes().Where(t => t.IsSealed && typeof(ServerEvent).IsAssignableFrom(t))) Add(t, $"server.{Kebab(t.Name)}.v1");
+        foreach (var t in typeof(ComplianceEvent).GetNestedTypes().Where(t => t.IsSealed && typeof(ComplianceEvent).IsAssignableFrom(t))) Add(t, $"compliance.{Kebab(t.Name)}.v1");
     }
 
     static void Add(Type t, string name)
@@ -110,4 +112,20 @@ public sealed class ServerRecords : IRecordCodec<ServerRecorded>
     /// <inheritdoc />
     public Either<string, ServerRecorded> Load(StoredRecord s, string stream, long position, long version) =>
         EventNames.Load(s, stream, position, version).Bind(x => x.Event is ServerEvent e ? Right<string, ServerRecorded>(new ServerRecorded(x.Meta, e)) : $"{s.Type} is not a server event");
+}
+
+/// <summary>Compliance events (holds, purges, erasures, refusals).</summary>
+public sealed class ComplianceRecords : IRecordCodec<ComplianceRecorded>
+{
+    /// <inheritdoc />
+    public StoredRecord Store(ComplianceRecorded r) => EventNames.Store(r.Meta, r.Event);
+    /// <inheritdoc />
+    public string Views(string schema) => $"""
+        create or replace view {schema}.compliance_history as
+        select e.seq_id as position, (e.data->>'ReceivedAt')::bigint as at, e.data->>'Type' as event_type, (e.data->>'Data')::jsonb as detail
+        from {schema}.mt_events e order by e.seq_id;
+        """;
+    /// <inheritdoc />
+    public Either<string, ComplianceRecorded> Load(StoredRecord s, string stream, long position, long version) =>
+        EventNames.Load(s, stream, position, version).Bind(x => x.Event is ComplianceEvent e ? Right<string, ComplianceRecorded>(new ComplianceRecorded(x.Meta, e)) : $"{s.Type} is not a compliance event");
 }
