@@ -206,7 +206,7 @@ public static class Program
         var data = DataOption();
         var conv = new System.CommandLine.Option<string?>("--conversation") { Description = "one conversation" };
         var all = new System.CommandLine.Option<bool>("--all") { Description = "every conversation" };
-        var format = new System.CommandLine.Option<string>("--format") { Description = "jsonl, csv, html, or evidence (the transcript with its signed tree head, an inclusion proof per message and the coverage certificate)", DefaultValueFactory = _ => "jsonl" };
+        var format = new System.CommandLine.Option<string>("--format") { Description = "jsonl, csv, html, evidence (the transcript with its signed tree head, an inclusion proof per message and the coverage certificate), rsmf (Relativity Short Message Format 2.0) or eml (one RFC 5322 message per conversation)", DefaultValueFactory = _ => "jsonl" };
         var output = new System.CommandLine.Option<string?>("--out") { Description = "file to write (default: standard output)" };
         var command = new Command("export", "transcripts with their edit and revoke lineage") { conv, all, format, output, pg, data };
         command.SetAction((parse, ct) => Tools.ExportAsync(parse.GetValue(pg), parse.GetValue(data), parse.GetValue(conv), parse.GetValue(all), parse.GetValue(format)!, parse.GetValue(output), ct));

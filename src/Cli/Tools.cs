@@ -149,8 +149,10 @@ public static class Tools
     {
         if (convId is null && !all) return Fail("export needs --conversation ID or --all");
         if (convId is not null && all) return Fail("export takes --conversation ID or --all, not both");
-        if (format is not ("jsonl" or "csv" or "html" or "evidence")) return Fail($"--format is jsonl, csv, html or evidence, not '{format}'");
-        if (outFile is not null && Path.GetDirectoryName(Path.GetFullPath(outFile)) is { } folder && !Directory.Exists(folder)) return Fail($"the folder {folder} does not exist");
+        if (format is not ("jsonl" or "csv" or "html" or "evidence" or "rsmf" or "eml")) return Fail($"--format is jsonl, csv, html, evidence, rsmf or eml, not '{format}'");
+        if (format == "rsmf" && outFile is null) return Fail("export --format rsmf needs --out FILE.rsmf");
+        if (format == "eml" && all && (outFile is null || !Directory.Exists(outFile))) return Fail("export --format eml --all needs --out DIR, an existing folder (one .eml file per conversation)");
+        if (outFile is not null && !(format == "eml" && all) && Path.GetDirectoryName(Path.GetFullPath(outFile)) is { } folder && !Directory.Exists(folder)) return Fail($"the folder {folder} does not exist");
         if (format == "evidence") return await ExportEvidenceAsync(pg, data, convId, all, outFile, ct);
         var read = await ReadLogAsync(pg, data, progress: false, ct);
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
@@ -158,6 +160,7 @@ public static class Tools
         var merged = Transcript.OfLog(log);
         var rows = merged.Conversations.Filter(c => all || c == convId).Map(c => (Conv: c, Lines: Transcript.Messages(merged, c))).ToList();
         if (rows.Count == 0) return Fail(convId is null ? "the log holds no conversation" : $"conversation {convId} is not in the log");
+        if (format is "rsmf" or "eml") return await ExportMailAsync(log, merged, rows.Select(r => r.Conv).ToList(), format, all, outFile!, ct);
         static string Text(Transcript.Message m) => m.Revoked ? "" : Audit.Describe(m.Type, m.Content);
         static string SeenBy(Transcript.Message m) => string.Join(" ", m.SeenBy.Map(w => w.User));
         var text = format switch
@@ -183,6 +186,33 @@ public static class Tools
         }
         foreach (var d in Transcript.Disagreements(merged).Filter(d => all || d.ConvId == convId))
             await Console.Error.WriteLineAsync(Terminal.Plain($"warning: recordings disagree on {d.ConvId} seq {d.Seq} ({d.MsgId}): {d.What} ({string.Join(", ", d.Users)})"));
+        return 0;
+    }
+
+    // RSMF (one EML holding rsmf.zip) or plain EML (one message per conversation).
+    static async Task<int> ExportMailAsync(List<Recorded> log, Transcript.Merged merged, List<string> convs, string format, bool all, string? outFile, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var selected = new System.Collections.Generic.HashSet<string>(convs, StringComparer.Ordinal);
+        if (format == "rsmf")
+        {
+            var package = Rsmf.Of(log, selected.Contains);
+            var mail = Adapters.Export.RsmfWriter.Message(package, convs.Count == 1 ? $"Conversation {convs[0]}" : $"{convs.Count} conversations", now);
+            await mail.WriteToAsync(outFile!, ct);
+            Console.WriteLine(Terminal.Plain(string.Create(Inv, $"wrote {outFile}: RSMF 2.0, {package.EventCount} events, {package.Files.Count} attachment files, {Rsmf.Time(package.Begin)} to {Rsmf.Time(package.End)}")));
+        }
+        else
+        {
+            foreach (var conv in convs)
+            {
+                var mail = Adapters.Export.RsmfWriter.Conversation(conv, Transcript.Messages(merged, conv), now);
+                var file = all ? Path.Combine(outFile!, Rsmf.SafeName(conv) + ".eml") : outFile;
+                if (file is null) await mail.WriteToAsync(Console.OpenStandardOutput(), ct);
+                else await mail.WriteToAsync(file, ct);
+            }
+            if (outFile is not null) Console.WriteLine(Terminal.Plain(string.Create(Inv, $"wrote {convs.Count} .eml {(convs.Count == 1 ? "message" : "messages")} to {outFile}")));
+        }
+        if (outFile is not null) Console.WriteLine(Terminal.Plain(Transcript.CountsOf(merged, selected.Contains).ToString()));
         return 0;
     }
 

@@ -350,4 +350,85 @@ public sealed class CliTests
         Assert.Equal(0, (await Run("hold", "release", "--conversation", group, "--pg", pg)).Code);
         Assert.Equal(2, (await Run("hold", "release", "--conversation", group, "--pg", pg)).Code);
     }
+
+    [Fact]
+    public async Task The_rsmf_export_is_valid_rsmf_2_0_and_every_reference_in_it_resolves()
+    {
+        var pg = await FreshDatabase();
+        var demo = await Run("demo", "--pg", pg);
+        Assert.True(demo.Code == 0, demo.Out);
+        var dir = Directory.CreateTempSubdirectory("stringee-es-rsmf-");
+        try
+        {
+            var file = Path.Combine(dir.FullName, "all.rsmf");
+            var export = await Run("export", "--format", "rsmf", "--all", "--out", file, "--pg", pg);
+            Assert.True(export.Code == 0, export.Out);
+            Assert.Equal(2, (await Run("export", "--format", "rsmf", "--conversation", "no-such", "--out", Path.Combine(dir.FullName, "none.rsmf"), "--pg", pg)).Code);
+            Assert.False(File.Exists(Path.Combine(dir.FullName, "none.rsmf")));
+
+            var mail = await MimeKit.MimeMessage.LoadAsync(file);
+            Assert.Equal("2.0.0", mail.Headers["X-RSMF-Version"]);
+            var attachment = Assert.Single(mail.Attachments.OfType<MimeKit.MimePart>());
+            Assert.Equal("rsmf.zip", attachment.FileName);
+            using var zipBytes = new MemoryStream();
+            await attachment.Content!.DecodeToAsync(zipBytes);
+            zipBytes.Position = 0;
+            using var zip = new System.IO.Compression.ZipArchive(zipBytes);
+            var names = zip.Entries.Select(e => e.FullName).ToHashSet(StringComparer.Ordinal);
+            string manifestText;
+            using (var reader = new StreamReader(zip.GetEntry("rsmf_manifest.json")!.Open())) manifestText = await reader.ReadToEndAsync();
+
+            // The schema, with formats (date-time, idn-email) asserted.
+            using var manifest = System.Text.Json.JsonDocument.Parse(manifestText);
+            Assert.Empty(RsmfSchema.Errors(manifest.RootElement));
+
+            // Every reference resolves: participants, conversations, attachments; the headers agree with the events.
+            var root = manifest.RootElement;
+            var participants = root.GetProperty("participants").EnumerateArray().Select(p => p.GetProperty("id").GetString()!).ToHashSet(StringComparer.Ordinal);
+            var conversations = root.GetProperty("conversations").EnumerateArray().ToList();
+            var convIds = conversations.Select(c => c.GetProperty("id").GetString()!).ToHashSet(StringComparer.Ordinal);
+            foreach (var c in conversations)
+            {
+                Assert.All(c.GetProperty("participants").EnumerateArray(), p => Assert.Contains(p.GetString()!, participants));
+                Assert.Contains(c.GetProperty("custodian").GetString()!, participants);
+            }
+            var events = root.GetProperty("events").EnumerateArray().ToList();
+            foreach (var e in events)
+            {
+                if (e.TryGetProperty("participant", out var p)) Assert.Contains(p.GetString()!, participants);
+                Assert.Contains(e.GetProperty("conversation").GetString()!, convIds);
+                foreach (var key in new[] { "edits", "read_receipts" })
+                    if (e.TryGetProperty(key, out var list)) Assert.All(list.EnumerateArray(), x => Assert.Contains(x.GetProperty("participant").GetString()!, participants));
+                if (e.TryGetProperty("attachments", out var files)) Assert.All(files.EnumerateArray(), a => Assert.Contains(a.GetProperty("id").GetString()!, names));
+            }
+            foreach (var p in root.GetProperty("participants").EnumerateArray())
+                if (p.TryGetProperty("avatar", out var avatar)) Assert.Contains(avatar.GetString()!, names);
+            Assert.Equal(events.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), mail.Headers["X-RSMF-EventCount"]);
+            var times = events.Select(e => e.GetProperty("timestamp").GetString()!).Order(StringComparer.Ordinal).ToList();
+            Assert.Equal((times[0], times[^1]), (mail.Headers["X-RSMF-BeginDate"], mail.Headers["X-RSMF-EndDate"]));
+
+            // What the demo did is there: the edit with both versions, the revoked message kept for audit, receipts, a live chat's customer.
+            Assert.Contains(events, e => e.TryGetProperty("edits", out var ed) && ed.EnumerateArray().Any(x => x.GetProperty("previous").GetString() == "Launch is on Thursday"));
+            var revoked = Assert.Single(events, e => e.TryGetProperty("deleted", out var d) && d.GetBoolean() && e.GetProperty("custom").EnumerateArray().Any(c => c.GetProperty("name").GetString() == "revoked"));
+            Assert.Equal("", revoked.GetProperty("body").GetString());
+            Assert.Contains(revoked.GetProperty("custom").EnumerateArray(), c => c.GetProperty("name").GetString() == "original_body" && c.GetProperty("value").GetString()!.Length > 0);
+            Assert.Contains(events, e => e.TryGetProperty("read_receipts", out var r) && r.EnumerateArray().Any(x => x.GetProperty("action").GetString() == "read"));
+            Assert.Contains(conversations, c => c.GetProperty("custom").EnumerateArray().Any(x => x.GetProperty("name").GetString() == "live_chat_customer_id"));
+            Assert.Contains(events, e => e.GetProperty("type").GetString() == "join");
+            Assert.Contains(conversations, c => c.GetProperty("type").GetString() == "channel");
+
+            // Plain EML: one RFC 5322 message per conversation.
+            var eml = dir.CreateSubdirectory("eml");
+            var plain = await Run("export", "--format", "eml", "--all", "--out", eml.FullName, "--pg", pg);
+            Assert.True(plain.Code == 0, plain.Out);
+            var messages = eml.GetFiles("*.eml");
+            Assert.Equal(convIds.Count, messages.Length);
+            var group = await MimeKit.MimeMessage.LoadAsync(messages.Single(f => f.Name == System.Text.RegularExpressions.Regex.Match(demo.Out, @"audit --conversation (conv-[a-z0-9]+-\d+)").Groups[1].Value + ".eml").FullName);
+            Assert.Contains("Launch is on Friday 10:00 UTC (edited; earlier: Launch is on Thursday | Launch is on Friday)", group.TextBody, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }
