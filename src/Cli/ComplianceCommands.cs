@@ -97,6 +97,19 @@ public static class ComplianceCommands
         return 0;
     }
 
+    /// <summary>Places a hold through an open database (the demo's path): the compliance log position, or why not.</summary>
+    internal static async Task<Fin<long>> PlaceAsync(Database db, string scope, string target, string reason, CancellationToken ct)
+    {
+        await using var log = await db.ComplianceLogAsync(ct);
+        var records = new List<ComplianceRecorded>();
+        await foreach (var r in log.ReadAllAsync(1, ct)) records.Add(r);
+        var o = new Opened(db, log, records);
+        var decided = Holds.Place(Holds.Of(records), scope, target, reason, Actor, await TargetExistsAsync(db, scope, target, ct));
+        if (decided.IsLeft) return Error.New((string)decided);
+        var appended = await AppendAsync(o, (ComplianceEvent)decided);
+        return appended.Map(a => a.LastPosition);
+    }
+
     /// <summary><c>hold release</c>.</summary>
     public static async Task<int> ReleaseAsync(string? pg, string? data, string? conv, string? user, CancellationToken ct)
     {

@@ -148,8 +148,45 @@ public static class Demo
         await AnsiConsole.Status().StartAsync("async daemon: bringing the analytics tables up to date", async _ => caughtUp = await clientLog.WaitForAnalyticsAsync(TimeSpan.FromSeconds(30)));
         if (caughtUp) console.Write(await AnalyticsTableAsync(db.ConnectionString, group.Id, chat.Id, ct));
         else console.MarkupLine("[red]the analytics daemon did not catch up within 30 s[/]");
+
+        // ---- evidence: the log proves itself, a hold preserves the team's conversation, an eDiscovery export of both chats
+        var proved = await EvidenceAsync(console, db, clientLog, serverLog, all, group.Id, chat.Id, outbox, ct);
         console.MarkupLineInterpolated($"transcript e-mail written to [grey]{Terminal.Escape(outbox)}/transcripts[/]; try [blue]stringee-es audit --conversation {group.Id}[/] and [blue]stringee-es stats[/]");
-        return same && rowsMatch && caughtUp ? 0 : 1;
+        return same && rowsMatch && caughtUp && proved ? 0 : 1;
+    }
+
+    static async Task<bool> EvidenceAsync(IAnsiConsole console, Database db, Adapters.Storage.Marten.MartenClientLog clientLog,
+        Adapters.Storage.Marten.MartenEventLog<Domain.Server.ServerRecorded> serverLog, List<Recorded> all, string group, string chat, string outbox, CancellationToken ct)
+    {
+        var head = await clientLog.SignTreeHeadAsync(ct);
+        await serverLog.SignTreeHeadAsync(ct);
+        var verified = new[] { await clientLog.VerifyAsync(ct: ct), await serverLog.VerifyAsync(ct: ct) };
+        console.MarkupLineInterpolated($"[bold]6. evidence[/]: tree head of the client log signed at size {head.Size}, root [grey]{Convert.ToHexStringLower(head.Root)[..16]}…[/] ({head.Algorithm}, key {head.KeyId})");
+        foreach (var v in verified)
+            console.MarkupLine($"verify {Terminal.Escape(v.Log)}: {v.Checked} events recomputed from their rows, {v.Heads.Count} signed tree heads: {(v.Ok ? "[green]unaltered[/]" : $"[red]{Terminal.Escape(((Adapters.Storage.Marten.Finding)v.First).Detail)}[/]")}");
+        var folder = Path.Combine(outbox, "evidence");
+        Directory.CreateDirectory(folder);
+        var built = await EvidenceCommands.EvidenceAsync(clientLog, all, c => c == group, ct);
+        var proofOk = false;
+        foreach (var (doc, _) in built)
+        {
+            var file = Path.Combine(folder, $"{Rsmf.SafeName(group)}.evidence.json");
+            await File.WriteAllTextAsync(file, doc.ToJsonString(), ct);
+            var check = Adapters.Storage.Evidence.ProofFile.Verify(doc.ToJsonString(), db.Signer.PublicKeyPem, Some(db.Signer));
+            proofOk = check.Ok;
+            console.MarkupLine($"evidence export of 'Launch plan' ({Terminal.Escape(check.Lines.LastOrDefault() ?? "")}): {(check.Ok ? "[green]proven[/]" : "[red]NOT proven[/]")}, [grey]{Terminal.Escape(file)}[/]");
+        }
+        var coverage = Completeness.Of(all).Filter(c => c.ConvId == group || c.ConvId == chat);
+        foreach (var c in coverage)
+            console.MarkupLine($"coverage of {Terminal.Escape(c.ConvId)} recorded by {Terminal.Escape(c.User)}: {(c.Gaps.IsEmpty ? "no gap" : Terminal.Escape(string.Join("; ", c.Gaps.Map(g => $"{g.From}-{g.To} {g.Fate}"))))}");
+        var hold = await ComplianceCommands.PlaceAsync(db, "conversation", group, "demo: the launch date dispute", ct);
+        console.MarkupLine($"legal hold on 'Launch plan': {hold.Match(p => $"[green]placed[/] (compliance log position {p}): purge refuses it until it is released", e => $"[red]{Terminal.Escape(e.Message)}[/]")}");
+        var package = Rsmf.Of(all, c => c == group || c == chat);
+        var rsmf = Path.Combine(folder, $"{Rsmf.SafeName(group)}.rsmf");
+        await Adapters.Export.RsmfWriter.Message(package, "stringee-es demo", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).WriteToAsync(rsmf, ct);
+        console.MarkupLineInterpolated($"RSMF 2.0 export of both chats for eDiscovery: {package.EventCount} events, [grey]{Terminal.Escape(rsmf)}[/]");
+        console.MarkupLine("erasure by crypto-shredding is not built yet (see README, Compliance)");
+        return verified.All(v => v.Ok) && proofOk && hold.IsSucc;
     }
 
     static async Task<Table> AnalyticsTableAsync(string cs, string group, string chat, CancellationToken ct)

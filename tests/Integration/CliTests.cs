@@ -34,6 +34,11 @@ public sealed class CliTests
         Assert.True(code == 0, output);
         Assert.Contains("replayed timelines equal every client's live state: yes", output, StringComparison.Ordinal);
         Assert.Contains("Launch is on Friday 10:00 UTC", output, StringComparison.Ordinal);
+        // The demo ends by proving its own log, holding the team's conversation and exporting both chats as RSMF.
+        Assert.Matches(@"verify client_log: \d+ events recomputed from their rows, \d+ signed tree heads: unaltered", output);
+        Assert.Contains("each proven included in the tree head): proven", output, StringComparison.Ordinal);
+        Assert.Contains("legal hold on 'Launch plan': placed", output, StringComparison.Ordinal);
+        Assert.Contains("RSMF 2.0 export of both chats for eDiscovery", output, StringComparison.Ordinal);
 
         var conv = System.Text.RegularExpressions.Regex.Match(output, @"audit --conversation (conv-[a-z0-9]+-\d+)").Groups[1].Value;
         var audit = await Run("audit", "--conversation", conv, "--pg", pg);
@@ -296,9 +301,14 @@ public sealed class CliTests
         Assert.Equal((2, "hold place: a hold needs --reason TEXT (what matter it preserves)"), (noReason.Code, noReason.Out.Trim()));
         var unknown = await Run("hold", "place", "--user", "nobody\u001b[31m", "--reason", "x", "--pg", pg);
         Assert.Equal((2, "hold place: user nobody\\x1B[31m is not in the log"), (unknown.Code, unknown.Out.Trim()));
-        var placed = await Run("hold", "place", "--conversation", group, "--reason", "Matter 17: launch dispute", "--pg", pg);
-        Assert.True(placed.Code == 0, placed.Out);
-        Assert.Equal(2, (await Run("hold", "place", "--conversation", group, "--reason", "again", "--pg", pg)).Code);
+        // The demo placed a hold on its team conversation; placing it again is refused, placing one on a user is not.
+        var again = await Run("hold", "place", "--conversation", group, "--reason", "Matter 17: launch dispute", "--pg", pg);
+        Assert.Equal(2, again.Code);
+        Assert.StartsWith($"hold place: conversation {group} is already held (placed by ", again.Out, StringComparison.Ordinal);
+        var visitor = System.Text.RegularExpressions.Regex.Match(demo.Out, @"visitor-[0-9a-f]+").Value;
+        var onUser = await Run("hold", "place", "--user", visitor, "--reason", "Matter 18: complaint", "--pg", pg);
+        Assert.True(onUser.Code == 0, onUser.Out);
+        Assert.Equal(0, (await Run("hold", "release", "--user", visitor, "--pg", pg)).Code);
 
         var retention = Path.Combine(Path.GetTempPath(), $"stringee-es-retention-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(retention, """{"retentionDays": {"normal": 0, "livechat": 0}}""");
