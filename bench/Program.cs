@@ -137,6 +137,11 @@ public static class Program
             var group = new List<double>();
             var models = new List<double>();
             var groupSlice = recorded.Take(quick ? 5_000 : 100_000).ToList();
+            var bareIngest = new List<double>();
+            var bareGroup = new List<double>();
+            var verifyRates = new List<double>();
+            var shaRates = new List<double>();
+            var verifyPeaks = new List<double>();
             for (var rep = 0; rep <= reps && (Run("1") || Run("3") || Run("7")); rep++)
             {
                 Console.WriteLine($"  database round {rep} of {reps} ({(rep == 0 ? "warm-up" : "measured")})...");
@@ -147,6 +152,24 @@ public static class Program
                 var copyRate = await CopyAsync(db.ConnectionString, schema, recorded);
                 var (replayRate, peakMb, modelsMb) = await ReplayAsync(log);
                 var rawRate = await RawReadAsync(db.ConnectionString, schema, evs.Count(e => e is Event.MessageReceived));
+                // #10: verify the imported log (its ledger written by the import) beside a plain SHA-256 pass over the same rows.
+                var (verifyRate, verifyMb) = await VerifyAsync(log);
+                var shaRate = await ShaPassAsync(db.ConnectionString, schema);
+                // #1e, #1ge: the same import and live appends into logs that write no evidence.
+                var bareSchema = $"bare_{Guid.NewGuid():N}"[..20];
+                double bareIngestRate, bareGroupRate;
+                await using (var bare = new MartenClientLog(db.ConnectionString, bareSchema) { WithoutEvidence = true })
+                {
+                    await bare.InitializeAsync();
+                    bareIngestRate = await ImportAsync(bare, recorded);
+                }
+                await DropAsync(db.ConnectionString, bareSchema);
+                await using (var bare = new MartenClientLog(db.ConnectionString, bareSchema) { WithoutEvidence = true })
+                {
+                    await bare.InitializeAsync();
+                    bareGroupRate = await GroupCommitAsync(bare, groupSlice);
+                }
+                await DropAsync(db.ConnectionString, bareSchema);
                 // The live path on a slice of the same traffic, in a log of its own (the replay above reads the import only).
                 var liveSchema = $"group_{Guid.NewGuid():N}"[..20];
                 double groupRate;
@@ -158,12 +181,20 @@ public static class Program
                 await DropAsync(db.ConnectionString, liveSchema);
                 await DropAsync(db.ConnectionString, schema);
                 if (rep == 0) continue; // warm-up
+                bareIngest.Add(bareIngestRate); bareGroup.Add(bareGroupRate); verifyRates.Add(verifyRate); shaRates.Add(shaRate); verifyPeaks.Add(verifyMb);
                 ingest.Add(ingestRate); copy.Add(copyRate); replay.Add(replayRate); rawRead.Add(rawRate); peak.Add(peakMb); models.Add(modelsMb); group.Add(groupRate);
             }
             if (ingest.Count > 0) rows.Add(new Row("1", "bulk ingest: history import into the Marten log (COPY, rows in the same transactions)", "events/s", ingest.ToArray(), "Npgsql binary COPY of the same rows", copy.ToArray(),
                 "≥ 50% of the ceiling", (m, l) => m >= 0.5 * l));
             if (group.Count > 0) rows.Add(new Row("1g", $"live appends of the same traffic ({groupSlice.Count:N0} events, 64 appends of 50 in flight, group commit)", "events/s", group.ToArray(), "Npgsql binary COPY (#1)", copy.ToArray(),
                 "(comparison, no target)", (_, _) => true));
+            if (bareIngest.Count > 0) rows.Add(new Row("1e", "evidence cost on the import: #1 (leaf hashes, chains, tree, heads in the same transactions)", "events/s", ingest.ToArray(),
+                "the same import writing no evidence", bareIngest.ToArray(), "≥ 90% of the ceiling (hashing costs ≤ 10%)", (m, l) => m >= 0.9 * l));
+            if (bareGroup.Count > 0) rows.Add(new Row("1ge", "evidence cost on live appends: #1g", "events/s", group.ToArray(),
+                "the same appends writing no evidence", bareGroup.ToArray(), "≥ 90% of the ceiling (hashing costs ≤ 10%)", (m, l) => m >= 0.9 * l));
+            if (verifyRates.Count > 0) rows.Add(new Row("10", string.Create(Inv, $"verify: recompute every leaf from its row, every chain link, the tree and every signed head (working set added: {Median(verifyPeaks):N0} MB; target ≤ 200 MB)"),
+                "events/s", verifyRates.ToArray(), "plain SHA-256 of the same rows read from PostgreSQL", shaRates.ToArray(), "≥ 50% of the ceiling, ≤ 200 MB",
+                (m, l) => m >= 0.5 * l && Median(verifyPeaks) <= 200));
             var naive = new List<double>();
             for (var rep = 0; rep <= reps && Run("1n"); rep++)
             {
@@ -434,6 +465,45 @@ public static class Program
             await writer.CompleteAsync();
         }
         return rows.Count / watch.Elapsed.TotalSeconds;
+    }
+
+    sealed class PeakWorkingSet : IProgress<long>
+    {
+        public long Peak = Environment.WorkingSet;
+        public void Report(long value) => Peak = Math.Max(Peak, Environment.WorkingSet);
+    }
+
+    // #10: the verifier over the whole log, streaming; the working set it adds.
+    static async Task<(double Rate, double PeakMb)> VerifyAsync(MartenClientLog log)
+    {
+        Collect();
+        var baseline = Environment.WorkingSet;
+        var peak = new PeakWorkingSet();
+        var watch = Stopwatch.StartNew();
+        var v = await log.VerifyAsync(progress: peak);
+        if (!v.Ok) throw new InvalidOperationException($"the benchmark log does not verify: {((Finding)v.First).Detail}");
+        var rate = v.Checked / watch.Elapsed.TotalSeconds;
+        return (rate, (Math.Max(peak.Peak, Environment.WorkingSet) - baseline) / 1024.0 / 1024.0);
+    }
+
+    // #10's ceiling: read the same rows and hash each one's stored bytes once.
+    static async Task<double> ShaPassAsync(string cs, string schema)
+    {
+        await using var conn = new NpgsqlConnection(cs);
+        await conn.OpenAsync();
+        var watch = Stopwatch.StartNew();
+        await using var cmd = new NpgsqlCommand($"select seq_id, stream_id, version, data::text from {schema}.mt_events order by seq_id", conn);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        long n = 0;
+        var sink = 0;
+        while (await reader.ReadAsync())
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(reader.GetString(3));
+            sink ^= System.Security.Cryptography.SHA256.HashData(bytes)[0];
+            n++;
+        }
+        GC.KeepAlive(sink);
+        return n / watch.Elapsed.TotalSeconds;
     }
 
     static async Task<(double Rate, double PeakMb, double ModelsMb)> ReplayAsync(MartenClientLog log)

@@ -143,7 +143,19 @@ public sealed class Ledger
     }
 
     /// <summary>Writes the leaves and chain links of events just stored in this transaction (in position order), the new right edge, and a tree head when one is due.</summary>
-    public async Task AppendAsync(NpgsqlConnection conn, Merkle.Frontier frontier, IReadOnlyList<Item> items, CancellationToken ct)
+    public Task AppendAsync(NpgsqlConnection conn, Merkle.Frontier frontier, IReadOnlyList<Item> items, CancellationToken ct) =>
+        AppendAsync(conn, frontier, items, Leaves(items), ct);
+
+    /// <summary>The leaf hash of each item: the CPU part of an append, which an import computes while PostgreSQL takes the events.</summary>
+    public static byte[][] Leaves(IReadOnlyList<Item> items)
+    {
+        var leaves = new byte[items.Count][];
+        for (var i = 0; i < items.Count; i++) leaves[i] = Merkle.LeafHash(Entry(items[i].Position, items[i].Stream, items[i].Version, items[i].Record));
+        return leaves;
+    }
+
+    /// <summary>Appends items whose leaf hashes are already computed (<see cref="Leaves"/>).</summary>
+    public async Task AppendAsync(NpgsqlConnection conn, Merkle.Frontier frontier, IReadOnlyList<Item> items, byte[][] leaves, CancellationToken ct)
     {
         if (items.Count == 0) return;
         var streams = items.Select(i => i.Stream).Distinct(StringComparer.Ordinal).ToArray();
@@ -156,11 +168,9 @@ public sealed class Ledger
             while (await reader.ReadAsync(ct).ConfigureAwait(false)) chains[reader.GetString(0)] = (reader.GetInt64(1), reader.GetFieldValue<byte[]>(2));
         }
         var start = frontier.Size;
-        var leaves = new byte[items.Count][];
         var links = new byte[items.Count][];
         foreach (var (item, i) in items.Select((x, i) => (x, i)))
         {
-            leaves[i] = Merkle.LeafHash(Entry(item.Position, item.Stream, item.Version, item.Record));
             var previous = chains.TryGetValue(item.Stream, out var c) ? c.Hash : Merkle.ChainStart;
             links[i] = Merkle.ChainHash(previous, leaves[i]);
             chains[item.Stream] = (item.Version, links[i]);

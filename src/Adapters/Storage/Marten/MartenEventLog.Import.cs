@@ -61,16 +61,18 @@ public partial class MartenEventLog<T>
             {
                 stored = await InTransactionAsync(async (conn, _) =>
                 {
-                    var frontier = await ledger.LockAsync(conn, ct).ConfigureAwait(false);
+                    var frontier = WithoutEvidence ? default : await ledger.LockAsync(conn, ct).ConfigureAwait(false);
                     var (reserved, now) = await ReserveAsync(conn, chunk, ct).ConfigureAwait(false);
                     var records = reserved.Select(codec.Store).ToArray();
                     // Two cores' worth: the fold of what goes beside the events runs while PostgreSQL takes the copy.
                     // Both finish (or fail) before anything else happens, so a failed copy never races the fold's bookkeeping.
+                    // The leaf hashes too (pure CPU over what is being copied): only the chain links and the tree wait for the copy.
+                    var items = reserved.Select((r, i) => new Ledger.Item(r.Meta.Position, r.Meta.Stream, r.Meta.Version, records[i])).ToList();
                     var beside = Task.Run(() => BesideImportAsync(reserved, ct), ct);
-                    await Task.WhenAll(CopyEventsAsync(conn, reserved, records, now, ct), beside).ConfigureAwait(false);
+                    var leaves = WithoutEvidence ? Task.FromResult(System.Array.Empty<byte[]>()) : Task.Run(() => Ledger.Leaves(items), ct);
+                    await Task.WhenAll(CopyEventsAsync(conn, reserved, records, now, ct), beside, leaves).ConfigureAwait(false);
                     await (await beside.ConfigureAwait(false))(conn, ct).ConfigureAwait(false);
-                    await ledger.AppendAsync(conn, frontier,
-                        reserved.Select((r, i) => new Ledger.Item(r.Meta.Position, r.Meta.Stream, r.Meta.Version, records[i])).ToList(), ct).ConfigureAwait(false);
+                    if (!WithoutEvidence) await ledger.AppendAsync(conn, frontier!, items, await leaves.ConfigureAwait(false), ct).ConfigureAwait(false);
                     return reserved;
                 }, ct).ConfigureAwait(false);
             }

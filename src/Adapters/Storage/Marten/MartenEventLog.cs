@@ -178,7 +178,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
             return await InTransactionAsync(async (conn, tx) =>
             {
                 // The tree's lock first: positions are drawn under it, so they follow the tree's order across processes.
-                var frontier = await ledger.LockAsync(conn, CancellationToken.None).ConfigureAwait(false);
+                var frontier = WithoutEvidence ? default : await ledger.LockAsync(conn, CancellationToken.None).ConfigureAwait(false);
                 var refused = await CheckVersionsAsync(conn, batch).ConfigureAwait(false);
                 var saved = new List<IReadOnlyList<IEvent>>(batch.Count);
                 foreach (var segment in Segments(batch))
@@ -207,7 +207,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
                 }
                 var items = saved.SelectMany(events => events).OrderBy(e => e.Sequence)
                     .Select(e => new Ledger.Item(e.Sequence, e.StreamKey!, e.Version, (StoredRecord)e.Data)).ToList();
-                await ledger.AppendAsync(conn, frontier, items, CancellationToken.None).ConfigureAwait(false);
+                if (!WithoutEvidence) await ledger.AppendAsync(conn, frontier!, items, CancellationToken.None).ConfigureAwait(false);
                 return saved;
             }, CancellationToken.None).ConfigureAwait(false);
         }
@@ -387,6 +387,12 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
 
     /// <summary>Signs a tree head over the log as it is now (the latest, when it already covers every event).</summary>
     public Task<Evidence.TreeHead> SignTreeHeadAsync(CancellationToken ct = default) => ledger.SignNowAsync(connectionString, ct);
+
+    /// <summary>
+    /// For the benchmark only (#1e, #1ge: what the evidence costs): appends and imports write no leaves, chains or heads.
+    /// A log written this way does not verify.
+    /// </summary>
+    internal bool WithoutEvidence { get; set; }
 
     /// <summary>Marten's serializer of the stored records.</summary>
     public global::Marten.ISerializer Serializer => store.Options.Serializer();
