@@ -238,7 +238,7 @@ public static class ComplianceCommands
         if (appended.IsFail) return Fail($"purge: nothing removed, the purge could not be recorded: {appended.Match(_ => "", e => e.Message)}");
         long removed = 0;
         foreach (var (c, rule) in plan.Remove)
-            removed += await Purger.RemoveAsync(o.Db.ConnectionString, "client_log", c.Positions.ToList(), [c.ConvId], rule, now, ct);
+            removed += await Purger.RemoveAsync(o.Db.OwnerConnectionString, "client_log", c.Positions.ToList(), [c.ConvId], rule, now, ct);
         Console.WriteLine(string.Create(Inv, $"purged {removed} events of {plan.Remove.Count} conversations; {plan.Held.Count} refused under hold; recorded in the compliance log"));
         return 0;
     }

@@ -11,16 +11,24 @@ public sealed class Database : IAsyncDisposable
 {
     readonly EmbeddedPostgres postgres;
 
-    /// <summary>The connection string of the project's database.</summary>
+    /// <summary>The connection string the application uses: the application role (<see cref="Storage.AppRole"/>) where one could be made.</summary>
     public string ConnectionString { get; }
+
+    /// <summary>The configured login: it applies the schema, grants, and purges.</summary>
+    public string OwnerConnectionString { get; }
+
+    /// <summary>The application role's name, or None when the configured login may not create roles (the application then runs as it).</summary>
+    public Option<string> AppRole { get; }
 
     /// <summary>The key the logs' tree heads are signed with (read when the database opens).</summary>
     public Evidence.TreeHeadSigner Signer { get; }
 
-    Database(EmbeddedPostgres postgres, string cs, Evidence.TreeHeadSigner signer)
+    Database(EmbeddedPostgres postgres, string owner, Option<(string Role, string ConnectionString)> app, Evidence.TreeHeadSigner signer)
     {
         this.postgres = postgres;
-        ConnectionString = cs;
+        OwnerConnectionString = owner;
+        ConnectionString = app.Match(a => a.ConnectionString, () => owner);
+        AppRole = app.Map(a => a.Role);
         Signer = signer;
     }
 
@@ -43,7 +51,8 @@ public sealed class Database : IAsyncDisposable
         {
             var named = NamedDatabase(server.ConnectionString);
             var cs = named is null ? await server.DatabaseAsync("stringee_es", ct).ConfigureAwait(false) : server.ConnectionString;
-            return new Database(server, cs, (Evidence.TreeHeadSigner)signer);
+            var app = await Storage.AppRole.EnsureAsync(cs, ct).ConfigureAwait(false);
+            return new Database(server, cs, app, (Evidence.TreeHeadSigner)signer);
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
         {
@@ -61,26 +70,39 @@ public sealed class Database : IAsyncDisposable
     /// <summary>The client event log (schema <c>client_log</c>).</summary>
     public async Task<MartenClientLog> ClientLogAsync(CancellationToken ct = default)
     {
-        var log = new MartenClientLog(ConnectionString, "client_log", Signer);
+        if (AppRole.IsNone)
+        {
+            var own = new MartenClientLog(ConnectionString, "client_log", Signer);
+            await own.InitializeAsync(ct).ConfigureAwait(false);
+            return own;
+        }
+        await using (var owner = new MartenClientLog(OwnerConnectionString, "client_log", Signer)) await owner.InitializeAsync(ct).ConfigureAwait(false);
+        await Storage.AppRole.GrantAsync(OwnerConnectionString, (string)AppRole, "client_log", ct).ConfigureAwait(false);
+        var log = new MartenClientLog(ConnectionString, "client_log", Signer, applySchema: false);
+        await log.InitializeAsync(ct).ConfigureAwait(false);
+        return log;
+    }
+
+    // The owner applies the schema and grants; the application's log changes no schema.
+    async Task<MartenEventLog<T>> OpenAsync<T>(string schema, IRecordCodec<T> codec, int treeHeadEvery, CancellationToken ct) where T : class, IRecorded<T>
+    {
+        if (AppRole.IsSome)
+        {
+            await using (var owner = new MartenEventLog<T>(OwnerConnectionString, schema, codec, signer: Signer, treeHeadEvery: treeHeadEvery))
+                await owner.InitializeAsync(ct).ConfigureAwait(false);
+            await Storage.AppRole.GrantAsync(OwnerConnectionString, (string)AppRole, schema, ct).ConfigureAwait(false);
+        }
+        var log = new MartenEventLog<T>(ConnectionString, schema, codec, signer: Signer, treeHeadEvery: treeHeadEvery, applySchema: AppRole.IsNone);
         await log.InitializeAsync(ct).ConfigureAwait(false);
         return log;
     }
 
     /// <summary>The server event log (schema <c>server_log</c>).</summary>
-    public async Task<MartenEventLog<ServerRecorded>> ServerLogAsync(CancellationToken ct = default)
-    {
-        var log = new MartenEventLog<ServerRecorded>(ConnectionString, "server_log", new ServerRecords(), signer: Signer);
-        await log.InitializeAsync(ct).ConfigureAwait(false);
-        return log;
-    }
+    public Task<MartenEventLog<ServerRecorded>> ServerLogAsync(CancellationToken ct = default) => OpenAsync("server_log", new ServerRecords(), 1_000, ct);
 
     /// <summary>The compliance log (schema <c>compliance_log</c>): holds, purges, erasures and refusals, with their own evidence.</summary>
-    public async Task<MartenEventLog<EventSourced.Domain.Compliance.ComplianceRecorded>> ComplianceLogAsync(CancellationToken ct = default)
-    {
-        var log = new MartenEventLog<EventSourced.Domain.Compliance.ComplianceRecorded>(ConnectionString, "compliance_log", new ComplianceRecords(), signer: Signer, treeHeadEvery: 1);
-        await log.InitializeAsync(ct).ConfigureAwait(false);
-        return log;
-    }
+    public Task<MartenEventLog<EventSourced.Domain.Compliance.ComplianceRecorded>> ComplianceLogAsync(CancellationToken ct = default) =>
+        OpenAsync("compliance_log", new ComplianceRecords(), 1, ct);
 
     /// <summary>Stops the private cluster if this process started it.</summary>
     public ValueTask DisposeAsync() => postgres.DisposeAsync();

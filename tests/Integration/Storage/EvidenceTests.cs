@@ -175,4 +175,44 @@ public sealed class EvidenceTests
         await foreach (var r in log.ReadAllAsync()) all.Add(r);
         return all;
     }
+
+    [Fact]
+    public async Task The_application_role_appends_and_reads_but_cannot_change_or_remove_the_record()
+    {
+        var pg = (await Postgres.Instance).ConnectionString;
+        var name = $"roles_{Guid.NewGuid():N}"[..24];
+        await Sql(pg, $"create database {name}");
+        var opened = await Database.OpenAsync(new Npgsql.NpgsqlConnectionStringBuilder(pg) { Database = name }.ConnectionString, null);
+        await using var db = opened.Match(d => d, e => throw new InvalidOperationException(e.Message));
+        Assert.True(db.AppRole.IsSome);
+        Assert.NotEqual(new Npgsql.NpgsqlConnectionStringBuilder(db.OwnerConnectionString).Username, new Npgsql.NpgsqlConnectionStringBuilder(db.ConnectionString).Username);
+        await using (var log = await db.ClientLogAsync())
+        {
+            Assert.True((await log.AppendAsync(Recording.ConversationStream("alice", "c1"), ExpectedVersion.Any, [Message("alice", "c1", 1, "hello")])).IsSucc);
+            Assert.True((await log.VerifyAsync()).Ok);
+            await log.SignTreeHeadAsync();
+        }
+        await using (var server = await db.ServerLogAsync()) { }
+        await using (var compliance = await db.ComplianceLogAsync()) { }
+        foreach (var statement in new[]
+        {
+            "update client_log.mt_events set data = data",
+            "delete from client_log.mt_events",
+            "truncate client_log.mt_events",
+            "delete from client_log.evidence_leaves",
+            "update client_log.evidence_leaves set leaf_hash = leaf_hash",
+            "update client_log.evidence_tree_heads set root_hash = root_hash",
+            "delete from client_log.evidence_tree_heads",
+            "insert into client_log.evidence_purged select seq_id, leaf_index, 0, 'x' from client_log.evidence_leaves",
+            "delete from server_log.mt_events",
+            "update compliance_log.mt_events set data = data",
+            "drop table client_log.mt_events",
+        })
+        {
+            var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => Sql(db.ConnectionString, statement));
+            Assert.True(refused.SqlState is "42501", $"{statement}: {refused.SqlState} {refused.MessageText}");
+        }
+        // The owner still can (purge runs as the owner).
+        await Sql(db.OwnerConnectionString, "update client_log.mt_events set data = data where false");
+    }
 }

@@ -101,7 +101,7 @@ public sealed class TreeHeadSigner
             var folder = Path.GetDirectoryName(path)!;
             if (!Directory.Exists(folder)) Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var temp = path + ".tmp";
+            var temp = $"{path}.{Guid.NewGuid():N}.tmp"; // unique: two processes may create the key at once
             using (var f = new FileStream(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
             using (var w = new StreamWriter(f))
                 w.Write(key.ExportPkcs8PrivateKeyPem());

@@ -247,9 +247,10 @@ public sealed class Ledger
     /// (in position order) and signs a head over them: the record of when evidence began. Events appended later
     /// without a leaf are never chained afterwards: <c>verify</c> reports them as inserted.
     /// </summary>
-    public async Task InitializeAsync(NpgsqlConnection conn, global::Marten.IDocumentStore store, CancellationToken ct)
+    public async Task InitializeAsync(NpgsqlConnection conn, global::Marten.IDocumentStore store, bool applySchema, CancellationToken ct)
     {
-        await using (var ddl = new NpgsqlCommand(Ddl, conn)) await ddl.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        if (applySchema)
+            await using (var ddl = new NpgsqlCommand(Ddl, conn)) await ddl.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
         await using (var create = new NpgsqlCommand($"insert into {schema}.evidence_frontier (id, size, peaks) values (1, 0, '{{}}') on conflict (id) do nothing", conn))
             if (await create.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 0)

@@ -13,15 +13,21 @@ namespace EventSourced.Adapters.Storage.Marten;
 public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
 {
     /// <summary>A client log in its own schema of a database; tree heads signed with <paramref name="signer"/> (default: the configured key).</summary>
-    public MartenClientLog(string connectionString, string schema, Evidence.TreeHeadSigner? signer = null, int treeHeadEvery = 1_000)
-        : this(connectionString, schema, new RowsProjection(), signer, treeHeadEvery)
+    /// <param name="connectionString">The database.</param>
+    /// <param name="schema">The log's schema.</param>
+    /// <param name="signer">The tree-head key (default: the configured one).</param>
+    /// <param name="treeHeadEvery">A signed tree head every this many events.</param>
+    /// <param name="applySchema">False when the connection is the application role, which may not change the schema (the owner applied it).</param>
+    public MartenClientLog(string connectionString, string schema, Evidence.TreeHeadSigner? signer = null, int treeHeadEvery = 1_000, bool applySchema = true)
+        : this(connectionString, schema, new RowsProjection(), signer, treeHeadEvery, applySchema)
     {
     }
 
     readonly RowsProjection rows;
 
-    MartenClientLog(string connectionString, string schema, RowsProjection rows, Evidence.TreeHeadSigner? signer, int treeHeadEvery)
-        : base(connectionString, schema, new ClientRecords(), configure: o => Configure(o, schema, rows), observer: rows, signer: signer, treeHeadEvery: treeHeadEvery)
+    MartenClientLog(string connectionString, string schema, RowsProjection rows, Evidence.TreeHeadSigner? signer, int treeHeadEvery, bool applySchema)
+        : base(connectionString, schema, new ClientRecords(), configure: o => Configure(o, schema, rows), observer: rows, signer: signer, treeHeadEvery: treeHeadEvery,
+            applySchema: applySchema)
     {
         this.rows = rows;
         rows.Attach(FoldedOfAsync, Decode);

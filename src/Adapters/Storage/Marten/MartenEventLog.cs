@@ -42,8 +42,10 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     /// (projections, documents); <paramref name="observer"/> hears whether each transaction committed.
     /// </summary>
     public MartenEventLog(string connectionString, string schema, IRecordCodec<T> codec, int maxBatch = 256, int queueCapacity = 10_000,
-        Action<StoreOptions>? configure = null, ICommitObserver? observer = null, Evidence.TreeHeadSigner? signer = null, int treeHeadEvery = 1_000)
+        Action<StoreOptions>? configure = null, ICommitObserver? observer = null, Evidence.TreeHeadSigner? signer = null, int treeHeadEvery = 1_000,
+        bool applySchema = true)
     {
+        this.applySchema = applySchema;
         this.observer = observer;
         // The key is read (or made) now: a missing or broken key is reported when the log opens, not at the first tree head.
         signer ??= Evidence.TreeHeadSigner.FromConfiguration().IfFail(e => throw new InvalidOperationException(e.Message));
@@ -59,14 +61,17 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
             o.Events.StreamIdentity = StreamIdentity.AsString;
             o.Events.AppendMode = EventAppendMode.Quick;
             o.Events.MapEventType<StoredRecord>(StoredRecord.EventTypeName);
-            o.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+            // A log opened by the application role changes no schema: the owner applied it (Database opens both).
+            o.AutoCreateSchemaObjects = applySchema ? AutoCreate.CreateOrUpdate : AutoCreate.None;
             configure?.Invoke(o);
         });
         queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(queueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         writer = Task.Run(WriteLoopAsync);
     }
 
-    /// <summary>Creates the schema and reads the last position.</summary>
+    readonly bool applySchema;
+
+    /// <summary>Creates the schema (unless the log was opened without <c>applySchema</c>) and reads the last position.</summary>
     public async Task InitializeAsync(CancellationToken ct = default)
     {
         // Two processes opening the logs of a fresh database would race on creating the schema and one would die:
@@ -81,10 +86,13 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
             }
             try
             {
-                await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync().ConfigureAwait(false);
-                await using var views = new Npgsql.NpgsqlCommand(codec.Views(schema), conn);
-                await views.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-                await ledger.InitializeAsync(conn, store, ct).ConfigureAwait(false);
+                if (applySchema)
+                {
+                    await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync().ConfigureAwait(false);
+                    await using var views = new Npgsql.NpgsqlCommand(codec.Views(schema), conn);
+                    await views.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                }
+                await ledger.InitializeAsync(conn, store, applySchema, ct).ConfigureAwait(false);
             }
             finally
             {
