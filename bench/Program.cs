@@ -146,40 +146,40 @@ public static class Program
             {
                 Console.WriteLine($"  database round {rep} of {reps} ({(rep == 0 ? "warm-up" : "measured")})...");
                 var schema = $"bench_{Guid.NewGuid():N}"[..20];
-                await using var log = new MartenClientLog(db.ConnectionString, schema);
+                await using var log = new MartenClientLog(db.OwnerConnectionString, schema);
                 await log.InitializeAsync();
                 var ingestRate = await ImportAsync(log, recorded);
-                var copyRate = await CopyAsync(db.ConnectionString, schema, recorded);
+                var copyRate = await CopyAsync(db.OwnerConnectionString, schema, recorded);
                 var (replayRate, peakMb, modelsMb) = await ReplayAsync(log);
-                var rawRate = await RawReadAsync(db.ConnectionString, schema, evs.Count(e => e is Event.MessageReceived));
+                var rawRate = await RawReadAsync(db.OwnerConnectionString, schema, evs.Count(e => e is Event.MessageReceived));
                 // #10: verify the imported log (its ledger written by the import) beside a plain SHA-256 pass over the same rows.
                 var (verifyRate, verifyMb) = await VerifyAsync(log);
-                var shaRate = await ShaPassAsync(db.ConnectionString, schema);
+                var shaRate = await ShaPassAsync(db.OwnerConnectionString, schema);
                 // #1e, #1ge: the same import and live appends into logs that write no evidence.
                 var bareSchema = $"bare_{Guid.NewGuid():N}"[..20];
                 double bareIngestRate, bareGroupRate;
-                await using (var bare = new MartenClientLog(db.ConnectionString, bareSchema) { WithoutEvidence = true })
+                await using (var bare = new MartenClientLog(db.OwnerConnectionString, bareSchema) { WithoutEvidence = true })
                 {
                     await bare.InitializeAsync();
                     bareIngestRate = await ImportAsync(bare, recorded);
                 }
-                await DropAsync(db.ConnectionString, bareSchema);
-                await using (var bare = new MartenClientLog(db.ConnectionString, bareSchema) { WithoutEvidence = true })
+                await DropAsync(db.OwnerConnectionString, bareSchema);
+                await using (var bare = new MartenClientLog(db.OwnerConnectionString, bareSchema) { WithoutEvidence = true })
                 {
                     await bare.InitializeAsync();
                     bareGroupRate = await GroupCommitAsync(bare, groupSlice);
                 }
-                await DropAsync(db.ConnectionString, bareSchema);
+                await DropAsync(db.OwnerConnectionString, bareSchema);
                 // The live path on a slice of the same traffic, in a log of its own (the replay above reads the import only).
                 var liveSchema = $"group_{Guid.NewGuid():N}"[..20];
                 double groupRate;
-                await using (var live = new MartenClientLog(db.ConnectionString, liveSchema))
+                await using (var live = new MartenClientLog(db.OwnerConnectionString, liveSchema))
                 {
                     await live.InitializeAsync();
                     groupRate = await GroupCommitAsync(live, groupSlice);
                 }
-                await DropAsync(db.ConnectionString, liveSchema);
-                await DropAsync(db.ConnectionString, schema);
+                await DropAsync(db.OwnerConnectionString, liveSchema);
+                await DropAsync(db.OwnerConnectionString, schema);
                 if (rep == 0) continue; // warm-up
                 bareIngest.Add(bareIngestRate); bareGroup.Add(bareGroupRate); verifyRates.Add(verifyRate); shaRates.Add(shaRate); verifyPeaks.Add(verifyMb);
                 ingest.Add(ingestRate); copy.Add(copyRate); replay.Add(replayRate); rawRead.Add(rawRate); peak.Add(peakMb); models.Add(modelsMb); group.Add(groupRate);
@@ -198,7 +198,7 @@ public static class Program
             var naive = new List<double>();
             for (var rep = 0; rep <= reps && Run("1n"); rep++)
             {
-                var rate = await NaiveAsync(db.ConnectionString, recorded.Take(quick ? 500 : 5_000).ToList());
+                var rate = await NaiveAsync(db.OwnerConnectionString, recorded.Take(quick ? 500 : 5_000).ToList());
                 if (rep > 0) naive.Add(rate);
             }
             if (naive.Count > 0) rows.Add(new Row("1n", "naive Marten path: one event per SaveChanges", "events/s", naive.ToArray(), "ours (#1)", ingest.ToArray(),
@@ -216,9 +216,9 @@ public static class Program
             {
                 Console.WriteLine($"  #2 live ingest round {rep} of {reps} ({(rep == 0 ? "warm-up" : "measured")})...");
                 var schema = $"live_{Guid.NewGuid():N}"[..20];
-                var live = await LiveIngest.RunAsync(db.ConnectionString, schema, senders: 8, TimeSpan.FromSeconds(quick ? 2 : 10));
-                var ceiling = await LiveIngest.InsertPerTransactionAsync(db.ConnectionString, schema, TimeSpan.FromSeconds(quick ? 1 : 5));
-                await DropAsync(db.ConnectionString, schema);
+                var live = await LiveIngest.RunAsync(db.OwnerConnectionString, schema, senders: 8, TimeSpan.FromSeconds(quick ? 2 : 10));
+                var ceiling = await LiveIngest.InsertPerTransactionAsync(db.OwnerConnectionString, schema, TimeSpan.FromSeconds(quick ? 1 : 5));
+                await DropAsync(db.OwnerConnectionString, schema);
                 if (rep == 0) continue;
                 sustained.Add(live.SustainedPerSecond); insertRate.Add(ceiling); p99s.Add(live.P99Ms); p50s.Add(live.P50Ms); pacedRates.Add(live.PacedPerSecond); lostLive += live.Lost;
             }
