@@ -7,16 +7,13 @@ namespace EventSourced.Tests.Properties.Projections;
 /// <summary>The RSMF manifest: file messages become attachment files it names, joins are events, ids are safe file names.</summary>
 public sealed class RsmfTests
 {
-    static Seq<Recorded> Log(string user, params Event[] events) => events.Select((e, i) =>
-        new Recorded(new Envelope(Recording.StreamOf(user, e), i + 1, i + 1, 1_000 + i, None, None, Origin.Received, None, None, Raw.None), e)).ToSeq();
-
     [Fact]
     public void A_file_message_is_an_attachment_in_the_package_and_a_participant_added_is_a_join()
     {
         var file = new MessageReceived(new MessageNotice("c/1", "m\r\n2", "bob", 1_002, 2, 5,
             Json.Object(("file", Json.Object(("filePath", "https://files.example/a%20b.pdf"), ("filename", "minutes.pdf")))), None, None, None, None, None, None));
         var added = new ParticipantsAddedNotified(new ParticipantsAddedNotice("c/1", Some("alice"), Seq1(new Participant("carol", Some("Carol C"), None, None, None, None))));
-        var package = Rsmf.Of(Log("alice", Created("c/1", "alice", "bob"), Received("c/1", "m1", 1, "alice", "hi"), file, added).ToList(), _ => true);
+        var package = Rsmf.Of(Recordings("alice", Created("c/1", "alice", "bob"), Received("c/1", "m1", 1, "alice", "hi"), file, added).ToList(), _ => true);
         var (name, bytes) = package.Files.Single();
         Assert.Equal("m_0D_0A2-1.url", name);
         Assert.Equal("[InternetShortcut]\r\nURL=https://files.example/a%20b.pdf\r\n", System.Text.Encoding.UTF8.GetString(bytes));

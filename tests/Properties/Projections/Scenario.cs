@@ -5,6 +5,10 @@ namespace EventSourced.Tests.Properties.Projections;
 /// <summary>Builders of the server packets and user commands that scenarios are written in.</summary>
 public static class Scenario
 {
+    /// <summary>One user's recording of the events: each in its stream, at positions 1.., received at 1,000 ms on.</summary>
+    public static Seq<Recorded> Recordings(string user, params Event[] events) => events.Select((e, i) =>
+        new Recorded(new Envelope(Recording.StreamOf(user, e), i + 1, i + 1, 1_000 + i, None, None, Origin.Received, None, None, Raw.None), e)).ToSeq();
+
     public static Event Connected(string user) =>
         new Event.Connected(new AuthenResult(0, 1L, None, user, None, 1L, 1L, 60_000L, None, None, false, None, None), false);
 
