@@ -74,12 +74,7 @@ public static class Verifier
             await using (var page = new NpgsqlCommand($"""
                 select l.leaf_index, l.seq_id, l.stream_id, l.version, l.leaf_hash, l.chain_hash, ({condition}) as in_scope,
                        e.seq_id is not null as present, p.seq_id is not null as purged,
-                       case when {condition} then e.stream_id end, case when {condition} then e.version end,
-                       -- The stored record's fields, taken apart by PostgreSQL (cheaper than a JSON deserializer here); absent fields as a
-                       -- deserializer reads them (empty, 0 or null), so the entry is the one the append hashed.
-                       coalesce(e.data->>'Type', ''), coalesce(e.data->>'Data', ''), decode(coalesce(e.data->>'Raw', ''), 'base64'),
-                       coalesce((e.data->>'ReceivedAt')::bigint, 0), (e.data->>'ServerTime')::bigint, (e.data->>'Seq')::bigint,
-                       coalesce((e.data->>'Origin')::int, 0), (e.data->>'Service')::smallint, (e.data->>'RequestId')::bigint
+                       case when {condition} then e.stream_id end, case when {condition} then e.version end, case when {condition} then e.data end
                 from {schema}.evidence_leaves l
                 left join {schema}.mt_events e on e.seq_id = l.seq_id
                 left join {schema}.evidence_purged p on p.seq_id = l.seq_id
@@ -112,12 +107,7 @@ public static class Verifier
                         {
                             var rowStream = reader.GetString(9);
                             var rowVersion = reader.GetInt64(10);
-                            var record = new StoredRecord
-                            {
-                                Type = reader.GetString(11), Data = reader.GetString(12), Raw = reader.GetFieldValue<byte[]>(13), ReceivedAt = reader.GetInt64(14),
-                                ServerTime = reader.IsDBNull(15) ? null : reader.GetInt64(15), Seq = reader.IsDBNull(16) ? null : reader.GetInt64(16),
-                                Origin = reader.GetInt32(17), Service = reader.IsDBNull(18) ? null : reader.GetInt16(18), RequestId = reader.IsDBNull(19) ? null : reader.GetInt64(19),
-                            };
+                            var record = serializer.FromJson<StoredRecord>(reader, 11);
                             leaf = Merkle.LeafHash(Ledger.Entry(seq, rowStream, rowVersion, record));
                             checkedEvents++;
                             if (rowStream != stream || rowVersion != version)
