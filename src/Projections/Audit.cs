@@ -81,72 +81,91 @@ public static class Audit
     /// and when). A version number is given to each distinct content the first time any recording shows it; later copies repeat its number.
     /// The editor and revoker are the sender (Stringee lets only the sender edit or revoke) unless the recording says who asked.
     /// </summary>
-    public static Seq<Version> History(IEnumerable<Recorded> log, string msgId)
+    public static Seq<Version> History(IEnumerable<Recorded> log, string msgId) =>
+        Histories(log, id => id == msgId).TryGetValue(msgId, out var h) ? h : Seq<Version>();
+
+    // One message's history as it is read: its versions by content, its sender and type so far, its lines.
+    sealed class Track
     {
-        var versions = new Dictionary<string, int>(StringComparer.Ordinal);
-        var sends = new Dictionary<(string, long), SendMessage>();
-        var sender = "";
-        var type = 1;
-        var lines = new List<Version>();
-        var asked = new Dictionary<(string, long), string>();
-        int Number(Json.Obj content)
+        public readonly Dictionary<string, int> Versions = new(StringComparer.Ordinal);
+        public readonly List<Version> Lines = [];
+        public string Sender = "";
+        public int Type = 1;
+
+        public int Number(Json.Obj content)
         {
             var key = content.ToJsonString();
-            if (!versions.TryGetValue(key, out var n)) versions[key] = n = versions.Count + 1;
+            if (!Versions.TryGetValue(key, out var n)) Versions[key] = n = Versions.Count + 1;
             return n;
         }
-        void Add(Recorded r, string kind, string actor, Option<Json.Obj> content, Option<long> serverTime) => lines.Add(new Version(r.Meta.Position, UserOf(r.Meta), r.Meta.ReceivedAt,
-            serverTime || r.Meta.ServerTime, kind, actor, content.Match(Number, () => 0), content.Match(c => Describe(type, c), () => "")));
+
+        public void Add(Recorded r, string kind, string actor, Option<Json.Obj> content, Option<long> serverTime) => Lines.Add(new Version(r.Meta.Position, UserOf(r.Meta),
+            r.Meta.ReceivedAt, serverTime || r.Meta.ServerTime, kind, actor, content.Match(Number, () => 0), content.Match(c => Describe(Type, c), () => "")));
+    }
+
+    /// <summary><see cref="History"/> of every message <paramref name="include"/> selects, in one pass over the log.</summary>
+    public static IReadOnlyDictionary<string, Seq<Version>> Histories(IEnumerable<Recorded> log, Func<string, bool> include)
+    {
+        var tracks = new Dictionary<string, Track>(StringComparer.Ordinal);
+        var sends = new Dictionary<(string, long), SendMessage>();
+        var asked = new Dictionary<(string, long), (string MsgId, string What)>();
+        Track? Of(string msgId)
+        {
+            if (tracks.TryGetValue(msgId, out var t)) return t;
+            return include(msgId) ? tracks[msgId] = new Track() : null;
+        }
+        void Loaded(Recorded r, MessageInfo i)
+        {
+            if (Of(i.Id) is not { } t) return;
+            if (t.Sender.Length == 0) t.Sender = i.User.IfNone("");
+            foreach (var type in i.Type) t.Type = type;
+            t.Add(r, $"loaded (seq {i.Seq}{(i.Revoked.Exists(v => v != 0) ? ", revoked" : "")})", i.User.IfNone(""), i.Content.Bind(j => j is Json.Obj o ? Some(o) : None), i.Created);
+        }
+        void Confirmed(Recorded r, string me, Option<long> requestId)
+        {
+            foreach (var id in requestId)
+                if (asked.Remove((me, id), out var q)) tracks[q.MsgId].Add(r, q.What, me, None, None);
+        }
         foreach (var r in log.OrderBy(r => r.Meta.Position))
         {
             var me = UserOf(r.Meta);
             switch (r.Event)
             {
                 case MessageSendRequested m: foreach (var id in m.Request.RequestId) sends[(r.Meta.Stream, id)] = m.Request; break;
-                case MessageSent m when m.Result.MsgId == msgId:
-                    sender = me;
+                case MessageSent m when Of(m.Result.MsgId) is { } t:
+                    t.Sender = me;
                     var sent = m.Result.RequestId.Bind(id => sends.TryGetValue((r.Meta.Stream, id), out var q) ? Some(q) : None);
-                    foreach (var q in sent) type = q.Type;
-                    Add(r, $"sent (seq {m.Result.Seq})", me, sent.Map(q => q.Message), Some(m.Result.Created));
+                    foreach (var q in sent) t.Type = q.Type;
+                    t.Add(r, $"sent (seq {m.Result.Seq})", me, sent.Map(q => q.Message), Some(m.Result.Created));
                     break;
-                case MessageReceived m when m.Packet.MsgId == msgId:
-                    (sender, type) = (m.Packet.From, m.Packet.Type);
-                    Add(r, $"received (seq {m.Packet.Seq})", m.Packet.From, Some(m.Packet.Message), Some(m.Packet.CreatedTime));
+                case MessageReceived m when Of(m.Packet.MsgId) is { } t:
+                    (t.Sender, t.Type) = (m.Packet.From, m.Packet.Type);
+                    t.Add(r, $"received (seq {m.Packet.Seq})", m.Packet.From, Some(m.Packet.Message), Some(m.Packet.CreatedTime));
                     break;
-                case MessagesLoaded l: foreach (var i in l.Result.Msgs.Filter(i => i.Id == msgId)) Loaded(r, i); break;
-                case MessagesByIdsLoaded l: foreach (var i in l.Result.ListMsgs.Filter(i => i.Id == msgId)) Loaded(r, i); break;
-                case ConversationCreated c: foreach (var i in Timeline.CreationMessage(c).Filter(i => i.Id == msgId)) Loaded(r, i); break;
-                case MessageEditRequested m when m.Request.MsgId == msgId:
-                    foreach (var id in m.Request.RequestId) asked[(me, id)] = "edit confirmed";
-                    Add(r, "edit requested", me, Some(Chat.ContentOf(m.Request.NewContent)), None);
+                case MessagesLoaded l: foreach (var i in l.Result.Msgs) Loaded(r, i); break;
+                case MessagesByIdsLoaded l: foreach (var i in l.Result.ListMsgs) Loaded(r, i); break;
+                case ConversationCreated c: foreach (var i in Timeline.CreationMessage(c)) Loaded(r, i); break;
+                case MessageEditRequested m when Of(m.Request.MsgId) is { } t:
+                    foreach (var id in m.Request.RequestId) asked[(me, id)] = (m.Request.MsgId, "edit confirmed");
+                    t.Add(r, "edit requested", me, Some(Chat.ContentOf(m.Request.NewContent)), None);
                     break;
                 // The server's bare acknowledgement of this user's own request (recorded in the session stream, matched by requestId).
-                case RequestAcknowledged a when a.Result.RequestId.Exists(id => asked.ContainsKey((me, id))):
-                    foreach (var id in a.Result.RequestId) if (asked.Remove((me, id), out var what)) Add(r, what, me, None, None);
+                case RequestAcknowledged a: Confirmed(r, me, a.Result.RequestId); break;
+                case MessagePinAnswered a: Confirmed(r, me, a.Result.RequestId); break;
+                case MessageEdited m when Of(m.Packet.MsgId) is { } t: t.Add(r, "edited", t.Sender, Some(Chat.ContentOf(m.Packet.NewContent)), None); break;
+                case MessageRevokeRequested m: foreach (var id in m.Request.MsgIds) Of(id)?.Add(r, "revoke requested", me, None, None); break;
+                case MessageRevokeAnswered m: foreach (var id in m.Result.MsgIds) Of(id)?.Add(r, "revoked (confirmed)", me, None, None); break;
+                case MessagesRevoked m: foreach (var id in m.Packet.MsgIds) if (Of(id) is { } t) t.Add(r, "revoked", t.Sender, None, None); break;
+                case MessagesDeleted m: foreach (var id in m.Result.MessageIds) Of(id)?.Add(r, "deleted for this user", me, None, None); break;
+                case MessagePinRequested m when Of(m.Request.MsgId) is { } t:
+                    foreach (var id in m.Request.RequestId) asked[(me, id)] = (m.Request.MsgId, m.Request.IsPin ? "pin confirmed" : "unpin confirmed");
+                    t.Add(r, m.Request.IsPin ? "pin requested" : "unpin requested", me, None, None);
                     break;
-                case MessagePinAnswered a when a.Result.RequestId.Exists(id => asked.ContainsKey((me, id))):
-                    foreach (var id in a.Result.RequestId) if (asked.Remove((me, id), out var what)) Add(r, what, me, None, None);
-                    break;
-                case MessageEdited m when m.Packet.MsgId == msgId: Add(r, "edited", sender, Some(Chat.ContentOf(m.Packet.NewContent)), None); break;
-                case MessageRevokeRequested m when m.Request.MsgIds.Exists(x => x == msgId): Add(r, "revoke requested", me, None, None); break;
-                case MessageRevokeAnswered m when m.Result.MsgIds.Exists(x => x == msgId): Add(r, "revoked (confirmed)", me, None, None); break;
-                case MessagesRevoked m when m.Packet.MsgIds.Exists(x => x == msgId): Add(r, "revoked", sender, None, None); break;
-                case MessagesDeleted m when m.Result.MessageIds.Exists(x => x == msgId): Add(r, "deleted for this user", me, None, None); break;
-                case MessagePinRequested m when m.Request.MsgId == msgId:
-                    foreach (var id in m.Request.RequestId) asked[(me, id)] = m.Request.IsPin ? "pin confirmed" : "unpin confirmed";
-                    Add(r, m.Request.IsPin ? "pin requested" : "unpin requested", me, None, None);
-                    break;
-                case MessagePinChanged m when m.Packet.MsgId == msgId: Add(r, m.Packet.IsPin ? "pinned" : "unpinned", "", None, None); break;
+                case MessagePinChanged m when Of(m.Packet.MsgId) is { } t: t.Add(r, m.Packet.IsPin ? "pinned" : "unpinned", "", None, None); break;
             }
         }
-        return toSeq(lines);
-
-        void Loaded(Recorded r, MessageInfo i)
-        {
-            if (sender.Length == 0) sender = i.User.IfNone("");
-            foreach (var t in i.Type) type = t;
-            Add(r, $"loaded (seq {i.Seq}{(i.Revoked.Exists(v => v != 0) ? ", revoked" : "")})", i.User.IfNone(""), i.Content.Bind(j => j is Json.Obj o ? Some(o) : None), i.Created);
-        }
+        // A message only asked about (a pin of an id never recorded) has no history.
+        return tracks.Where(kv => kv.Value.Lines.Count > 0).ToDictionary(kv => kv.Key, kv => toSeq(kv.Value.Lines).Strict(), StringComparer.Ordinal);
     }
 
     static IEnumerable<Line> Lines(Recorded r)

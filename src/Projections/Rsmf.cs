@@ -105,6 +105,10 @@ public static class Rsmf
             }
         }
 
+        // Every message's versions with when each first appeared, in one pass (not one pass of the log per message).
+        var exported = merged.Conversations.Filter(include).Bind(c => Transcript.Messages(merged, c).Map(m => m.MsgId)).ToHashSet();
+        var histories = Audit.Histories(log, exported.Contains);
+        var reportsOf = reports.ToLookup(x => x.ConvId, StringComparer.Ordinal);
         var conversations = new List<Json>();
         // Only who the exported conversations name is listed (another conversation's people stay out of this export).
         var referenced = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
@@ -137,7 +141,7 @@ public static class Rsmf
             {
                 people.Note(m.Sender);
                 referenced.Add(m.Sender);
-                var history = Audit.History(log, m.MsgId);
+                var history = histories.TryGetValue(m.MsgId, out var h) ? h : Seq<Audit.Version>();
                 var edits = new List<Json>();
                 for (var v = 1; v < m.Versions.Count; v++)
                 {
@@ -145,7 +149,7 @@ public static class Rsmf
                     edits.Add(Json.Object(("participant", m.Sender), ("timestamp", Time(at)),
                         ("previous", Audit.Describe(m.Type, m.Versions[v - 1])), ("new", Audit.Describe(m.Type, m.Versions[v]))));
                 }
-                var receipts = reports.Where(x => x.ConvId == convId && x.UpTo >= m.Seq && x.From != m.Sender)
+                var receipts = reportsOf[convId].Where(x => x.UpTo >= m.Seq && x.From != m.Sender)
                     .GroupBy(x => (x.From, x.Action)).Select(g => g.MinBy(x => x.At)).OrderBy(x => x.At).ThenBy(x => x.From, StringComparer.Ordinal)
                     .Select(x =>
                     {
