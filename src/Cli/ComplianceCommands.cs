@@ -21,11 +21,7 @@ public static class ComplianceCommands
     /// <summary>The environment variable naming the retention file.</summary>
     public const string RetentionVariable = "STRINGEE_ES_RETENTION";
 
-    static int Fail(string message)
-    {
-        Console.Error.WriteLine(Terminal.Plain(message));
-        return 2;
-    }
+    static int Fail(string message) => Tools.Fail(message);
 
     /// <summary>Who ran the command, as recorded beside what they did.</summary>
     static string Actor => $"{Environment.UserName}@{Environment.MachineName}";
@@ -49,27 +45,26 @@ public static class ComplianceCommands
         var opened = await Database.OpenAsync(pg, data, ct);
         if (opened.IsFail) return opened.Map(_ => (Opened)null!);
         var db = (Database)opened;
-        var log = await db.ComplianceLogAsync(ct);
-        var records = new List<ComplianceRecorded>();
-        await foreach (var r in log.ReadAllAsync(1, ct)) records.Add(r);
+        var (log, records) = await ReadAsync(db, ct);
         return new Opened(db, log, records);
     }
 
-    /// <summary>Appends to the compliance stream expecting what was read (two officers at once: one is told to retry).</summary>
-    static async Task<Fin<AppendResult>> AppendAsync(Opened o, params ComplianceEvent[] events) =>
-        await o.Log.AppendAsync(Holds.Stream, o.Records.Count == 0 ? ExpectedVersion.NoStream : ExpectedVersion.Exactly(o.Records.Count), events.Select(Record).ToList());
-
-    static async Task<bool> TargetExistsAsync(Database db, string scope, string target, CancellationToken ct)
+    static async Task<(MartenEventLog<ComplianceRecorded> Log, List<ComplianceRecorded> Records)> ReadAsync(Database db, CancellationToken ct)
     {
-        await using var conn = new Npgsql.NpgsqlConnection(db.ConnectionString);
-        await conn.OpenAsync(ct);
-        var (condition, parameter) = scope == "conversation"
-            ? ("right(stream_id, length(@p)) = @p", $"/conversation/{Recording.KeyPart(target)}")
-            : ("starts_with(stream_id, @p)", Recording.UserPrefix(target));
-        await using var cmd = new Npgsql.NpgsqlCommand($"select exists (select 1 from client_log.evidence_leaves where {condition})", conn);
-        cmd.Parameters.AddWithValue("p", parameter);
-        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
+        var log = await db.ComplianceLogAsync(ct);
+        var records = new List<ComplianceRecorded>();
+        await foreach (var r in log.ReadAllAsync(1, ct)) records.Add(r);
+        return (log, records);
     }
+
+    /// <summary>Appends to the compliance stream expecting what was read (two officers at once: one is told to retry).</summary>
+    static Task<Fin<AppendResult>> AppendAsync(Opened o, params ComplianceEvent[] events) => AppendAsync(o.Log, o.Records, events);
+
+    static Task<Fin<AppendResult>> AppendAsync(MartenEventLog<ComplianceRecorded> log, List<ComplianceRecorded> read, params ComplianceEvent[] events) =>
+        log.AppendAsync(Holds.Stream, read.Count == 0 ? ExpectedVersion.NoStream : ExpectedVersion.Exactly(read.Count), events.Select(Record).ToList());
+
+    static Task<bool> TargetExistsAsync(Database db, string scope, string target, CancellationToken ct) =>
+        Verifier.HoldsAsync(db.ConnectionString, "client_log", scope == "conversation" ? new VerifyScope.Conversation(target) : new VerifyScope.User(target), ct);
 
     static Either<string, (string Scope, string Target)> Target(string? conv, string? user) =>
         (conv, user) switch
@@ -86,28 +81,24 @@ public static class ComplianceCommands
         var target = Target(conv, user);
         if (target.IsLeft) return Fail($"hold place: {(string)target}");
         var (scope, id) = ((string, string))target;
-        var opened = await OpenAsync(pg, data, ct);
+        var opened = await Database.OpenAsync(pg, data, ct);
         if (opened.IsFail) return Fail($"hold place: {opened.Match(_ => "", e => e.Message)}");
-        await using var o = (Opened)opened;
-        var decided = Holds.Place(Holds.Of(o.Records), scope, id, reason ?? "", Actor, await TargetExistsAsync(o.Db, scope, id, ct));
-        if (decided.IsLeft) return Fail($"hold place: {(string)decided}");
-        var appended = await AppendAsync(o, (ComplianceEvent)decided);
-        if (appended.IsFail) return Fail($"hold place: not recorded: {appended.Match(_ => "", e => e.Message)}");
-        Console.WriteLine(Terminal.Plain(string.Create(Inv, $"hold placed on {scope} {id} (compliance log position {((AppendResult)appended).LastPosition}): {reason}")));
+        await using var db = (Database)opened;
+        var placed = await PlaceAsync(db, scope, id, reason ?? "", ct);
+        if (placed.IsFail) return Fail($"hold place: {placed.Match(_ => "", e => e.Message)}");
+        Console.WriteLine(Terminal.Plain(string.Create(Inv, $"hold placed on {scope} {id} (compliance log position {(long)placed}): {reason}")));
         return 0;
     }
 
-    /// <summary>Places a hold through an open database (the demo's path): the compliance log position, or why not.</summary>
+    /// <summary>Places a hold through an open database (the command's and the demo's path): the compliance log position, or why not.</summary>
     internal static async Task<Fin<long>> PlaceAsync(Database db, string scope, string target, string reason, CancellationToken ct)
     {
-        await using var log = await db.ComplianceLogAsync(ct);
-        var records = new List<ComplianceRecorded>();
-        await foreach (var r in log.ReadAllAsync(1, ct)) records.Add(r);
-        var o = new Opened(db, log, records);
+        var (log, records) = await ReadAsync(db, ct);
+        await using var _ = log;
         var decided = Holds.Place(Holds.Of(records), scope, target, reason, Actor, await TargetExistsAsync(db, scope, target, ct));
         if (decided.IsLeft) return Error.New((string)decided);
-        var appended = await AppendAsync(o, (ComplianceEvent)decided);
-        return appended.Map(a => a.LastPosition);
+        var appended = await AppendAsync(log, records, (ComplianceEvent)decided);
+        return appended.Match(a => Fin<long>.Succ(a.LastPosition), e => Error.New($"not recorded: {e.Message}"));
     }
 
     /// <summary><c>hold release</c>.</summary>

@@ -17,26 +17,7 @@ public static class EvidenceCommands
 {
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    static int Fail(string message)
-    {
-        Console.Error.WriteLine(Terminal.Plain(message));
-        return 2;
-    }
-
-    static async Task<bool> HasStreamAsync(string cs, VerifyScope scope, CancellationToken ct)
-    {
-        var (sql, parameter) = scope switch
-        {
-            VerifyScope.Conversation c => ("right(stream_id, length(@p)) = @p", $"/conversation/{Recording.KeyPart(c.ConvId)}"),
-            VerifyScope.User u => ("starts_with(stream_id, @p)", Recording.UserPrefix(u.UserId)),
-            _ => ("true", ""),
-        };
-        await using var conn = new Npgsql.NpgsqlConnection(cs);
-        await conn.OpenAsync(ct);
-        await using var cmd = new Npgsql.NpgsqlCommand($"select exists (select 1 from client_log.evidence_leaves where {sql})", conn);
-        cmd.Parameters.AddWithValue("p", parameter);
-        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
-    }
+    static int Fail(string message) => Tools.Fail(message);
 
     /// <summary>
     /// <c>verify</c>: recomputes the evidence of the whole log (client and server logs), of one conversation's recordings or of one
@@ -51,7 +32,7 @@ public static class EvidenceCommands
         await using var db = (Database)opened;
         VerifyScope scope = convId is not null ? new VerifyScope.Conversation(convId) : user is not null ? new VerifyScope.User(user) : new VerifyScope.All();
         await using var clientLog = await db.ClientLogAsync(ct);
-        if (scope is not VerifyScope.All && !await HasStreamAsync(db.ConnectionString, scope, ct))
+        if (scope is not VerifyScope.All && !await Verifier.HoldsAsync(db.ConnectionString, "client_log", scope, ct))
             return Fail(convId is not null ? $"verify: conversation {convId} is not in the log" : $"verify: user {user} has no recording in the log");
         var results = new List<Verification> { await clientLog.VerifyAsync(scope, ct: ct) };
         var unrecorded = Seq<long>();

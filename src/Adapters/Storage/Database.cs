@@ -68,34 +68,24 @@ public sealed class Database : IAsyncDisposable
     }
 
     /// <summary>The client event log (schema <c>client_log</c>).</summary>
-    public async Task<MartenClientLog> ClientLogAsync(CancellationToken ct = default)
+    public Task<MartenClientLog> ClientLogAsync(CancellationToken ct = default) =>
+        OpenAsync<Recorded, MartenClientLog>("client_log", (cs, apply) => new MartenClientLog(cs, "client_log", Signer, applySchema: apply), ct);
+
+    // Where there is an application role, the owner applies the schema and grants, and the application's log changes no schema.
+    async Task<TLog> OpenAsync<T, TLog>(string schema, Func<string, bool, TLog> make, CancellationToken ct) where T : class, IRecorded<T> where TLog : MartenEventLog<T>
     {
-        if (AppRole.IsNone)
+        if (AppRole.IsSome)
         {
-            var own = new MartenClientLog(ConnectionString, "client_log", Signer);
-            await own.InitializeAsync(ct).ConfigureAwait(false);
-            return own;
+            await using (var owner = make(OwnerConnectionString, true)) await owner.InitializeAsync(ct).ConfigureAwait(false);
+            await Storage.AppRole.GrantAsync(OwnerConnectionString, (string)AppRole, schema, ct).ConfigureAwait(false);
         }
-        await using (var owner = new MartenClientLog(OwnerConnectionString, "client_log", Signer)) await owner.InitializeAsync(ct).ConfigureAwait(false);
-        await Storage.AppRole.GrantAsync(OwnerConnectionString, (string)AppRole, "client_log", ct).ConfigureAwait(false);
-        var log = new MartenClientLog(ConnectionString, "client_log", Signer, applySchema: false);
+        var log = make(ConnectionString, AppRole.IsNone);
         await log.InitializeAsync(ct).ConfigureAwait(false);
         return log;
     }
 
-    // The owner applies the schema and grants; the application's log changes no schema.
-    async Task<MartenEventLog<T>> OpenAsync<T>(string schema, IRecordCodec<T> codec, int treeHeadEvery, CancellationToken ct) where T : class, IRecorded<T>
-    {
-        if (AppRole.IsSome)
-        {
-            await using (var owner = new MartenEventLog<T>(OwnerConnectionString, schema, codec, signer: Signer, treeHeadEvery: treeHeadEvery))
-                await owner.InitializeAsync(ct).ConfigureAwait(false);
-            await Storage.AppRole.GrantAsync(OwnerConnectionString, (string)AppRole, schema, ct).ConfigureAwait(false);
-        }
-        var log = new MartenEventLog<T>(ConnectionString, schema, codec, signer: Signer, treeHeadEvery: treeHeadEvery, applySchema: AppRole.IsNone);
-        await log.InitializeAsync(ct).ConfigureAwait(false);
-        return log;
-    }
+    Task<MartenEventLog<T>> OpenAsync<T>(string schema, IRecordCodec<T> codec, int treeHeadEvery, CancellationToken ct) where T : class, IRecorded<T> =>
+        OpenAsync<T, MartenEventLog<T>>(schema, (cs, apply) => new MartenEventLog<T>(cs, schema, codec, signer: Signer, treeHeadEvery: treeHeadEvery, applySchema: apply), ct);
 
     /// <summary>The server event log (schema <c>server_log</c>).</summary>
     public Task<MartenEventLog<ServerRecorded>> ServerLogAsync(CancellationToken ct = default) => OpenAsync("server_log", new ServerRecords(), 1_000, ct);

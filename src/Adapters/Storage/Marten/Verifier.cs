@@ -46,6 +46,17 @@ public static class Verifier
 {
     const int MaxFindings = 100;
 
+    /// <summary>Whether the log's ledger holds any event of <paramref name="scope"/> (a conversation or a user the log has recorded).</summary>
+    public static async Task<bool> HoldsAsync(string connectionString, string schema, VerifyScope scope, CancellationToken ct = default)
+    {
+        var (condition, parameter) = scope.Condition("stream_id");
+        await using var conn = new NpgsqlConnection(connectionString);
+        await conn.OpenAsync(ct).ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand($"select exists (select 1 from {schema}.evidence_leaves where {condition})", conn);
+        if (parameter is not null) cmd.Parameters.AddWithValue("scope", parameter);
+        return (bool)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+    }
+
     /// <summary>Verifies the log of <paramref name="ledger"/>.</summary>
     public static async Task<Verification> VerifyAsync(string connectionString, Ledger ledger, global::Marten.IDocumentStore store, VerifyScope scope,
         IProgress<long>? progress = null, CancellationToken ct = default)
