@@ -142,7 +142,7 @@ public static class ComplianceCommands
         ComplianceEvent.HoldPlaced p => $"hold placed on {p.Scope} {p.Target}: {p.Reason}",
         ComplianceEvent.HoldReleased r => $"hold released on {r.Scope} {r.Target}",
         ComplianceEvent.Purged p => string.Create(Inv, $"purged {p.Events} events of {p.ConvId} from {p.Log} ({p.Rule})"),
-        ComplianceEvent.UserErased x => $"erased {x.User} (key {x.KeyId} destroyed)",
+        ComplianceEvent.UserErased x => $"erased {x.User} (keys destroyed: {x.KeyId})",
         ComplianceEvent.Refused x => $"REFUSED {x.Command} on {x.Scope} {x.Target}: {x.Reason}",
         _ => e.GetType().Name,
     };
@@ -232,6 +232,72 @@ public static class ComplianceCommands
             removed += await Purger.RemoveAsync(o.Db.OwnerConnectionString, "client_log", c.Positions.ToList(), [c.ConvId], rule, now, ct);
         Console.WriteLine(string.Create(Inv, $"purged {removed} events of {plan.Remove.Count} conversations; {plan.Held.Count} refused under hold; recorded in the compliance log"));
         return 0;
+    }
+
+    /// <summary><c>erase --user U</c>: destroys U's keys (crypto-shredding) unless a hold protects U; records the erasure or the refusal.</summary>
+    public static async Task<int> EraseAsync(string? pg, string? data, string? user, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(user)) return Fail("erase: name the data subject with --user U (a user id, or email:ADDRESS for a ticket)");
+        var opened = await Database.OpenAsync(pg, data, ct);
+        if (opened.IsFail) return Fail($"erase: {opened.Match(_ => "", e => e.Message)}");
+        await using var db = (Database)opened;
+        var erased = await EraseAsync(db, user, ct);
+        return erased.Match(
+            Succ: message =>
+            {
+                Console.WriteLine(Terminal.Plain(message));
+                return 0;
+            },
+            Fail: e => Fail($"erase: {e.Message}"));
+    }
+
+    /// <summary>
+    /// Erases a data subject through an open database (the command's and the demo's path): what was done, or why not. The keys are
+    /// destroyed first, in one transaction, then the erasure is recorded; the keys table is then rewritten (VACUUM FULL) so no
+    /// destroyed key is left in a dead row.
+    /// </summary>
+    internal static async Task<Fin<string>> EraseAsync(Database db, string user, CancellationToken ct)
+    {
+        var (log, records) = await ReadAsync(db, ct);
+        await using var _ = log;
+        var conversations = Seq<Holds.Conversation>();
+        await using (var clientLog = await db.ClientLogAsync(ct))
+        {
+            var recorded = new List<Recorded>();
+            await foreach (var r in clientLog.ReadAllAsync(1, ct)) recorded.Add(r);
+            conversations = Retention.Conversations(recorded);
+        }
+        var inLog = conversations.Exists(c => c.Users.Contains(user))
+            || await Verifier.HoldsAsync(db.ConnectionString, "client_log", new VerifyScope.User(user), ct)
+            || await Verifier.HoldsAsync(db.ConnectionString, "server_log", new VerifyScope.User(user), ct);
+        await using var owner = new Npgsql.NpgsqlConnection(db.OwnerConnectionString);
+        await owner.OpenAsync(ct);
+        var keys = await Adapters.Storage.Erasure.SubjectKeys.OfAsync(owner, user, ct);
+        var subject = new Holds.Subject(inLog, keys.Count(k => !k.Erased), keys.Count(k => k.Erased));
+        var recordedBefore = records.Exists(r => r.Event is ComplianceEvent.UserErased x && x.User == user);
+        var decided = Holds.Erase(Holds.Of(records), user, subject, conversations, recordedBefore, Actor);
+        if (decided.IsLeft)
+        {
+            var refusal = (Holds.EraseRefusal)decided;
+            foreach (var refused in refusal.Record)
+            {
+                var noted = await AppendAsync(log, records, refused);
+                if (noted.IsFail) return Error.New($"{refusal.Message} (and the refusal could not be recorded: {noted.Match(_ => "", e => e.Message)})");
+            }
+            return refusal.Record.IsNone && subject.LiveKeys == 0 && recordedBefore ? Fin<string>.Succ(refusal.Message) : Error.New(refusal.Message);
+        }
+        Seq<long> destroyed;
+        await using (var tx = await owner.BeginTransactionAsync(ct))
+        {
+            destroyed = await Adapters.Storage.Erasure.SubjectKeys.EraseAsync(owner, user, Actor, ct);
+            await tx.CommitAsync(ct);
+        }
+        var ids = destroyed.IsEmpty ? "none" : string.Join(",", destroyed.Map(i => i.ToString(Inv)));
+        var appended = await AppendAsync(log, records, new ComplianceEvent.UserErased(user, ids, Actor));
+        await Adapters.Storage.Erasure.SubjectKeys.VacuumAsync(owner, ct);
+        if (appended.IsFail)
+            return Error.New($"the keys of {user} are destroyed ({ids}) but the erasure could not be recorded: {appended.Match(_ => "", e => e.Message)}; run erase again to record it");
+        return string.Create(Inv, $"erased {user}: {(destroyed.IsEmpty ? "nothing of theirs was sealed" : $"{destroyed.Count} key(s) destroyed ({ids})")}; every value sealed under them now reads {Personal.Placeholder}; recorded at compliance log position {((AppendResult)appended).LastPosition}");
     }
 
     /// <summary>Every position the compliance log says was purged from <paramref name="log"/>.</summary>

@@ -34,6 +34,7 @@ public static class Program
         root.Subcommands.Add(TreeHeadCommand());
         root.Subcommands.Add(HoldCommand());
         root.Subcommands.Add(PurgeCommand());
+        root.Subcommands.Add(EraseCommand());
         return root;
     }
 
@@ -277,6 +278,16 @@ public static class Program
         list.SetAction((parse, ct) => ComplianceCommands.ListAsync(parse.GetValue(listPg), parse.GetValue(listData), ct));
         hold.Subcommands.Add(list);
         return hold;
+    }
+
+    static Command EraseCommand()
+    {
+        var pg = PgOption();
+        var data = DataOption();
+        var user = new System.CommandLine.Option<string?>("--user") { Description = "the data subject: a user id, or email:ADDRESS for a ticket that names no user" };
+        var command = new Command("erase", "erase a data subject by destroying their key (crypto-shredding): refused under a hold; recorded; verify still passes") { user, pg, data };
+        command.SetAction((parse, ct) => ComplianceCommands.EraseAsync(parse.GetValue(pg), parse.GetValue(data), parse.GetValue(user), ct));
+        return command;
     }
 
     static Command PurgeCommand()

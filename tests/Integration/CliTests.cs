@@ -89,7 +89,9 @@ public sealed class CliTests
             return await cmd.ExecuteScalarAsync();
         }
         Assert.True((long)(await Scalar($"select count(*) from client_log.messages where conv_id = '{conv}' and msg_type = 1"))! >= 4);
-        Assert.Equal(1L, await Scalar($"select count(*) from client_log.messages where conv_id = '{conv}' and text = 'Launch is on Thursday'"));
+        // Message text is sealed in the record (crypto-shredding): the views show that it is, never the plaintext (the tools open it).
+        Assert.Equal(0L, await Scalar($"select count(*) from client_log.messages where conv_id = '{conv}' and text like '%Launch%'"));
+        Assert.True((long)(await Scalar($"select count(*) from client_log.messages where conv_id = '{conv}' and msg_type = 1 and text like '[sealed %]'"))! >= 4);
         Assert.True((long)(await Scalar($"select count(*) from client_log.edits where conv_id = '{conv}'"))! >= 2);
         Assert.Equal(1L, await Scalar($"select count(*) from client_log.revokes where conv_id = '{conv}'"));
         Assert.True((long)(await Scalar("select count(*) from client_log.live_chat_requests where agent = 'agent2' and waiting_ms >= 1500 and handling_ms >= 0"))! >= 1);

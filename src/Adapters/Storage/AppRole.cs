@@ -87,6 +87,9 @@ public static class AppRole
             grant usage, select, update on all sequences in schema {schema} to {role};
             grant execute on all functions in schema {schema} to {role};
             """, conn, tx)) await grant.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        await using (var exists = new NpgsqlCommand($"select to_regclass('{Erasure.SubjectKeys.Schema}.subject_keys') is not null", conn, tx))
+            if (await exists.ExecuteScalarAsync(ct).ConfigureAwait(false) is true)
+                await using (var keys = new NpgsqlCommand(Erasure.SubjectKeys.Grants(role), conn, tx)) await keys.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
     }
 }

@@ -84,6 +84,34 @@ public static class Holds
     public static Seq<Hold> Protecting(State s, string convId, IEnumerable<string> users) =>
         s.Active.Find(("conversation", convId)).ToSeq() + toSeq(users.Distinct(StringComparer.Ordinal).Choose(u => s.Active.Find(("user", u)))).Strict();
 
+    /// <summary>Why an erasure does not go ahead: the line to print, and the refusal to record when a hold stopped it.</summary>
+    public sealed record EraseRefusal(string Message, Option<ComplianceEvent> Record);
+
+    /// <summary>What the log knows of a subject an erasure names.</summary>
+    /// <param name="InLog">Recorded in a log (as a stream's user or a conversation's participant).</param>
+    /// <param name="LiveKeys">Keys of the subject not yet destroyed.</param>
+    /// <param name="ErasedKeys">Keys of the subject already destroyed.</param>
+    public sealed record Subject(bool InLog, int LiveKeys, int ErasedKeys);
+
+    /// <summary>
+    /// <c>erase --user U</c>: whether U's keys may be destroyed. Refused (and recorded) when a hold on U, or on a conversation U
+    /// recorded or sent in, protects it; refused unrecorded when the log knows nothing of U; nothing to do when every key of U is
+    /// already destroyed and the erasure recorded.
+    /// </summary>
+    public static Either<EraseRefusal, Unit> Erase(State s, string user, Subject subject, IEnumerable<Conversation> conversations, bool erasureRecorded, string actor)
+    {
+        if (!subject.InLog && subject.LiveKeys + subject.ErasedKeys == 0) return new EraseRefusal($"user {user} is not in the log", None);
+        var protecting = s.Active.Find(("user", user)).ToSeq()
+            + toSeq(conversations.Where(c => c.Users.Contains(user))).Choose(c => s.Active.Find(("conversation", c.ConvId))).Strict();
+        if (!protecting.IsEmpty)
+        {
+            var reason = $"held by {string.Join("; ", protecting.Map(h => $"{h.Scope} {h.Target} ({h.By}: {h.Reason})"))}";
+            return new EraseRefusal($"REFUSED: user {user} is {reason}", Some<ComplianceEvent>(new ComplianceEvent.Refused("erase", "user", user, reason, actor)));
+        }
+        if (subject.LiveKeys == 0 && erasureRecorded) return new EraseRefusal($"user {user} is already erased", None);
+        return unit;
+    }
+
     /// <summary>What retention knows of a conversation from the client log.</summary>
     public sealed record Conversation(string ConvId, int ChannelType, long LastActivity, Seq<string> Users, Seq<long> Positions);
 

@@ -19,6 +19,10 @@ static class ClientLogs
         var expected = ReadModels.Reducer.Fold(events);
         Assert.Equal(Rows.ConversationsOf(user, expected).OrderBy(r => r.ConvId, StringComparer.Ordinal).ToArray(),
             (await log.ConversationRowsAsync(user)).OrderBy(r => r.ConvId, StringComparer.Ordinal).ToArray());
+        // Versions shown in the failure: the rows keep content sealed, and each version must open to the fold's.
+        static string Show(Rows.MessageRow r) => $"{r.Id} {string.Join(" | ", r.Versions.Select(v => v.Length > 60 ? v[..60] : v))}";
+        Assert.Equal(Rows.MessagesOf(user, expected).OrderBy(r => r.Id, StringComparer.Ordinal).Select(Show).ToArray(),
+            (await log.MessageRowsAsync(user)).OrderBy(r => r.Id, StringComparer.Ordinal).Select(Show).ToArray());
         Assert.Equal(Rows.MessagesOf(user, expected).OrderBy(r => r.Id, StringComparer.Ordinal).ToArray(),
             (await log.MessageRowsAsync(user)).OrderBy(r => r.Id, StringComparer.Ordinal).ToArray());
     }

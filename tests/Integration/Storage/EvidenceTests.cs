@@ -63,7 +63,7 @@ public sealed class EvidenceTests
         var (log, schema, cs) = await Recorded();
         await using var _log = log;
         var target = (await All(log))[24];
-        await Sql(cs, $"update {schema}.mt_events set data = jsonb_set(data, '{{Data}}', to_jsonb(replace(data->>'Data', 'hello', 'HELLO'))) where seq_id = {target.Meta.Position}");
+        await Sql(cs, $"update {schema}.mt_events set data = jsonb_set(data, '{{Data}}', to_jsonb(replace(data->>'Data', ':v1:', ':v1:9'))) where seq_id = {target.Meta.Position}");
         var v = await log.VerifyAsync();
         Assert.False(v.Ok);
         var first = (Finding)v.First;

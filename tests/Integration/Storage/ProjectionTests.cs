@@ -16,7 +16,7 @@ public sealed class ProjectionTests
     {
         var pending = events.Select((e, i) => Recording.Local(user, e, at + i))
             .Select(r => log.AppendAsync(r.Meta.Stream, ExpectedVersion.Any, [r])).ToList();
-        foreach (var fin in await Task.WhenAll(pending)) Assert.True(fin.IsSucc);
+        foreach (var fin in await Task.WhenAll(pending)) Assert.True(fin.IsSucc, fin.ToString());
     }
 
     [Fact]

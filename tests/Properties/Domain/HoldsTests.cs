@@ -50,4 +50,29 @@ public sealed class HoldsTests
     public bool Ranges_cover_exactly_the_positions(long[] positions) =>
         Holds.Ranges(positions).Bind(r => toSeq(Enumerable.Range(0, (int)(r.To - r.From + 1)).Select(i => r.From + i))).ToArray()
             .SequenceEqual(positions.Distinct().Order());
+
+    [Fact]
+    public void An_erasure_is_refused_and_recorded_under_a_hold_on_the_user_or_on_a_conversation_they_are_in_and_refused_unrecorded_for_an_unknown_user()
+    {
+        var convs = new[] { Conv("c1", 0, 1, "amy", "bob"), Conv("c2", 0, 1, "bob", "cid") };
+        var known = new Holds.Subject(true, 1, 0);
+        Assert.True(Holds.Erase(Holds.State.Empty, "amy", known, convs, false, "officer").IsRight);
+        var unknown = (Holds.EraseRefusal)Holds.Erase(Holds.State.Empty, "zed", new Holds.Subject(false, 0, 0), convs, false, "officer");
+        Assert.Equal(("user zed is not in the log", true), (unknown.Message, unknown.Record.IsNone));
+        // Keys but no event left (a purged conversation): still theirs to erase.
+        Assert.True(Holds.Erase(Holds.State.Empty, "zed", new Holds.Subject(false, 1, 0), convs, false, "officer").IsRight);
+
+        var onConv = Holds.Of([R(new HoldPlaced("conversation", "c2", "matter 7", "officer"))]);
+        var refused = (Holds.EraseRefusal)Holds.Erase(onConv, "cid", known, convs, false, "dpo");
+        Assert.Equal("REFUSED: user cid is held by conversation c2 (officer: matter 7)", refused.Message);
+        Assert.Equal(Some<ComplianceEvent>(new Refused("erase", "user", "cid", "held by conversation c2 (officer: matter 7)", "dpo")), refused.Record);
+        Assert.True(Holds.Erase(onConv, "amy", known, convs, false, "dpo").IsRight);
+        var onUser = Holds.Of([R(new HoldPlaced("user", "amy", "matter 8", "officer"))]);
+        Assert.True(((Holds.EraseRefusal)Holds.Erase(onUser, "amy", known, convs, false, "dpo")).Record.IsSome);
+
+        // Already erased and recorded: nothing to do; erased but not recorded (a crash between): recorded now.
+        var done = (Holds.EraseRefusal)Holds.Erase(Holds.State.Empty, "amy", new Holds.Subject(true, 0, 1), convs, true, "dpo");
+        Assert.Equal(("user amy is already erased", true), (done.Message, done.Record.IsNone));
+        Assert.True(Holds.Erase(Holds.State.Empty, "amy", new Holds.Subject(true, 0, 1), convs, false, "dpo").IsRight);
+    }
 }

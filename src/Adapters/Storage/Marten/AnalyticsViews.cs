@@ -149,11 +149,11 @@ public static class AnalyticsViews
         select distinct on (msg_id) msg_id, conv_id, seq, sender, msg_type, created, text, first_recorded_by, pref < 2 as from_received, position, pref from (
           select r.event->'packet'->>'msgId' as msg_id, r.event->'packet'->>'convId' as conv_id, (r.event->'packet'->>'seq')::bigint as seq,
                  r.event->'packet'->>'from' as sender, (r.event->'packet'->>'type')::int as msg_type, (r.event->'packet'->>'createdTime')::bigint as created,
-                 r.event->'packet'->'message'->>'content' as text, r.user_id as first_recorded_by, 0 as pref, r.position
+                 erasure.shown(r.event->'packet'->'message', 'content') as text, r.user_id as first_recorded_by, 0 as pref, r.position
           from {schema}.recorded r where {events} and r.event_type = 'client.message-received.v1'
           union all
           select m->>'id', m->>'convId', (m->>'seq')::bigint, m->>'user', (m->>'type')::int, (m->>'created')::bigint,
-                 m->'content'->>'content', r.user_id, 1, r.position
+                 erasure.shown(m->'content', 'content'), r.user_id, 1, r.position
           from {schema}.recorded r cross join lateral jsonb_array_elements(case
               when r.event_type = 'client.messages-loaded.v1' then coalesce(r.event->'result'->'msgs', '[]')
               when r.event_type = 'client.messages-by-ids-loaded.v1' then coalesce(r.event->'result'->'listMsgs', '[]')
@@ -169,10 +169,10 @@ public static class AnalyticsViews
         """;
 
     static string Edits(string schema, string events) => $"""
-        select distinct on (conv_id, msg_id, new_content) r.event->'packet'->>'convId' as conv_id, r.event->'packet'->>'msgId' as msg_id,
-               r.event->'packet'->>'newContent' as new_content, r.received_at, r.user_id as recorded_by, r.position
+        select distinct on (conv_id, msg_id, erasure.same(r.event->'packet'->'newContent')) r.event->'packet'->>'convId' as conv_id, r.event->'packet'->>'msgId' as msg_id,
+               erasure.shown(r.event->'packet'->'newContent') as new_content, r.received_at, r.user_id as recorded_by, r.position
         from {schema}.recorded r where {events} and r.event_type = 'client.message-edited.v1'
-        order by conv_id, msg_id, new_content, r.position
+        order by conv_id, msg_id, erasure.same(r.event->'packet'->'newContent'), r.position
         """;
 
     static string Revokes(string schema, string events) => $"""

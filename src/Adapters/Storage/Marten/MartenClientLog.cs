@@ -8,7 +8,8 @@ namespace EventSourced.Adapters.Storage.Marten;
 
 /// <summary>
 /// The client's event log on Marten, with the conversation and message rows of every user kept by
-/// an inline projection (<see cref="RowsProjection"/>) in the same transaction as the events.
+/// an inline projection (<see cref="RowsProjection"/>) in the same transaction as the events; message contents in the rows
+/// are sealed under their sender's key, as in the events.
 /// </summary>
 public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
 {
@@ -26,28 +27,48 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
     readonly RowsProjection rows;
 
     MartenClientLog(string connectionString, string schema, RowsProjection rows, Evidence.TreeHeadSigner? signer, int treeHeadEvery, bool applySchema)
-        : base(connectionString, schema, new ClientRecords(), configure: o => Configure(o, schema, rows), observer: rows, signer: signer, treeHeadEvery: treeHeadEvery,
+        : base(connectionString, schema, new ClientRecords(), configure: o => Configure(o, schema), observer: rows, signer: signer, treeHeadEvery: treeHeadEvery,
             applySchema: applySchema)
     {
         this.rows = rows;
-        rows.Attach(FoldedOfAsync, Decode);
+        rows.Attach((user, ct) => FoldedOfAsync(user, ct));
     }
 
     /// <summary>An import writes the rows its events change in the same transaction, set-based (<see cref="RowsCopy"/>).</summary>
     protected override async Task<Func<Npgsql.NpgsqlConnection, CancellationToken, Task>> BesideImportAsync(IReadOnlyList<Recorded> stored, CancellationToken ct)
     {
         var changes = await rows.PlanAsync(stored.Select(r => (r.Meta.Stream, r.Event)), ct).ConfigureAwait(false);
-        return (connection, token) => RowsCopy.WriteAsync(connection, Schema, Store.Options.Serializer(), changes, token);
+        return async (connection, token) =>
+            await RowsCopy.WriteAsync(connection, Schema, Store.Options.Serializer(), await SealedAsync(connection, changes, token).ConfigureAwait(false), token).ConfigureAwait(false);
     }
 
-    static void Configure(StoreOptions o, string schema, RowsProjection rows)
+    /// <summary>An append writes the rows its events change through the session that saves them.</summary>
+    protected override async Task BesideAppendAsync(IDocumentOperations session, Npgsql.NpgsqlConnection conn, IReadOnlyList<(string Stream, Recorded Record)> appended, CancellationToken ct)
+    {
+        var changes = await rows.PlanAsync(appended.Select(a => (a.Stream, a.Record.Event)), ct).ConfigureAwait(false);
+        foreach (var change in await SealedAsync(conn, changes, ct).ConfigureAwait(false)) RowsProjection.Write(session, change);
+    }
+
+    // A message row keeps every version of its content sealed under the sender's key, as the events do (the sender's erasure shreds them).
+    static async Task<List<Rows.Change>> SealedAsync(Npgsql.NpgsqlConnection conn, List<Rows.Change> changes, CancellationToken ct)
+    {
+        static string Subject(Rows.MessageRow m) => m.Sender.Length > 0 ? m.Sender : m.User;
+        var subjects = changes.SelectMany(c => c.Messages).Where(m => m.Versions.Count > 0).Select(Subject).ToHashSet(StringComparer.Ordinal);
+        if (subjects.Count == 0) return changes;
+        var seal = await Erasure.Sealer.SealingAsync(conn, subjects, ct).ConfigureAwait(false);
+        return changes.Select(c => c with
+        {
+            Messages = c.Messages.Map(m => m with { Versions = m.Versions.Select(v => new Json.Str(seal(Subject(m), (Json)Json.Parse(v).IfLeft(_ => new Json.Str(v)))).ToJsonString()).ToList() }).Strict(),
+        }).ToList();
+    }
+
+    static void Configure(StoreOptions o, string schema)
     {
         o.Projections.Add(new AnalyticsProjection(schema), ProjectionLifecycle.Async);
         // This log runs the daemon itself (StartAnalyticsAsync), one node per database.
         o.Projections.AsyncMode = DaemonMode.Solo;
         o.Schema.For<Rows.ConversationRow>().DocumentAlias("conversation_row").Duplicate(r => r.User).Duplicate(r => r.ConvId);
         o.Schema.For<Rows.MessageRow>().DocumentAlias("message_row").Duplicate(r => r.User).Duplicate(r => r.ConvId).Duplicate(r => r.Seq);
-        o.Projections.Add(rows, ProjectionLifecycle.Inline);
     }
 
     IProjectionDaemon? daemon;
@@ -108,6 +129,16 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
         await using var session = Store.QuerySession();
         var q = session.Query<Rows.MessageRow>().Where(r => r.User == user);
         if (convId is not null) q = q.Where(r => r.ConvId == convId);
-        return await q.OrderBy(r => r.ConvId).ThenBy(r => r.Seq).ToListAsync(ct).ConfigureAwait(false);
+        var rows = await q.OrderBy(r => r.ConvId).ThenBy(r => r.Seq).ToListAsync(ct).ConfigureAwait(false);
+        // The rows keep content as the events hold it, sealed: opened here with the keys that still exist.
+        var ids = rows.SelectMany(r => r.Versions).Choose(v => Erasure.Sealer.KeyIdOf(v)).ToList();
+        if (ids.Count == 0) return rows;
+        var keys = new Erasure.Sealer.KeyCache();
+        await using (var conn = new Npgsql.NpgsqlConnection(ConnectionString))
+        {
+            await conn.OpenAsync(ct).ConfigureAwait(false);
+            await Erasure.Sealer.LoadAsync(conn, keys, ids, ct).ConfigureAwait(false);
+        }
+        return rows.Select(r => r with { Versions = r.Versions.Select(v => Erasure.Sealer.OpenText(v, keys)).ToList() }).ToList();
     }
 }

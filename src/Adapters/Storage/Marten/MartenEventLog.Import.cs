@@ -45,8 +45,8 @@ public partial class MartenEventLog<T>
 
     /// <summary>
     /// What the log keeps beside an import chunk's events (a projection's rows): computed while the
-    /// events are being copied (<paramref name="stored"/> carry their positions and versions), then
-    /// written by the returned function in the same transaction, once the copy is done.
+    /// events are being copied (<paramref name="stored"/> carry their positions and versions, in plaintext), then
+    /// written by the returned function in the same transaction, once the copy is done (sealing what it keeps).
     /// </summary>
     protected virtual Task<Func<NpgsqlConnection, CancellationToken, Task>> BesideImportAsync(IReadOnlyList<T> stored, CancellationToken ct) =>
         Task.FromResult<Func<NpgsqlConnection, CancellationToken, Task>>((_, _) => Task.CompletedTask);
@@ -64,6 +64,7 @@ public partial class MartenEventLog<T>
                     var frontier = WithoutEvidence ? default : await ledger.LockAsync(conn, ct).ConfigureAwait(false);
                     var (reserved, now) = await ReserveAsync(conn, chunk, ct).ConfigureAwait(false);
                     var records = reserved.Select(codec.Store).ToArray();
+                    if (sealer is not null) await sealer.SealAsync(conn, reserved.Select((r, i) => (r.Meta.Stream, records[i])).ToList(), ct).ConfigureAwait(false);
                     // Two cores' worth: the fold of what goes beside the events runs while PostgreSQL takes the copy.
                     // Both finish (or fail) before anything else happens, so a failed copy never races the fold's bookkeeping.
                     // The leaf hashes too (pure CPU over what is being copied): only the chain links and the tree wait for the copy.

@@ -36,6 +36,8 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
 
     readonly ICommitObserver? observer;
     readonly Ledger ledger;
+    // Null for a log whose events hold no personal data (the compliance log).
+    readonly Erasure.Sealer? sealer;
 
     /// <summary>
     /// A log in its own schema of a database. <paramref name="configure"/> adds to the store's options
@@ -53,6 +55,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
         this.connectionString = connectionString;
         this.schema = schema;
         this.codec = codec;
+        sealer = codec.Seals ? new Erasure.Sealer(codec.Custodian, codec.Senders(schema)) : null;
         this.maxBatch = maxBatch;
         store = DocumentStore.For(o =>
         {
@@ -88,6 +91,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
             {
                 if (applySchema)
                 {
+                    if (sealer is not null) await Erasure.SubjectKeys.InitializeAsync(conn, ct).ConfigureAwait(false);
                     await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync().ConfigureAwait(false);
                     await using var views = new Npgsql.NpgsqlCommand(codec.Views(schema), conn);
                     await views.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
@@ -188,6 +192,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
                 // The tree's lock first: positions are drawn under it, so they follow the tree's order across processes.
                 var frontier = WithoutEvidence ? default : await ledger.LockAsync(conn, CancellationToken.None).ConfigureAwait(false);
                 var refused = await CheckVersionsAsync(conn, batch).ConfigureAwait(false);
+                var storedOf = await StoreAsync(conn, batch.Where(p => !refused.Contains(p)).ToList(), CancellationToken.None).ConfigureAwait(false);
                 var saved = new List<IReadOnlyList<IEvent>>(batch.Count);
                 foreach (var segment in Segments(batch))
                 {
@@ -196,7 +201,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
                     var taken = new Dictionary<StreamAction, int>();
                     foreach (var p in segment)
                     {
-                        var data = p.Events.Select(e => (object)codec.Store(e)).ToArray();
+                        var data = storedOf.GetValueOrDefault(p) ?? [];
                         if (data.Length == 0 || refused.Contains(p))
                         {
                             slices.Add((null, 0, 0));
@@ -209,6 +214,8 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
                         taken[action] = offset + data.Length;
                         slices.Add((action, offset, data.Length));
                     }
+                    await BesideAppendAsync(session, conn, segment.Where(p => !refused.Contains(p)).SelectMany(p => p.Events.Select(e => (p.Stream, e))).ToList(),
+                        CancellationToken.None).ConfigureAwait(false);
                     await session.SaveChangesAsync().ConfigureAwait(false);
                     foreach (var (action, offset, count) in slices)
                         saved.Add(action is null ? [] : action.Events.Skip(offset).Take(count).ToList());
@@ -232,6 +239,29 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
             // Whatever broke (a lost connection, a crashed server), the append was not acknowledged: say so, keep the writer alive.
             return Error.New($"append failed: {ex.GetBaseException().Message}");
         }
+    }
+
+    /// <summary>
+    /// What the log keeps beside appended events (a projection's rows), written through the session that saves them, so in
+    /// the same transaction; <paramref name="appended"/> are the events in plaintext, in order. The connection is the
+    /// transaction's, free to use before the session saves (keys for what the rows seal).
+    /// </summary>
+    protected virtual Task BesideAppendAsync(IDocumentOperations session, Npgsql.NpgsqlConnection conn, IReadOnlyList<(string Stream, T Record)> appended, CancellationToken ct) =>
+        Task.CompletedTask;
+
+    // What each append stores: its events encoded, with their personal values sealed (keys made on this transaction's connection).
+    async Task<Dictionary<Pending, object[]>> StoreAsync(Npgsql.NpgsqlConnection conn, List<Pending> appends, CancellationToken ct)
+    {
+        var records = appends.ToDictionary(p => p, p => p.Events.Select(codec.Store).ToArray());
+        if (sealer is not null)
+            await sealer.SealAsync(conn, appends.SelectMany(p => records[p].Select(r => (p.Stream, r))).ToList(), ct).ConfigureAwait(false);
+        return records.ToDictionary(kv => kv.Key, kv => kv.Value.Cast<object>().ToArray());
+    }
+
+    /// <summary>Opens the sealed values of stored records (in place) with the keys that still exist; erased ones read <c>[erased]</c>.</summary>
+    protected async Task OpenAsync(Npgsql.NpgsqlConnection conn, IReadOnlyList<(string Stream, StoredRecord Record)> records, Erasure.Sealer.KeyCache keys, CancellationToken ct)
+    {
+        if (sealer is not null) await sealer.UnsealAsync(conn, records, keys, ct).ConfigureAwait(false);
     }
 
     // The appends of a batch whose expected version does not hold, answered with the conflict at once; the others go on.
@@ -320,8 +350,13 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     public async IAsyncEnumerable<T> ReadStreamAsync(string stream, long fromVersion = 1, [EnumeratorCancellation] CancellationToken ct = default)
     {
         await using var session = store.QuerySession();
-        var events = await session.Events.FetchStreamAsync(stream, token: ct).ConfigureAwait(false);
-        foreach (var e in events.Where(e => e.Version >= fromVersion))
+        var events = (await session.Events.FetchStreamAsync(stream, token: ct).ConfigureAwait(false)).Where(e => e.Version >= fromVersion).ToList();
+        await using (var conn = new Npgsql.NpgsqlConnection(connectionString))
+        {
+            await conn.OpenAsync(ct).ConfigureAwait(false);
+            await OpenAsync(conn, events.Select(e => (stream, (StoredRecord)e.Data)).ToList(), new Erasure.Sealer.KeyCache(), ct).ConfigureAwait(false);
+        }
+        foreach (var e in events)
             yield return Decode(e);
     }
 
@@ -338,13 +373,14 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     async IAsyncEnumerable<T> StoredAsync(long fromPosition, string? streamPrefix, Func<string, bool> keep, [EnumeratorCancellation] CancellationToken ct)
     {
         const int PageSize = 1_000;
-        Task<Page>? next = PageAsync(fromPosition, streamPrefix, keep, PageSize, ct);
+        var keys = sealer is null ? null : new Erasure.Sealer.KeyCache();
+        Task<Page>? next = PageAsync(fromPosition, streamPrefix, keep, PageSize, keys, ct);
         try
         {
             while (next is not null)
             {
                 var page = await next.ConfigureAwait(false);
-                next = page.Read < PageSize ? null : PageAsync(page.Last + 1, streamPrefix, keep, PageSize, ct);
+                next = page.Read < PageSize ? null : PageAsync(page.Last + 1, streamPrefix, keep, PageSize, keys, ct);
                 foreach (var r in page.Records) yield return r;
             }
         }
@@ -360,7 +396,8 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
 
     // One page as plain SQL over Marten's event table (the columns the import writes), read with Marten's own serializer:
     // the same events QueryAllRawEvents returns, without building and compiling a LINQ query for every page.
-    async Task<Page> PageAsync(long from, string? streamPrefix, Func<string, bool> keep, int size, CancellationToken ct)
+    // Sealed values are opened with the keys read so far in this replay (keys), and those the page adds.
+    async Task<Page> PageAsync(long from, string? streamPrefix, Func<string, bool> keep, int size, Erasure.Sealer.KeyCache? keys, CancellationToken ct)
     {
         var serializer = store.Options.Serializer();
         await using var conn = new Npgsql.NpgsqlConnection(connectionString);
@@ -372,18 +409,19 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
         cmd.Parameters.AddWithValue("from", from);
         cmd.Parameters.AddWithValue("size", size);
         if (streamPrefix is not null) cmd.Parameters.AddWithValue("prefix", streamPrefix);
-        var records = new List<T>(size);
+        var rows = new List<(string Stream, StoredRecord Record, long Position, long Version)>(size);
         var read = 0;
         var last = from - 1;
-        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        while (await reader.ReadAsync(ct).ConfigureAwait(false))
-        {
-            read++;
-            last = reader.GetInt64(0);
-            var stream = reader.GetString(1);
-            if (keep(stream)) records.Add(Decode(serializer.FromJson<StoredRecord>(reader, 3), stream, last, reader.GetInt64(2)));
-        }
-        return new Page(records, read, last);
+        await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                read++;
+                last = reader.GetInt64(0);
+                var stream = reader.GetString(1);
+                if (keep(stream)) rows.Add((stream, serializer.FromJson<StoredRecord>(reader, 3), last, reader.GetInt64(2)));
+            }
+        if (keys is not null) await OpenAsync(conn, rows.Select(r => (r.Stream, r.Record)).ToList(), keys, ct).ConfigureAwait(false);
+        return new Page(rows.Select(r => Decode(r.Record, r.Stream, r.Position, r.Version)).ToList(), read, last);
     }
 
     /// <summary>The tamper evidence kept beside the events.</summary>

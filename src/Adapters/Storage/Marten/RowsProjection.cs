@@ -16,41 +16,25 @@ public interface ICommitObserver
 }
 
 /// <summary>
-/// The inline Marten projection of the client's read models: in the same transaction as the events,
-/// it folds them with the same pure <see cref="ReadModels.Reducer"/> the in-process read models use
-/// and writes the conversation and message rows (<see cref="Rows"/>) that changed. Rows are per user;
-/// a user's state is kept in memory once known (this process is the log's only writer) and rebuilt
-/// from that user's streams the first time it is needed.
+/// The inline projection of the client's read models: in the same transaction as the events (the log
+/// calls it for each append and import, with the events in plaintext), it folds them with the same pure
+/// <see cref="ReadModels.Reducer"/> the in-process read models use and plans the conversation and message
+/// rows (<see cref="Rows"/>) that changed. Rows are per user; a user's state is kept in memory once known
+/// (this process is the log's only writer) and rebuilt from that user's streams the first time it is needed.
 /// </summary>
-public sealed class RowsProjection : IProjection, ICommitObserver
+public sealed class RowsProjection : ICommitObserver
 {
     readonly OrderedDictionary<string, Folded<ReadModels>> committed = new(StringComparer.Ordinal);
     readonly Dictionary<string, Folded<ReadModels>> tentative = new(StringComparer.Ordinal);
     readonly Lock gate = new();
     readonly int capacity;
     Func<string, CancellationToken, Task<Folded<ReadModels>>>? load;
-    Func<IEvent, Recorded>? decode;
 
     /// <summary>A projection that keeps the state of at most <paramref name="capacity"/> users in memory (the least recently written are rebuilt when needed).</summary>
     public RowsProjection(int capacity = 64) => this.capacity = capacity;
 
-    /// <summary>
-    /// Set by the log once its store exists: how to rebuild a user's read models from what is already
-    /// committed, and how to read a stored event (the log's own decoding).
-    /// </summary>
-    internal void Attach(Func<string, CancellationToken, Task<Folded<ReadModels>>> loader, Func<IEvent, Recorded> decoder)
-    {
-        load = loader;
-        decode = decoder;
-    }
-
-    /// <inheritdoc />
-    public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
-    {
-        var read = decode ?? throw new InvalidOperationException("the projection is not attached to a log");
-        foreach (var change in await PlanAsync(events.Select(e => (e.StreamKey ?? "", read(e).Event)), cancellation).ConfigureAwait(false))
-            Write(operations, change);
-    }
+    /// <summary>Set by the log once its store exists: how to rebuild a user's read models from what is already committed.</summary>
+    internal void Attach(Func<string, CancellationToken, Task<Folded<ReadModels>>> loader) => load = loader;
 
     /// <summary>
     /// The rows that events about to be committed change, per user, folded from each user's state so far;
@@ -71,7 +55,8 @@ public sealed class RowsProjection : IProjection, ICommitObserver
         return changes;
     }
 
-    static void Write(IDocumentOperations operations, Rows.Change change)
+    /// <summary>Writes a change through a session (in its transaction).</summary>
+    internal static void Write(IDocumentOperations operations, Rows.Change change)
     {
         if (change.IsEmpty) return;
         foreach (var id in change.DeletedConversations) operations.Delete<Rows.ConversationRow>(id);

@@ -1,6 +1,7 @@
 using EventSourced.Domain.Compliance;
 using EventSourced.Domain.Packets;
 using EventSourced.Domain.Server;
+using EventSourced.Projections;
 
 namespace EventSourced.Adapters.Storage.Marten;
 
@@ -32,6 +33,9 @@ public sealed class StoredRecord
     public short? Service { get; set; }
     /// <summary>requestId of the packet.</summary>
     public long? RequestId { get; set; }
+
+    // The event's JSON as encoded for this append (not stored): the sealing step walks it instead of parsing Data again.
+    internal Json? Parsed { get; set; }
 }
 
 /// <summary>The stable names of every event type, and the conversion between recorded events and what Marten stores.</summary>
@@ -62,11 +66,15 @@ public static class EventNames
     public static string Of(object e) => Names[e.GetType()];
 
     /// <summary>To storage.</summary>
-    public static StoredRecord Store(Envelope m, object e) => new()
+    public static StoredRecord Store(Envelope m, object e)
     {
-        Type = Of(e), Data = BodyCodec.Encode(e).ToJsonString(), Raw = m.Raw.ToArray(), ReceivedAt = m.ReceivedAt,
-        ServerTime = m.ServerTime.ToNullable(), Seq = m.Seq.ToNullable(), Origin = (int)m.Origin, Service = m.Service.ToNullable(), RequestId = m.RequestId.ToNullable(),
-    };
+        var json = BodyCodec.Encode(e);
+        return new()
+        {
+            Type = Of(e), Data = json.ToJsonString(), Raw = m.Raw.ToArray(), ReceivedAt = m.ReceivedAt, ServerTime = m.ServerTime.ToNullable(), Seq = m.Seq.ToNullable(),
+            Origin = (int)m.Origin, Service = m.Service.ToNullable(), RequestId = m.RequestId.ToNullable(), Parsed = json,
+        };
+    }
 
     /// <summary>From storage.</summary>
     public static Either<string, (Envelope Meta, object Event)> Load(StoredRecord r, string stream, long position, long version)
@@ -88,6 +96,12 @@ public interface IRecordCodec<T>
     Either<string, T> Load(StoredRecord stored, string stream, long position, long version);
     /// <summary>The SQL views created over this log's schema.</summary>
     string Views(string schema);
+    /// <summary>Whether the log seals personal values before storing them (crypto-shredding, <see cref="Erasure.Sealer"/>).</summary>
+    bool Seals { get; }
+    /// <summary>Who owns a personal value of this stream's events that names no one (the recording user, for a client stream).</summary>
+    Option<string> Custodian(string stream);
+    /// <summary>Who sent messages this log has recorded (an edit notice does not say): by default, nobody is known.</summary>
+    Erasure.Sealer.SenderLookup? Senders(string schema) => null;
 }
 
 /// <summary>Client events.</summary>
@@ -97,6 +111,25 @@ public sealed class ClientRecords : IRecordCodec<Recorded>
     public StoredRecord Store(Recorded r) => EventNames.Store(r.Meta, r.Event);
     /// <inheritdoc />
     public string Views(string schema) => AnalyticsViews.Client(schema);
+    /// <inheritdoc />
+    public bool Seals => true;
+    /// <inheritdoc />
+    public Option<string> Custodian(string stream) => Recording.UserOfStream(stream);
+    /// <inheritdoc />
+    public Erasure.Sealer.SenderLookup? Senders(string schema) => async (conn, messages, ct) =>
+    {
+        // The recording user's message rows say who sent each message they hold.
+        var ids = messages.Select(m => (m, Id: Recording.UserOfStream(m.Stream).Map(u => Rows.MessageId(u, m.ConvId, m.MsgId)))).Where(x => x.Id.IsSome)
+            .ToDictionary(x => (string)x.Id, x => x.m, StringComparer.Ordinal);
+        var result = new Dictionary<(string Stream, string ConvId, string MsgId), string>();
+        if (ids.Count == 0) return result;
+        await using var cmd = new Npgsql.NpgsqlCommand($"select id, data->>'Sender' from {schema}.mt_doc_message_row where id = any(@ids)", conn);
+        cmd.Parameters.AddWithValue("ids", ids.Keys.ToArray());
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            if (!reader.IsDBNull(1) && reader.GetString(1).Length > 0) result[ids[reader.GetString(0)]] = reader.GetString(1);
+        return result;
+    };
     /// <inheritdoc />
     public Either<string, Recorded> Load(StoredRecord s, string stream, long position, long version) =>
         EventNames.Load(s, stream, position, version).Bind(x => x.Event is Event e ? Right<string, Recorded>(new Recorded(x.Meta, e)) : $"{s.Type} is not a client event");
@@ -109,6 +142,10 @@ public sealed class ServerRecords : IRecordCodec<ServerRecorded>
     public StoredRecord Store(ServerRecorded r) => EventNames.Store(r.Meta, r.Event);
     /// <inheritdoc />
     public string Views(string schema) => AnalyticsViews.Recorded(schema);
+    /// <inheritdoc />
+    public bool Seals => true;
+    /// <inheritdoc />
+    public Option<string> Custodian(string stream) => None;
     /// <inheritdoc />
     public Either<string, ServerRecorded> Load(StoredRecord s, string stream, long position, long version) =>
         EventNames.Load(s, stream, position, version).Bind(x => x.Event is ServerEvent e ? Right<string, ServerRecorded>(new ServerRecorded(x.Meta, e)) : $"{s.Type} is not a server event");
@@ -125,6 +162,10 @@ public sealed class ComplianceRecords : IRecordCodec<ComplianceRecorded>
         select e.seq_id as position, (e.data->>'ReceivedAt')::bigint as at, e.data->>'Type' as event_type, (e.data->>'Data')::jsonb as detail
         from {schema}.mt_events e order by e.seq_id;
         """;
+    /// <inheritdoc />
+    public bool Seals => false;
+    /// <inheritdoc />
+    public Option<string> Custodian(string stream) => None;
     /// <inheritdoc />
     public Either<string, ComplianceRecorded> Load(StoredRecord s, string stream, long position, long version) =>
         EventNames.Load(s, stream, position, version).Bind(x => x.Event is ComplianceEvent e ? Right<string, ComplianceRecorded>(new ComplianceRecorded(x.Meta, e)) : $"{s.Type} is not a compliance event");

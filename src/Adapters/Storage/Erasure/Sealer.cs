@@ -1,0 +1,248 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using EventSourced.Adapters.Storage.Marten;
+using EventSourced.Domain.Compliance;
+using Npgsql;
+
+namespace EventSourced.Adapters.Storage.Erasure;
+
+/// <summary>
+/// Crypto-shredding of stored events. Before an append, every personal value (<see cref="Personal"/>) of the event's
+/// JSON is replaced by a sealed token, AES-256-GCM under its subject's key (<see cref="SubjectKeys"/>), bound to the
+/// event type and the value's JSON Pointer; the raw packet bytes of an event with any personal value are sealed as a
+/// whole under a key derived (HKDF-SHA256) from the keys of every subject in it, so erasing any one of them makes the
+/// raw bytes unreadable. A token is bound to its key id and kind only: where it sits is what the hash chain proves, and
+/// a message row keeps the token it was folded from. The hash chain and the Merkle tree are over what is stored, the sealed form: an erasure
+/// destroys a key and changes no stored event, so <c>verify</c> passes before and after.
+/// On a read the tokens are opened with the keys that still exist; a value whose key was erased reads
+/// <see cref="Personal.Placeholder"/> (an object reads <c>{"content":"[erased]"}</c>), and erased raw bytes read as none.
+/// </summary>
+public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.SenderLookup? senders = null)
+{
+    /// <summary>Who sent these messages, as far as the log knows (by recording stream, conversation and message id), read on the append's connection.</summary>
+    public delegate Task<Dictionary<(string Stream, string ConvId, string MsgId), string>> SenderLookup(
+        NpgsqlConnection conn, IReadOnlyCollection<(string Stream, string ConvId, string MsgId)> messages, CancellationToken ct);
+
+    static readonly byte[] RawMarker = [0x01, (byte)'E', (byte)'S', (byte)'R', (byte)'1'];
+    const string JsonMarker = "\\u0001sealed:";
+    const int NonceSize = 12, TagSize = 16;
+
+    /// <summary>Seals the personal values of the records (in place), with keys made or read on the caller's connection. Returns which records changed.</summary>
+    public async Task<bool[]> SealAsync(NpgsqlConnection conn, IReadOnlyList<(string Stream, StoredRecord Record)> items, CancellationToken ct)
+    {
+        var found = new (Json Json, Seq<PersonalField> Fields, Seq<string> RawSubjects)?[items.Count];
+        var subjects = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
+        var sent = new Dictionary<(string, string), string>();
+        var unknown = new System.Collections.Generic.HashSet<(string Stream, string ConvId, string MsgId)>();
+        for (var i = 0; i < items.Count; i++)
+        {
+            var (stream, record) = items[i];
+            var json = record.Parsed ?? (Json)Json.Parse(record.Data).IfLeft(reason => throw new InvalidDataException($"an event to append is not JSON: {reason}"));
+            var fields = Personal.Find(json, custodian(stream));
+            // The raw packet can hold more than the event keeps (a server event records who and what, its packet the rest): its own
+            // personal values decide too, owned by whom the event names where the packet names no one.
+            var rawSubjects = record.Raw.Length == 0 ? Seq<string>()
+                : Json.Parse(record.Raw).Match(raw => Personal.Find(raw, custodian(stream) | Personal.OwnerOf(json)).Map(f => f.Subject).Strict(), _ => Seq<string>());
+            if (fields.IsEmpty && rawSubjects.IsEmpty) continue;
+            found[i] = (json, fields, rawSubjects);
+            foreach (var (conv, msg, sender) in Personal.Senders(json)) sent[(conv, msg)] = sender;
+            foreach (var f in fields)
+                foreach (var (conv, msg) in f.SenderOf) unknown.Add((stream, conv, msg));
+        }
+        // An edit that does not say whose message it edits is its sender's: from this append, else from what the log knows, else the custodian's.
+        unknown.RemoveWhere(m => sent.ContainsKey((m.ConvId, m.MsgId)));
+        var known = unknown.Count > 0 && senders is not null ? await senders(conn, unknown, ct).ConfigureAwait(false) : [];
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (found[i] is not var (json, fields, rawSubjects)) continue;
+            var stream = items[i].Stream;
+            fields = fields.Map(f => f.SenderOf.Match(
+                m => f with { Subject = sent.TryGetValue(m, out var s) ? s : known.TryGetValue((stream, m.ConvId, m.MsgId), out var k) ? k : f.Subject },
+                () => f)).Strict();
+            found[i] = (json, fields, rawSubjects);
+            foreach (var f in fields) subjects.Add(f.Subject);
+            foreach (var r in rawSubjects) subjects.Add(r);
+        }
+        var sealedAny = new bool[items.Count];
+        if (subjects.Count == 0) return sealedAny;
+        var keys = await SubjectKeys.ForAsync(conn, subjects, ct).ConfigureAwait(false);
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (found[i] is not var (json, fields, rawSubjects)) continue;
+            var record = items[i].Record;
+            if (!fields.IsEmpty)
+            {
+                foreach (var f in fields)
+                {
+                    var value = (Json)Personal.At(json, f.Path);
+                    json = Personal.SetAt(json, f.Path, Personal.Stored(SealValue(keys[f.Subject], value), Personal.KindOf(value)));
+                }
+                record.Data = json.ToJsonString();
+                record.Parsed = null;
+            }
+            if (record.Raw.Length > 0)
+                record.Raw = SealRaw(fields.Map(f => f.Subject).Concat(rawSubjects).Select(s => keys[s]).DistinctBy(k => k.Id).OrderBy(k => k.Id).ToArray(), record.Raw);
+            sealedAny[i] = true;
+        }
+        return sealedAny;
+    }
+
+    static string SealValue(SubjectKeys.Key key, Json value)
+    {
+        var plain = value.ToUtf8();
+        var blob = new byte[NonceSize + TagSize + plain.Length];
+        var nonce = blob.AsSpan(0, NonceSize);
+        RandomNumberGenerator.Fill(nonce);
+        using (var aes = new AesGcm(key.Bytes, TagSize))
+            aes.Encrypt(nonce, plain, blob.AsSpan(NonceSize + TagSize), blob.AsSpan(NonceSize, TagSize), Aad(key.Id, Personal.KindOf(value)));
+        // A keyed digest beside the ciphertext: equal values of one subject compare equal in SQL (two recordings of one
+        // edit are one edit) without revealing them; once the key is gone it links to nothing.
+        var same = Convert.ToHexStringLower(HMACSHA256.HashData(key.Bytes, plain).AsSpan(0, 12));
+        return $"{SubjectKeys.TokenPrefix}v1:{key.Id}:{Personal.KindOf(value)}:{same}:{Convert.ToBase64String(blob)}";
+    }
+
+    static byte[] Aad(long keyId, char kind) => Encoding.UTF8.GetBytes($"stringee-es value v1\n{keyId}\n{kind}");
+
+    static byte[] RawKey(IEnumerable<byte[]> keys) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, keys.SelectMany(k => k).ToArray(), 32, info: Encoding.ASCII.GetBytes("stringee-es raw v1"));
+
+    static byte[] SealRaw(SubjectKeys.Key[] keys, byte[] raw)
+    {
+        var header = RawMarker.Length + 2 + 8 * keys.Length;
+        var blob = new byte[header + NonceSize + TagSize + raw.Length];
+        RawMarker.CopyTo(blob, 0);
+        BinaryPrimitives.WriteUInt16BigEndian(blob.AsSpan(RawMarker.Length), (ushort)keys.Length);
+        for (var i = 0; i < keys.Length; i++) BinaryPrimitives.WriteInt64BigEndian(blob.AsSpan(RawMarker.Length + 2 + 8 * i), keys[i].Id);
+        RandomNumberGenerator.Fill(blob.AsSpan(header, NonceSize));
+        using (var aes = new AesGcm(RawKey(keys.Select(k => k.Bytes)), TagSize))
+            aes.Encrypt(blob.AsSpan(header, NonceSize), raw, blob.AsSpan(header + NonceSize + TagSize), blob.AsSpan(header + NonceSize, TagSize), blob.AsSpan(0, header));
+        return blob;
+    }
+
+    /// <summary>Whether a stored record holds anything sealed (a cheap test before any parsing).</summary>
+    public static bool IsSealed(StoredRecord r) => r.Raw.AsSpan().StartsWith(RawMarker) || r.Data.Contains(JsonMarker, StringComparison.Ordinal);
+
+    /// <summary>Keys already read during one read (a replay, a page): id to bytes, or null where erased.</summary>
+    public sealed class KeyCache
+    {
+        internal readonly Dictionary<long, byte[]?> Known = new();
+    }
+
+    /// <summary>Opens the sealed values of the records (in place) with the keys that still exist, read on the caller's connection.</summary>
+    public async Task UnsealAsync(NpgsqlConnection conn, IReadOnlyList<(string Stream, StoredRecord Record)> items, KeyCache cache, CancellationToken ct)
+    {
+        var work = new List<(StoredRecord Record, Json Json, Seq<(PersonalField Field, Token Token)> Tokens, Option<long[]> RawKeys)>();
+        var wanted = new System.Collections.Generic.HashSet<long>();
+        foreach (var (stream, record) in items)
+        {
+            if (!IsSealed(record)) continue;
+            var json = (Json)Json.Parse(record.Data).IfLeft(reason => throw new InvalidDataException($"a stored event is not JSON: {reason}"));
+            var tokens = Personal.Find(json, custodian(stream))
+                .Choose(f => Personal.At(json, f.Path).Bind(TokenIn).Map(t => (f, t))).Strict();
+            var rawKeys = RawKeyIds(record.Raw);
+            work.Add((record, json, tokens, rawKeys));
+            foreach (var (_, t) in tokens) wanted.Add(t.KeyId);
+            foreach (var ids in rawKeys) wanted.UnionWith(ids);
+        }
+        if (work.Count == 0) return;
+        wanted.ExceptWith(cache.Known.Keys);
+        if (wanted.Count > 0)
+            foreach (var (id, key) in await SubjectKeys.ByIdAsync(conn, wanted, ct).ConfigureAwait(false)) cache.Known[id] = key;
+        foreach (var (record, original, tokens, rawKeys) in work)
+        {
+            var json = original;
+            foreach (var (field, token) in tokens)
+                json = Personal.SetAt(json, field.Path, Open(cache.Known.GetValueOrDefault(token.KeyId), token));
+            record.Data = json.ToJsonString();
+            foreach (var ids in rawKeys)
+            {
+                var bytes = ids.Select(id => cache.Known.GetValueOrDefault(id)).ToArray();
+                record.Raw = bytes.Any(b => b is null) ? [] : OpenRaw(bytes!, record.Raw, ids.Length);
+            }
+        }
+    }
+
+    /// <summary>A sealed value, taken apart.</summary>
+    public sealed record Token(long KeyId, char Kind, byte[] Blob)
+    {
+        /// <summary>The token in a string, if it is one.</summary>
+        public static Option<Token> Parse(string s)
+        {
+            if (!s.StartsWith(SubjectKeys.TokenPrefix, StringComparison.Ordinal)) return None;
+            var parts = s[SubjectKeys.TokenPrefix.Length..].Split(':');
+            if (parts.Length != 5 || parts[0] != "v1" || !long.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id)
+                || parts[2].Length != 1) return None;
+            var blob = new byte[parts[4].Length];
+            return Convert.TryFromBase64String(parts[4], blob, out var n) && n >= NonceSize + TagSize ? new Token(id, parts[2][0], blob[..n]) : None;
+        }
+    }
+
+    // The plaintext value, or the erased placeholder of its kind; a value that does not open under a live key was altered
+    // (verify names the event): it reads as unreadable rather than stopping the read.
+    static Json Open(byte[]? key, Token t)
+    {
+        if (key is null) return Personal.Erased(t.Kind);
+        var plain = new byte[t.Blob.Length - NonceSize - TagSize];
+        try
+        {
+            using var aes = new AesGcm(key, TagSize);
+            aes.Decrypt(t.Blob.AsSpan(0, NonceSize), t.Blob.AsSpan(NonceSize + TagSize), t.Blob.AsSpan(NonceSize, TagSize), plain, Aad(t.KeyId, t.Kind));
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            return t.Kind == 'o' ? Json.Object(("content", "[unreadable]")) : new Json.Str("[unreadable]");
+        }
+        return Json.Parse(plain).IfLeft(_ => new Json.Str("[unreadable]"));
+    }
+
+    static Option<long[]> RawKeyIds(byte[] raw)
+    {
+        if (!raw.AsSpan().StartsWith(RawMarker) || raw.Length < RawMarker.Length + 2) return None;
+        int count = BinaryPrimitives.ReadUInt16BigEndian(raw.AsSpan(RawMarker.Length));
+        if (raw.Length < RawMarker.Length + 2 + 8 * count + NonceSize + TagSize) return None;
+        return Enumerable.Range(0, count).Select(i => BinaryPrimitives.ReadInt64BigEndian(raw.AsSpan(RawMarker.Length + 2 + 8 * i))).ToArray();
+    }
+
+    static byte[] OpenRaw(byte[][] keys, byte[] blob, int count)
+    {
+        var header = RawMarker.Length + 2 + 8 * count;
+        var plain = new byte[blob.Length - header - NonceSize - TagSize];
+        try
+        {
+            using var aes = new AesGcm(RawKey(keys), TagSize);
+            aes.Decrypt(blob.AsSpan(header, NonceSize), blob.AsSpan(header + NonceSize + TagSize), blob.AsSpan(header + NonceSize, TagSize), plain, blob.AsSpan(0, header));
+            return plain;
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>A sealing of values for these subjects (keys made or read on the caller's connection): value to the token that stands for it.</summary>
+    public static async Task<Func<string, Json, string>> SealingAsync(NpgsqlConnection conn, IReadOnlyCollection<string> subjects, CancellationToken ct)
+    {
+        var keys = await SubjectKeys.ForAsync(conn, subjects, ct).ConfigureAwait(false);
+        return (subject, value) => SealValue(keys[subject], value);
+    }
+
+    /// <summary>A value sealed by <see cref="SealingAsync"/> (a JSON string holding a token), opened; anything else is returned as it is.</summary>
+    public static string OpenText(string jsonText, KeyCache keys) =>
+        !jsonText.Contains(JsonMarker, StringComparison.Ordinal) ? jsonText
+        : Json.Parse(jsonText).ToOption().Bind(TokenIn).Map(t => Open(keys.Known.GetValueOrDefault(t.KeyId), t).ToJsonString()).IfNone(jsonText);
+
+    /// <summary>The key id a value sealed by <see cref="SealingAsync"/> is under, if it is one.</summary>
+    public static Option<long> KeyIdOf(string jsonText) =>
+        jsonText.Contains(JsonMarker, StringComparison.Ordinal) ? Json.Parse(jsonText).ToOption().Bind(TokenIn).Map(t => t.KeyId) : None;
+
+    /// <summary>Reads into the cache the keys of these ids it does not hold yet.</summary>
+    public static async Task LoadAsync(NpgsqlConnection conn, KeyCache cache, IEnumerable<long> ids, CancellationToken ct)
+    {
+        var wanted = ids.Where(id => !cache.Known.ContainsKey(id)).ToHashSet();
+        if (wanted.Count == 0) return;
+        foreach (var (id, key) in await SubjectKeys.ByIdAsync(conn, wanted, ct).ConfigureAwait(false)) cache.Known[id] = key;
+    }
+
+    static Option<Token> TokenIn(Json stored) => Personal.TokenOf(stored, SubjectKeys.TokenPrefix).Bind(Token.Parse);
+}
