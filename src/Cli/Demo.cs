@@ -150,13 +150,13 @@ public static class Demo
         else console.MarkupLine("[red]the analytics daemon did not catch up within 30 s[/]");
 
         // ---- evidence: the log proves itself, a hold preserves the team's conversation, an eDiscovery export of both chats
-        var proved = await EvidenceAsync(console, db, clientLog, serverLog, all, group.Id, chat.Id, outbox, ct);
+        var proved = await EvidenceAsync(console, db, clientLog, serverLog, all, group.Id, chat.Id, carol.UserId, outbox, ct);
         console.MarkupLineInterpolated($"transcript e-mail written to [grey]{Terminal.Escape(outbox)}/transcripts[/]; try [blue]stringee-es audit --conversation {group.Id}[/] and [blue]stringee-es stats[/]");
         return same && rowsMatch && caughtUp && proved ? 0 : 1;
     }
 
     static async Task<bool> EvidenceAsync(IAnsiConsole console, Database db, Adapters.Storage.Marten.MartenClientLog clientLog,
-        Adapters.Storage.Marten.MartenEventLog<Domain.Server.ServerRecorded> serverLog, List<Recorded> all, string group, string chat, string outbox, CancellationToken ct)
+        Adapters.Storage.Marten.MartenEventLog<Domain.Server.ServerRecorded> serverLog, List<Recorded> all, string group, string chat, string customer, string outbox, CancellationToken ct)
     {
         var head = await clientLog.SignTreeHeadAsync(ct);
         await serverLog.SignTreeHeadAsync(ct);
@@ -185,8 +185,17 @@ public static class Demo
         var rsmf = Path.Combine(folder, $"{Rsmf.SafeName(group)}.rsmf");
         await Adapters.Export.RsmfWriter.Message(package, "stringee-es demo", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).WriteToAsync(rsmf, ct);
         console.MarkupLineInterpolated($"RSMF 2.0 export of both chats for eDiscovery: {package.EventCount} events, [grey]{Terminal.Escape(rsmf)}[/]");
-        console.MarkupLine("erasure by crypto-shredding is not built yet (see README, Compliance)");
-        return verified.All(v => v.Ok) && proofOk && hold.IsSucc;
+        // The live-chat customer asks to be forgotten: her key is destroyed, what she wrote and who she said she was read [erased],
+        // and the log still proves itself (nothing stored changed).
+        var erased = await ComplianceCommands.EraseAsync(db, customer, ct);
+        console.MarkupLine($"erasure of the live-chat customer {Terminal.Escape(customer)}: {erased.Match(m => $"[green]{Terminal.Escape(m)}[/]", e => $"[red]{Terminal.Escape(e.Message)}[/]")}");
+        var after = new List<Recorded>();
+        await foreach (var r in clientLog.ReadAllAsync(1, ct)) after.Add(r);
+        foreach (var m in Transcript.Messages(Transcript.OfLog(after), chat).Filter(m => m.IsChat))
+            console.MarkupLine($"  seq {m.Seq} from {Terminal.Escape(m.Sender)}: {Terminal.Escape(Chat.TextOf(m.Content))}");
+        var still = await clientLog.VerifyAsync(ct: ct);
+        console.MarkupLine($"verify client_log after the erasure: {(still.Ok ? "[green]unaltered[/]" : $"[red]{Terminal.Escape(((Adapters.Storage.Marten.Finding)still.First).Detail)}[/]")}");
+        return verified.All(v => v.Ok) && proofOk && hold.IsSucc && erased.IsSucc && still.Ok;
     }
 
     static async Task<Table> AnalyticsTableAsync(string cs, string group, string chat, CancellationToken ct)

@@ -283,6 +283,102 @@ public sealed class CliTests
         }
     }
 
+    // Every row of every table of the database as text, with what base64 and hex in it decode to (raw packet bytes are stored so).
+    static async Task<string> DumpAsync(Npgsql.NpgsqlConnection sql)
+    {
+        var tables = new List<string>();
+        await using (var list = new Npgsql.NpgsqlCommand(
+            "select quote_ident(table_schema) || '.' || quote_ident(table_name) from information_schema.tables where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')", sql))
+        await using (var reader = await list.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) tables.Add(reader.GetString(0));
+        Assert.Contains("erasure.subject_keys", tables);
+        var dump = new System.Text.StringBuilder();
+        foreach (var table in tables)
+        {
+            await using var rows = new Npgsql.NpgsqlCommand($"select coalesce(string_agg(t::text, E'\\n'), '') from {table} t", sql);
+            dump.AppendLine((string)(await rows.ExecuteScalarAsync())!);
+        }
+        var text = dump.ToString();
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(text, "[A-Za-z0-9+/]{16,}={0,2}"))
+        {
+            var b64 = m.Value.PadRight(m.Value.Length + (4 - m.Value.Length % 4) % 4, '=');
+            var bytes = new byte[b64.Length];
+            if (Convert.TryFromBase64String(b64, bytes, out var n)) dump.AppendLine(System.Text.Encoding.UTF8.GetString(bytes, 0, n));
+        }
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(text, @"\\x([0-9a-f]{2,})"))
+            dump.AppendLine(System.Text.Encoding.UTF8.GetString(Convert.FromHexString(m.Groups[1].Value)));
+        return dump.ToString();
+    }
+
+    [Fact]
+    public async Task Erasing_a_user_leaves_no_plaintext_of_theirs_in_any_table_and_replay_verify_and_everyone_elses_text_stay()
+    {
+        var pg = await FreshDatabase();
+        var demo = await Run("demo", "--pg", pg);
+        Assert.True(demo.Code == 0, demo.Out);
+        // The demo ends by erasing the live-chat customer: what she wrote reads [erased], the agents' replies do not.
+        Assert.Matches(@"erased visitor-[0-9a-f]+: 1 key\(s\) destroyed", demo.Out);
+        Assert.Matches(@"seq 3 from visitor-[0-9a-f]+: \[erased\]", demo.Out);
+        Assert.Contains("seq 4 from agent2: Sorry about that, let me check", demo.Out, StringComparison.Ordinal);
+        Assert.Contains("verify client_log after the erasure: unaltered", demo.Out, StringComparison.Ordinal);
+        var group = System.Text.RegularExpressions.Regex.Match(demo.Out, @"audit --conversation (conv-[a-z0-9]+-\d+)").Groups[1].Value;
+        await using var sql = new Npgsql.NpgsqlConnection(pg);
+        await sql.OpenAsync();
+        async Task<object?> Scalar(string query, params (string Name, object Value)[] args)
+        {
+            await using var cmd = new Npgsql.NpgsqlCommand(query, sql);
+            foreach (var (name, value) in args) cmd.Parameters.AddWithValue(name, value);
+            return await cmd.ExecuteScalarAsync();
+        }
+        var bob = (string)(await Scalar("select min(user_id) from client_log.recorded where user_id like 'bob-%'"))!;
+        var compliance = Convert.ToInt64(await Scalar("select count(*) from compliance_log.mt_events"), System.Globalization.CultureInfo.InvariantCulture);
+
+        // Bad input writes nothing; a hold on a conversation bob is in refuses his erasure, and the refusal is recorded.
+        var unknown = await Run("erase", "--user", "no-such-user", "--pg", pg);
+        Assert.Equal(2, unknown.Code);
+        Assert.Contains("user no-such-user is not in the log", unknown.Out, StringComparison.Ordinal);
+        Assert.Equal(compliance, Convert.ToInt64(await Scalar("select count(*) from compliance_log.mt_events"), System.Globalization.CultureInfo.InvariantCulture));
+        var held = await Run("erase", "--user", bob, "--pg", pg);
+        Assert.Equal(2, held.Code);
+        Assert.Contains($"REFUSED: user {bob} is held by conversation {group}", held.Out, StringComparison.Ordinal);
+        Assert.Contains($"REFUSED erase on user {bob}", (await Run("hold", "list", "--pg", pg)).Out, StringComparison.Ordinal);
+        Assert.Contains("Thursday works, I'll tell the team", (await Run("export", "--conversation", group, "--format", "jsonl", "--pg", pg)).Out, StringComparison.Ordinal);
+
+        var key = (byte[])(await Scalar("select key from erasure.subject_keys where subject_hash = sha256(convert_to('stringee-es subject v1' || E'\\n' || @u, 'UTF8')) and key is not null",
+            ("u", bob)))!;
+        Assert.Equal(32, key.Length);
+        Assert.Equal(0, (await Run("hold", "release", "--conversation", group, "--pg", pg)).Code);
+        var erased = await Run("erase", "--user", bob, "--pg", pg);
+        Assert.True(erased.Code == 0, erased.Out);
+        Assert.Contains($"erased {bob}: 1 key(s) destroyed", erased.Out, StringComparison.Ordinal);
+        Assert.Contains($"user {bob} is already erased", (await Run("erase", "--user", bob, "--pg", pg)).Out, StringComparison.Ordinal);
+
+        // No table holds anything bob or the customer wrote or said about themselves, nor bob's key; the dump does hold the log (ids are clear).
+        var dump = await DumpAsync(sql);
+        Assert.Contains(group, dump, StringComparison.Ordinal);
+        foreach (var secret in new[] { "Thursday works, I'll tell the team", "(sent to the wrong chat)", "Carol", "carol@example.test", "order #1042", "Launch is on", "Sorry about that" })
+            Assert.DoesNotContain(secret, dump, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToHexStringLower(key), dump, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToBase64String(key), dump, StringComparison.Ordinal);
+        // Nor the keys table's file on disk (VACUUM FULL rewrote it without the destroyed key's dead row), once every page is written out.
+        await Scalar("checkpoint");
+        var file = (byte[])(await Scalar("select pg_read_binary_file(pg_relation_filepath('erasure.subject_keys'))"))!;
+        Assert.True(file.AsSpan().IndexOf(key) < 0, "the destroyed key is still in the keys table's file");
+
+        // The tools open what remains: bob's messages read [erased], alice's do not; the views say so; the log still proves itself.
+        var export = await Run("export", "--conversation", group, "--format", "jsonl", "--pg", pg);
+        Assert.True(export.Code == 0, export.Out);
+        Assert.Contains("Launch is on Friday 10:00 UTC", export.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("Thursday works", export.Out, StringComparison.Ordinal);
+        Assert.Matches($"\"from\":\"{bob}\".*\"text\":\"\\[erased\\]\"", export.Out);
+        Assert.Equal(0, (await Run("verify", "--pg", pg)).Code);
+        var replay = await Run("replay", "--pg", pg);
+        Assert.True(replay.Code == 0, replay.Out);
+        Assert.True(Convert.ToInt64(await Scalar("select count(*) from client_log.messages where sender = @u and text = '[erased]'", ("u", bob)), System.Globalization.CultureInfo.InvariantCulture) >= 2);
+        Assert.Equal(0L, await Scalar("select count(*) from client_log.messages where sender = @u and text <> '[erased]'", ("u", bob)));
+        Assert.True(Convert.ToInt64(await Scalar("select count(*) from client_log.messages where sender like 'alice-%' and text like '[sealed %]'"), System.Globalization.CultureInfo.InvariantCulture) >= 2);
+    }
+
     [Fact]
     public async Task A_hold_stops_the_purge_of_what_it_holds_and_a_purge_is_recorded_and_leaves_verify_passing()
     {
