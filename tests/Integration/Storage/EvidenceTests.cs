@@ -207,12 +207,17 @@ public sealed class EvidenceTests
             "delete from server_log.mt_events",
             "update compliance_log.mt_events set data = data",
             "drop table client_log.mt_events",
+            // The application makes keys and reads them; only the owner erases one.
+            "update erasure.subject_keys set key = null, erased_at = now()",
+            "delete from erasure.subject_keys",
+            "truncate erasure.subject_keys",
         })
         {
             var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => Sql(db.ConnectionString, statement));
             Assert.True(refused.SqlState is "42501", $"{statement}: {refused.SqlState} {refused.MessageText}");
         }
-        // The owner still can (purge runs as the owner).
+        // The owner still can (purge and erase run as the owner).
         await Sql(db.OwnerConnectionString, "update client_log.mt_events set data = data where false");
+        await Sql(db.OwnerConnectionString, "update erasure.subject_keys set key = key where false");
     }
 }
