@@ -35,20 +35,27 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
         var subjects = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
         var sent = new Dictionary<(string, string), string>();
         var unknown = new System.Collections.Generic.HashSet<(string Stream, string ConvId, string MsgId)>();
-        for (var i = 0; i < items.Count; i++)
+        // Each record's walk (and its raw packet's) is its own: on every core for a large append (an import chunk).
+        var senderLists = new Seq<(string, string, string)>[items.Count];
+        Each(items.Count, i =>
         {
             var (stream, record) = items[i];
             var json = record.Parsed ?? (Json)Json.Parse(record.Data).IfLeft(reason => throw new InvalidDataException($"an event to append is not JSON: {reason}"));
             var fields = Personal.Find(json, custodian(stream));
             // The raw packet can hold more than the event keeps (a server event records who and what, its packet the rest): its own
             // personal values decide too, owned by whom the event names where the packet names no one.
-            var rawSubjects = record.Raw.Length == 0 ? Seq<string>()
+            var rawSubjects = record.Raw.Length == 0 || !MayBePersonal(record.Raw) ? Seq<string>()
                 : Json.Parse(record.Raw).Match(raw => Personal.Find(raw, custodian(stream) | Personal.OwnerOf(json)).Map(f => f.Subject).Strict(), _ => Seq<string>());
-            if (fields.IsEmpty && rawSubjects.IsEmpty) continue;
+            if (fields.IsEmpty && rawSubjects.IsEmpty) return;
             found[i] = (json, fields, rawSubjects);
-            foreach (var (conv, msg, sender) in Personal.Senders(json)) sent[(conv, msg)] = sender;
+            senderLists[i] = Personal.Senders(json);
+        });
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (found[i] is not var (_, fields, _)) continue;
+            foreach (var (conv, msg, sender) in senderLists[i]) sent[(conv, msg)] = sender;
             foreach (var f in fields)
-                foreach (var (conv, msg) in f.SenderOf) unknown.Add((stream, conv, msg));
+                foreach (var (conv, msg) in f.SenderOf) unknown.Add((items[i].Stream, conv, msg));
         }
         // An edit that does not say whose message it edits is its sender's: from this append, else from what the log knows, else the custodian's.
         unknown.RemoveWhere(m => sent.ContainsKey((m.ConvId, m.MsgId)));
@@ -67,39 +74,62 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
         var sealedAny = new bool[items.Count];
         if (subjects.Count == 0) return sealedAny;
         var keys = await SubjectKeys.ForAsync(conn, subjects, ct).ConfigureAwait(false);
-        for (var i = 0; i < items.Count; i++)
+        Each(items.Count, () => new Ciphers(), (i, ciphers) =>
         {
-            if (found[i] is not var (json, fields, rawSubjects)) continue;
+            if (found[i] is not var (json, fields, rawSubjects)) return;
             var record = items[i].Record;
             if (!fields.IsEmpty)
             {
                 foreach (var f in fields)
                 {
                     var value = (Json)Personal.At(json, f.Path);
-                    json = Personal.SetAt(json, f.Path, Personal.Stored(SealValue(keys[f.Subject], value), Personal.KindOf(value)));
+                    json = Personal.SetAt(json, f.Path, Personal.Stored(SealValue(ciphers, keys[f.Subject], value.ToUtf8(), Personal.KindOf(value)), Personal.KindOf(value)));
                 }
                 record.Data = json.ToJsonString();
                 record.Parsed = null;
             }
             if (record.Raw.Length > 0)
-                record.Raw = SealRaw(fields.Map(f => f.Subject).Concat(rawSubjects).Select(s => keys[s]).DistinctBy(k => k.Id).OrderBy(k => k.Id).ToArray(), record.Raw);
+                record.Raw = SealRaw(ciphers, fields.Map(f => f.Subject).Concat(rawSubjects).Select(s => keys[s]).DistinctBy(k => k.Id).OrderBy(k => k.Id).ToArray(), record.Raw);
             sealedAny[i] = true;
-        }
+        });
         return sealedAny;
     }
 
-    static string SealValue(SubjectKeys.Key key, Json value)
+    // Work on every record of an append: in order for a small one (a group commit), spread over the cores for a large one.
+    const int Spread = 2_048;
+
+    static void Each(int count, Action<int> body)
     {
-        var plain = value.ToUtf8();
+        if (count < Spread) for (var i = 0; i < count; i++) body(i);
+        else Parallel.For(0, count, body);
+    }
+
+    static void Each(int count, Func<Ciphers> make, Action<int, Ciphers> body)
+    {
+        if (count < Spread)
+        {
+            using var ciphers = make();
+            for (var i = 0; i < count; i++) body(i, ciphers);
+            return;
+        }
+        Parallel.For(0, count, make, (i, _, ciphers) =>
+        {
+            body(i, ciphers);
+            return ciphers;
+        }, ciphers => ciphers.Dispose());
+    }
+
+    // plain: the value's JSON text; kind: its kind (what an erasure leaves in its place).
+    static string SealValue(Ciphers ciphers, SubjectKeys.Key key, byte[] plain, char kind)
+    {
         var blob = new byte[NonceSize + TagSize + plain.Length];
         var nonce = blob.AsSpan(0, NonceSize);
         RandomNumberGenerator.Fill(nonce);
-        using (var aes = new AesGcm(key.Bytes, TagSize))
-            aes.Encrypt(nonce, plain, blob.AsSpan(NonceSize + TagSize), blob.AsSpan(NonceSize, TagSize), Aad(key.Id, Personal.KindOf(value)));
+        ciphers.Value(key.Id, key.Bytes).Encrypt(nonce, plain, blob.AsSpan(NonceSize + TagSize), blob.AsSpan(NonceSize, TagSize), Aad(key.Id, kind));
         // A keyed digest beside the ciphertext: equal values of one subject compare equal in SQL (two recordings of one
         // edit are one edit) without revealing them; once the key is gone it links to nothing.
         var same = Convert.ToHexStringLower(HMACSHA256.HashData(key.Bytes, plain).AsSpan(0, 12));
-        return $"{SubjectKeys.TokenPrefix}v1:{key.Id}:{Personal.KindOf(value)}:{same}:{Convert.ToBase64String(blob)}";
+        return $"{SubjectKeys.TokenPrefix}v1:{key.Id}:{kind}:{same}:{Convert.ToBase64String(blob)}";
     }
 
     static byte[] Aad(long keyId, char kind) => Encoding.UTF8.GetBytes($"stringee-es value v1\n{keyId}\n{kind}");
@@ -107,7 +137,7 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
     static byte[] RawKey(IEnumerable<byte[]> keys) =>
         HKDF.DeriveKey(HashAlgorithmName.SHA256, keys.SelectMany(k => k).ToArray(), 32, info: Encoding.ASCII.GetBytes("stringee-es raw v1"));
 
-    static byte[] SealRaw(SubjectKeys.Key[] keys, byte[] raw)
+    static byte[] SealRaw(Ciphers ciphers, SubjectKeys.Key[] keys, byte[] raw)
     {
         var header = RawMarker.Length + 2 + 8 * keys.Length;
         var blob = new byte[header + NonceSize + TagSize + raw.Length];
@@ -115,10 +145,39 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
         BinaryPrimitives.WriteUInt16BigEndian(blob.AsSpan(RawMarker.Length), (ushort)keys.Length);
         for (var i = 0; i < keys.Length; i++) BinaryPrimitives.WriteInt64BigEndian(blob.AsSpan(RawMarker.Length + 2 + 8 * i), keys[i].Id);
         RandomNumberGenerator.Fill(blob.AsSpan(header, NonceSize));
-        using (var aes = new AesGcm(RawKey(keys.Select(k => k.Bytes)), TagSize))
-            aes.Encrypt(blob.AsSpan(header, NonceSize), raw, blob.AsSpan(header + NonceSize + TagSize), blob.AsSpan(header + NonceSize, TagSize), blob.AsSpan(0, header));
+        ciphers.Raw(keys.Select(k => k.Id).ToArray(), () => keys.Select(k => k.Bytes).ToArray())
+            .Encrypt(blob.AsSpan(header, NonceSize), raw, blob.AsSpan(header + NonceSize + TagSize), blob.AsSpan(header + NonceSize, TagSize), blob.AsSpan(0, header));
         return blob;
     }
+
+    // The AES-GCM instances of one append or one page, by key id (and by the set of key ids for raw bytes): a key schedule is
+    // made once per key there, not once per value.
+    sealed class Ciphers : IDisposable
+    {
+        readonly Dictionary<long, AesGcm> values = new();
+        readonly Dictionary<string, AesGcm> raws = new(StringComparer.Ordinal);
+
+        public AesGcm Value(long id, byte[] key) => values.TryGetValue(id, out var c) ? c : values[id] = new AesGcm(key, TagSize);
+
+        public AesGcm Raw(long[] ids, Func<byte[][]> keys)
+        {
+            var name = string.Join(',', ids);
+            return raws.TryGetValue(name, out var c) ? c : raws[name] = new AesGcm(RawKey(keys()), TagSize);
+        }
+
+        public void Dispose()
+        {
+            foreach (var c in values.Values.Concat(raws.Values)) c.Dispose();
+        }
+    }
+
+    // Personal key names as they appear in a packet's bytes: a packet with none of them needs no parsing to know it names no one.
+    static readonly string[] PersonalNames = ["\"message\"", "\"content\"", "\"newContent\"", "\"displayName\"", "\"display_name\"", "\"avatarUrl\"", "\"avatar_url\"",
+        "\"email\"", "\"phone\"", "\"customerName\"", "\"fromUsername\"", "\"fromAvatar\"", "\"location\"", "\"ipaddress\"", "\"hostname\"", "\"useragent\"",
+        "\"comment\""];
+    static readonly byte[][] PersonalNameBytes = PersonalNames.Select(Encoding.UTF8.GetBytes).ToArray();
+
+    static bool MayBePersonal(byte[] raw) => PersonalNameBytes.Any(n => raw.AsSpan().IndexOf(n) >= 0);
 
     /// <summary>Whether a stored record holds anything sealed (a cheap test before any parsing).</summary>
     public static bool IsSealed(StoredRecord r) => r.Raw.AsSpan().StartsWith(RawMarker) || r.Data.Contains(JsonMarker, StringComparison.Ordinal);
@@ -149,16 +208,18 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
         wanted.ExceptWith(cache.Known.Keys);
         if (wanted.Count > 0)
             foreach (var (id, key) in await SubjectKeys.ByIdAsync(conn, wanted, ct).ConfigureAwait(false)) cache.Known[id] = key;
+        using var ciphers = new Ciphers();
         foreach (var (record, original, tokens, rawKeys) in work)
         {
             var json = original;
             foreach (var (field, token) in tokens)
-                json = Personal.SetAt(json, field.Path, Open(cache.Known.GetValueOrDefault(token.KeyId), token));
-            record.Data = json.ToJsonString();
+                json = Personal.SetAt(json, field.Path, Open(ciphers, cache.Known.GetValueOrDefault(token.KeyId), token));
+            // The opened event is handed to the decoder as it is (Data keeps the stored text: this record is a read's, not stored again).
+            record.Parsed = json;
             foreach (var ids in rawKeys)
             {
                 var bytes = ids.Select(id => cache.Known.GetValueOrDefault(id)).ToArray();
-                record.Raw = bytes.Any(b => b is null) ? [] : OpenRaw(bytes!, record.Raw, ids.Length);
+                record.Raw = bytes.Any(b => b is null) ? [] : OpenRaw(ciphers, ids, bytes!, record.Raw);
             }
         }
     }
@@ -180,14 +241,13 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
 
     // The plaintext value, or the erased placeholder of its kind; a value that does not open under a live key was altered
     // (verify names the event): it reads as unreadable rather than stopping the read.
-    static Json Open(byte[]? key, Token t)
+    static Json Open(Ciphers ciphers, byte[]? key, Token t)
     {
         if (key is null) return Personal.Erased(t.Kind);
         var plain = new byte[t.Blob.Length - NonceSize - TagSize];
         try
         {
-            using var aes = new AesGcm(key, TagSize);
-            aes.Decrypt(t.Blob.AsSpan(0, NonceSize), t.Blob.AsSpan(NonceSize + TagSize), t.Blob.AsSpan(NonceSize, TagSize), plain, Aad(t.KeyId, t.Kind));
+            ciphers.Value(t.KeyId, key).Decrypt(t.Blob.AsSpan(0, NonceSize), t.Blob.AsSpan(NonceSize + TagSize), t.Blob.AsSpan(NonceSize, TagSize), plain, Aad(t.KeyId, t.Kind));
         }
         catch (AuthenticationTagMismatchException)
         {
@@ -204,14 +264,13 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
         return Enumerable.Range(0, count).Select(i => BinaryPrimitives.ReadInt64BigEndian(raw.AsSpan(RawMarker.Length + 2 + 8 * i))).ToArray();
     }
 
-    static byte[] OpenRaw(byte[][] keys, byte[] blob, int count)
+    static byte[] OpenRaw(Ciphers ciphers, long[] ids, byte[][] keys, byte[] blob)
     {
-        var header = RawMarker.Length + 2 + 8 * count;
+        var header = RawMarker.Length + 2 + 8 * ids.Length;
         var plain = new byte[blob.Length - header - NonceSize - TagSize];
         try
         {
-            using var aes = new AesGcm(RawKey(keys), TagSize);
-            aes.Decrypt(blob.AsSpan(header, NonceSize), blob.AsSpan(header + NonceSize + TagSize), blob.AsSpan(header + NonceSize, TagSize), plain, blob.AsSpan(0, header));
+            ciphers.Raw(ids, () => keys).Decrypt(blob.AsSpan(header, NonceSize), blob.AsSpan(header + NonceSize + TagSize), blob.AsSpan(header + NonceSize, TagSize), plain, blob.AsSpan(0, header));
             return plain;
         }
         catch (AuthenticationTagMismatchException)
@@ -220,19 +279,26 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
         }
     }
 
-    /// <summary>A sealing of values for these subjects (keys made or read on the caller's connection): value to the token that stands for it.</summary>
-    public static async Task<Func<string, Json, string>> SealingAsync(NpgsqlConnection conn, IReadOnlyCollection<string> subjects, CancellationToken ct)
+    /// <summary>
+    /// Seals values outside an event (a message row's content versions): each value's JSON text under its subject's key (made or
+    /// read on the caller's connection), with the kind an erasure leaves in its place; the tokens, in order.
+    /// </summary>
+    public static async Task<string[]> SealAsync(NpgsqlConnection conn, IReadOnlyList<(string Subject, byte[] Json, char Kind)> values, CancellationToken ct)
     {
-        var keys = await SubjectKeys.ForAsync(conn, subjects, ct).ConfigureAwait(false);
-        return (subject, value) => SealValue(keys[subject], value);
+        var keys = await SubjectKeys.ForAsync(conn, values.Select(v => v.Subject).ToHashSet(StringComparer.Ordinal), ct).ConfigureAwait(false);
+        using var ciphers = new Ciphers();
+        return values.Select(v => SealValue(ciphers, keys[v.Subject], v.Json, v.Kind)).ToArray();
     }
 
-    /// <summary>A value sealed by <see cref="SealingAsync"/> (a JSON string holding a token), opened; anything else is returned as it is.</summary>
-    public static string OpenText(string jsonText, KeyCache keys) =>
-        !jsonText.Contains(JsonMarker, StringComparison.Ordinal) ? jsonText
-        : Json.Parse(jsonText).ToOption().Bind(TokenIn).Map(t => Open(keys.Known.GetValueOrDefault(t.KeyId), t).ToJsonString()).IfNone(jsonText);
+    /// <summary>A value sealed by <see cref="SealAsync(NpgsqlConnection, IReadOnlyList{ValueTuple{string, byte[], char}}, CancellationToken)"/> (a JSON string holding a token), opened; anything else is returned as it is.</summary>
+    public static string OpenText(string jsonText, KeyCache keys)
+    {
+        if (!jsonText.Contains(JsonMarker, StringComparison.Ordinal)) return jsonText;
+        using var ciphers = new Ciphers();
+        return Json.Parse(jsonText).ToOption().Bind(TokenIn).Map(t => Open(ciphers, keys.Known.GetValueOrDefault(t.KeyId), t).ToJsonString()).IfNone(jsonText);
+    }
 
-    /// <summary>The key id a value sealed by <see cref="SealingAsync"/> is under, if it is one.</summary>
+    /// <summary>The key id a sealed value (a JSON string holding a token) is under, if it is one.</summary>
     public static Option<long> KeyIdOf(string jsonText) =>
         jsonText.Contains(JsonMarker, StringComparison.Ordinal) ? Json.Parse(jsonText).ToOption().Bind(TokenIn).Map(t => t.KeyId) : None;
 

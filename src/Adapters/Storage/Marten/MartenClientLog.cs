@@ -39,26 +39,27 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
     {
         var changes = await rows.PlanAsync(stored.Select(r => (r.Meta.Stream, r.Event)), ct).ConfigureAwait(false);
         return async (connection, token) =>
-            await RowsCopy.WriteAsync(connection, Schema, Store.Options.Serializer(), await SealedAsync(connection, changes, token).ConfigureAwait(false), token).ConfigureAwait(false);
+            await RowsCopy.WriteAsync(connection, Schema, Store.Options.Serializer(), WithoutEvidence ? changes : await SealedAsync(connection, changes, token).ConfigureAwait(false), token).ConfigureAwait(false);
     }
 
     /// <summary>An append writes the rows its events change through the session that saves them.</summary>
     protected override async Task BesideAppendAsync(IDocumentOperations session, Npgsql.NpgsqlConnection conn, IReadOnlyList<(string Stream, Recorded Record)> appended, CancellationToken ct)
     {
         var changes = await rows.PlanAsync(appended.Select(a => (a.Stream, a.Record.Event)), ct).ConfigureAwait(false);
-        foreach (var change in await SealedAsync(conn, changes, ct).ConfigureAwait(false)) RowsProjection.Write(session, change);
+        foreach (var change in WithoutEvidence ? changes : await SealedAsync(conn, changes, ct).ConfigureAwait(false)) RowsProjection.Write(session, change);
     }
 
     // A message row keeps every version of its content sealed under the sender's key, as the events do (the sender's erasure shreds them).
     static async Task<List<Rows.Change>> SealedAsync(Npgsql.NpgsqlConnection conn, List<Rows.Change> changes, CancellationToken ct)
     {
         static string Subject(Rows.MessageRow m) => m.Sender.Length > 0 ? m.Sender : m.User;
-        var subjects = changes.SelectMany(c => c.Messages).Where(m => m.Versions.Count > 0).Select(Subject).ToHashSet(StringComparer.Ordinal);
-        if (subjects.Count == 0) return changes;
-        var seal = await Erasure.Sealer.SealingAsync(conn, subjects, ct).ConfigureAwait(false);
+        if (!changes.Exists(c => c.Messages.Exists(m => m.Versions.Count > 0))) return changes;
+        var versions = changes.SelectMany(c => c.Messages).SelectMany(m => m.Versions.Select(v => (Subject(m), System.Text.Encoding.UTF8.GetBytes(v), 'o'))).ToList();
+        var tokens = await Erasure.Sealer.SealAsync(conn, versions, ct).ConfigureAwait(false);
+        var next = 0;
         return changes.Select(c => c with
         {
-            Messages = c.Messages.Map(m => m with { Versions = m.Versions.Select(v => new Json.Str(seal(Subject(m), (Json)Json.Parse(v).IfLeft(_ => new Json.Str(v)))).ToJsonString()).ToList() }).Strict(),
+            Messages = c.Messages.Map(m => m with { Versions = m.Versions.Select(_ => new Json.Str(tokens[next++]).ToJsonString()).ToList() }).Strict(),
         }).ToList();
     }
 

@@ -64,7 +64,7 @@ public partial class MartenEventLog<T>
                     var frontier = WithoutEvidence ? default : await ledger.LockAsync(conn, ct).ConfigureAwait(false);
                     var (reserved, now) = await ReserveAsync(conn, chunk, ct).ConfigureAwait(false);
                     var records = reserved.Select(codec.Store).ToArray();
-                    if (sealer is not null) await sealer.SealAsync(conn, reserved.Select((r, i) => (r.Meta.Stream, records[i])).ToList(), ct).ConfigureAwait(false);
+                    if (sealer is not null && !WithoutEvidence) await sealer.SealAsync(conn, reserved.Select((r, i) => (r.Meta.Stream, records[i])).ToList(), ct).ConfigureAwait(false);
                     // Two cores' worth: the fold of what goes beside the events runs while PostgreSQL takes the copy.
                     // Both finish (or fail) before anything else happens, so a failed copy never races the fold's bookkeeping.
                     // The leaf hashes too (pure CPU over what is being copied): only the chain links and the tree wait for the copy.

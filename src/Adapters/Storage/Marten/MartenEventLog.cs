@@ -253,7 +253,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     async Task<Dictionary<Pending, object[]>> StoreAsync(Npgsql.NpgsqlConnection conn, List<Pending> appends, CancellationToken ct)
     {
         var records = appends.ToDictionary(p => p, p => p.Events.Select(codec.Store).ToArray());
-        if (sealer is not null)
+        if (sealer is not null && !WithoutEvidence)
             await sealer.SealAsync(conn, appends.SelectMany(p => records[p].Select(r => (p.Stream, r))).ToList(), ct).ConfigureAwait(false);
         return records.ToDictionary(kv => kv.Key, kv => kv.Value.Cast<object>().ToArray());
     }
@@ -435,8 +435,8 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     public Task<Evidence.TreeHead> SignTreeHeadAsync(CancellationToken ct = default) => ledger.SignNowAsync(connectionString, ct);
 
     /// <summary>
-    /// For the benchmark only (#1e, #1ge: what the evidence costs): appends and imports write no leaves, chains or heads.
-    /// A log written this way does not verify.
+    /// For the benchmark only (#1e, #1ge: what the evidence costs): appends and imports write no leaves, chains or heads, and seal
+    /// nothing. A log written this way does not verify, and holds plaintext.
     /// </summary>
     internal bool WithoutEvidence { get; set; }
 

@@ -34,7 +34,8 @@ public sealed class StoredRecord
     /// <summary>requestId of the packet.</summary>
     public long? RequestId { get; set; }
 
-    // The event's JSON as encoded for this append (not stored): the sealing step walks it instead of parsing Data again.
+    // The event's JSON as encoded for this append, or as opened by a read (not stored): the sealing step walks it and the
+    // decoder reads it instead of parsing Data again.
     internal Json? Parsed { get; set; }
 }
 
@@ -82,7 +83,8 @@ public static class EventNames
         if (!Types.TryGetValue(r.Type, out var type)) return $"unknown event type '{r.Type}'";
         var meta = new Envelope(stream, position, version, r.ReceivedAt, Optional(r.ServerTime), Optional(r.Seq), (Origin)r.Origin,
             Optional(r.Service), Optional(r.RequestId), new Raw(r.Raw));
-        return Json.Parse(r.Data).Bind(j => j is Json.Obj o ? BodyCodec.Decode(type, o) : Left<string, object>("event data is not an object"))
+        return (r.Parsed is { } parsed ? Right<string, Json>(parsed) : Json.Parse(r.Data))
+            .Bind(j => j is Json.Obj o ? BodyCodec.Decode(type, o) : Left<string, object>("event data is not an object"))
             .Map(e => (meta, e));
     }
 }
