@@ -102,6 +102,24 @@ public sealed class ErasureTests
     }
 
     [Fact]
+    public async Task An_edit_notice_which_does_not_say_whose_message_it_edits_is_sealed_under_the_senders_key()
+    {
+        var schema = Postgres.Schema();
+        var (amy, erin) = (Unique("amy"), Unique("erin"));
+        await using var log = await ClientLogs.OpenAsync(schema);
+        var message = Received(amy, "c1", 1, erin, "first draft");
+        Assert.True((await log.AppendAsync(message.Meta.Stream, ExpectedVersion.Any, [message])).IsSucc);
+        // Appended alone, later: its sender is found in amy's message rows, not in the append.
+        var edit = Recording.Local(amy, new Event.MessageEdited(new EditNotice("c1", "msg-1", new Json.Str("""{"content":"second draft"}"""))), 2_000);
+        Assert.True((await log.AppendAsync(edit.Meta.Stream, ExpectedVersion.Any, [edit])).IsSucc);
+        Assert.Equal(new Json.Str("""{"content":"second draft"}"""), ((Event.MessageEdited)(await ReadAsync(log))[1].Event).Packet.NewContent);
+        await EraseAsync(erin);
+        var after = await ReadAsync(log);
+        Assert.Equal(new Json.Str("[erased]"), ((Event.MessageEdited)after[1].Event).Packet.NewContent);
+        Assert.Equal(["""{"content":"[erased]"}"""], (await log.MessageRowsAsync(amy)).Single().Versions.Distinct());
+    }
+
+    [Fact]
     public async Task Two_writers_making_a_new_subjects_key_at_the_same_moment_share_one_key()
     {
         var erin = Unique("erin");

@@ -9,14 +9,16 @@ namespace EventSourced.Adapters.Storage.Erasure;
 
 /// <summary>
 /// Crypto-shredding of stored events. Before an append, every personal value (<see cref="Personal"/>) of the event's
-/// JSON is replaced by a sealed token, AES-256-GCM under its subject's key (<see cref="SubjectKeys"/>), bound to the
-/// event type and the value's JSON Pointer; the raw packet bytes of an event with any personal value are sealed as a
-/// whole under a key derived (HKDF-SHA256) from the keys of every subject in it, so erasing any one of them makes the
-/// raw bytes unreadable. A token is bound to its key id and kind only: where it sits is what the hash chain proves, and
-/// a message row keeps the token it was folded from. The hash chain and the Merkle tree are over what is stored, the sealed form: an erasure
-/// destroys a key and changes no stored event, so <c>verify</c> passes before and after.
-/// On a read the tokens are opened with the keys that still exist; a value whose key was erased reads
-/// <see cref="Personal.Placeholder"/> (an object reads <c>{"content":"[erased]"}</c>), and erased raw bytes read as none.
+/// JSON is replaced by a sealed token, AES-256-GCM under its subject's key (<see cref="SubjectKeys"/>), bound to the key
+/// id and the value's kind (where the token sits is what the hash chain proves); the raw packet bytes of an event or packet
+/// with any personal value are sealed as a whole under a key derived (HKDF-SHA256) from the keys of every subject in
+/// them, so erasing any one of them makes the raw bytes unreadable. Message rows seal their content versions the same
+/// way (<see cref="SealAsync(NpgsqlConnection, IReadOnlyList{ValueTuple{string, byte[], char}}, CancellationToken)"/>).
+/// The hash chain and the Merkle tree are over what is stored, the sealed form: an erasure destroys a key and changes no
+/// stored event, so <c>verify</c> passes before and after. On a read the tokens are opened with the keys that still
+/// exist; a value whose key was erased reads <see cref="Personal.Placeholder"/> (an object reads
+/// <c>{"content":"[erased]"}</c>), erased raw bytes read as none, and a token that does not open under a live key (altered)
+/// reads <c>[unreadable]</c>.
 /// </summary>
 public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.SenderLookup? senders = null)
 {
@@ -36,27 +38,29 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
         var sent = new Dictionary<(string, string), string>();
         var unknown = new System.Collections.Generic.HashSet<(string Stream, string ConvId, string MsgId)>();
         // Each record's walk (and its raw packet's) is its own: on every core for a large append (an import chunk).
-        var senderLists = new Seq<(string, string, string)>[items.Count];
         Each(items.Count, i =>
         {
             var (stream, record) = items[i];
             var json = record.Parsed ?? (Json)Json.Parse(record.Data).IfLeft(reason => throw new InvalidDataException($"an event to append is not JSON: {reason}"));
             var fields = Personal.Find(json, custodian(stream));
-            // The raw packet can hold more than the event keeps (a server event records who and what, its packet the rest): its own
-            // personal values decide too, owned by whom the event names where the packet names no one.
-            var rawSubjects = record.Raw.Length == 0 || !MayBePersonal(record.Raw) ? Seq<string>()
+            // The raw packet is the event's own packet: its bytes are sealed under the keys of the event's subjects. A packet can
+            // hold more than its event keeps (a server event records who and what, its request the rest): where the event holds
+            // nothing personal, the packet's own values decide, owned by whom the event names where the packet names no one.
+            var rawSubjects = !fields.IsEmpty || record.Raw.Length == 0 || !MayBePersonal(record.Raw) ? Seq<string>()
                 : Json.Parse(record.Raw).Match(raw => Personal.Find(raw, custodian(stream) | Personal.OwnerOf(json)).Map(f => f.Subject).Strict(), _ => Seq<string>());
             if (fields.IsEmpty && rawSubjects.IsEmpty) return;
             found[i] = (json, fields, rawSubjects);
-            senderLists[i] = Personal.Senders(json);
         });
-        for (var i = 0; i < items.Count; i++)
-        {
-            if (found[i] is not var (_, fields, _)) continue;
-            foreach (var (conv, msg, sender) in senderLists[i]) sent[(conv, msg)] = sender;
-            foreach (var f in fields)
-                foreach (var (conv, msg) in f.SenderOf) unknown.Add((items[i].Stream, conv, msg));
-        }
+        // Who sent what, from this append, only when an edit here needs it.
+        var asks = Enumerable.Range(0, items.Count).Where(i => found[i] is { } f && f.Fields.Exists(x => x.SenderOf.IsSome)).ToList();
+        if (asks.Count > 0)
+            for (var i = 0; i < items.Count; i++)
+            {
+                if (found[i] is not var (json, fields, _)) continue;
+                foreach (var (conv, msg, sender) in Personal.Senders(json)) sent[(conv, msg)] = sender;
+                foreach (var f in fields)
+                    foreach (var (conv, msg) in f.SenderOf) unknown.Add((items[i].Stream, conv, msg));
+            }
         // An edit that does not say whose message it edits is its sender's: from this append, else from what the log knows, else the custodian's.
         unknown.RemoveWhere(m => sent.ContainsKey((m.ConvId, m.MsgId)));
         var known = unknown.Count > 0 && senders is not null ? await senders(conn, unknown, ct).ConfigureAwait(false) : [];
