@@ -17,8 +17,14 @@ public sealed class StoredRecord
 
     /// <summary>Stable event type name, e.g. <c>client.message-received.v1</c>.</summary>
     public string Type { get; set; } = "";
-    /// <summary>The typed event as JSON text (the same codec as the wire).</summary>
-    public string Data { get; set; } = "";
+    /// <summary>The typed event as JSON text (the same codec as the wire); written from the encoded event when first read, so an event the sealing step rewrites is serialised once.</summary>
+    public string Data
+    {
+        get => data ??= Parsed?.ToJsonString() ?? "";
+        set => data = value;
+    }
+
+    string? data;
     /// <summary>The exact packet bytes (empty for local facts).</summary>
     public byte[] Raw { get; set; } = [];
     /// <summary>Local time the event was recorded (epoch ms).</summary>
@@ -72,7 +78,7 @@ public static class EventNames
         var json = BodyCodec.Encode(e);
         return new()
         {
-            Type = Of(e), Data = json.ToJsonString(), Raw = m.Raw.ToArray(), ReceivedAt = m.ReceivedAt, ServerTime = m.ServerTime.ToNullable(), Seq = m.Seq.ToNullable(),
+            Type = Of(e), Raw = m.Raw.ToArray(), ReceivedAt = m.ReceivedAt, ServerTime = m.ServerTime.ToNullable(), Seq = m.Seq.ToNullable(),
             Origin = (int)m.Origin, Service = m.Service.ToNullable(), RequestId = m.RequestId.ToNullable(), Parsed = json,
         };
     }
