@@ -48,7 +48,7 @@ public sealed class ErasureTests
             Received(amy, "c1", 2, carl, "carl's reply", "Carl C."),
         };
         await using var log = await ClientLogs.OpenAsync(schema);
-        foreach (var r in appended) Assert.True((await log.AppendAsync(r.Meta.Stream, ExpectedVersion.Any, [r])).IsSucc);
+        foreach (var r in appended) await AppendAsync(log, r);
 
         var stored = await StoredAsync(schema);
         foreach (var plain in new[] { "secret plan", "Erin E.", "carl's reply", "Carl C." }) Assert.DoesNotContain(plain, stored, StringComparison.Ordinal);
@@ -77,10 +77,10 @@ public sealed class ErasureTests
         var (amy, erin) = (Unique("amy"), Unique("erin"));
         await using var log = await ClientLogs.OpenAsync(schema);
         var first = Received(amy, "c1", 1, erin, "before");
-        Assert.True((await log.AppendAsync(first.Meta.Stream, ExpectedVersion.Any, [first])).IsSucc);
+        await AppendAsync(log, first);
         await EraseAsync(erin);
         var second = Received(amy, "c1", 2, erin, "after");
-        Assert.True((await log.AppendAsync(second.Meta.Stream, ExpectedVersion.Any, [second])).IsSucc);
+        await AppendAsync(log, second);
         var read = await ReadAsync(log);
         Assert.Equal(Json.Object(("content", "[erased]")), ((Event.MessageReceived)read[0].Event).Packet.Message);
         Assert.Equal(Json.Object(("content", "after")), ((Event.MessageReceived)read[1].Event).Packet.Message);
@@ -104,14 +104,13 @@ public sealed class ErasureTests
     [Fact]
     public async Task An_edit_notice_which_does_not_say_whose_message_it_edits_is_sealed_under_the_senders_key()
     {
-        var schema = Postgres.Schema();
         var (amy, erin) = (Unique("amy"), Unique("erin"));
-        await using var log = await ClientLogs.OpenAsync(schema);
+        await using var log = await ClientLogs.OpenAsync(Postgres.Schema());
         var message = Received(amy, "c1", 1, erin, "first draft");
-        Assert.True((await log.AppendAsync(message.Meta.Stream, ExpectedVersion.Any, [message])).IsSucc);
+        await AppendAsync(log, message);
         // Appended alone, later: its sender is found in amy's message rows, not in the append.
         var edit = Recording.Local(amy, new Event.MessageEdited(new EditNotice("c1", "msg-1", new Json.Str("""{"content":"second draft"}"""))), 2_000);
-        Assert.True((await log.AppendAsync(edit.Meta.Stream, ExpectedVersion.Any, [edit])).IsSucc);
+        await AppendAsync(log, edit);
         Assert.Equal(new Json.Str("""{"content":"second draft"}"""), ((Event.MessageEdited)(await ReadAsync(log))[1].Event).Packet.NewContent);
         await EraseAsync(erin);
         var after = await ReadAsync(log);
@@ -141,6 +140,12 @@ public sealed class ErasureTests
         await tx2.CommitAsync();
         Assert.Equal((made.Id, Convert.ToHexString(made.Bytes)), (found.Id, Convert.ToHexString(found.Bytes)));
         Assert.Equal([(made.Id, false)], (await SubjectKeys.OfAsync(first, erin, CancellationToken.None)).ToArray());
+    }
+
+    static async Task AppendAsync(MartenClientLog log, Recorded r)
+    {
+        var appended = await log.AppendAsync(r.Meta.Stream, ExpectedVersion.Any, [r]);
+        Assert.True(appended.IsSucc, appended.ToString());
     }
 
     static async Task<List<Recorded>> ReadAsync(MartenClientLog log)
