@@ -35,6 +35,9 @@ public static class Personal
         "location", "ipaddress", "hostname", "useragent", "comment",
     };
 
+    /// <summary>The keys whose values are personal wherever they appear (a ticket's <c>name</c> and <c>note</c> are, only beside its <c>email</c>).</summary>
+    public static IReadOnlyCollection<string> Keys => PersonalKeys;
+
     static readonly Map<string, string> OwnedBy = Map(("lastMsg", "lastMsgSender"), ("customerName", "customerId"), ("fromUsername", "from"), ("fromAvatar", "from"));
 
     /// <summary>The subject of a ticket-like object: its address, lower-cased.</summary>

@@ -30,8 +30,8 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
     const string JsonMarker = "\\u0001sealed:";
     const int NonceSize = 12, TagSize = 16;
 
-    /// <summary>Seals the personal values of the records (in place), with keys made or read on the caller's connection. Returns which records changed.</summary>
-    public async Task<bool[]> SealAsync(NpgsqlConnection conn, IReadOnlyList<(string Stream, StoredRecord Record)> items, CancellationToken ct)
+    /// <summary>Seals the personal values of the records (in place), with keys made or read on the caller's connection.</summary>
+    public async Task SealAsync(NpgsqlConnection conn, IReadOnlyList<(string Stream, StoredRecord Record)> items, CancellationToken ct)
     {
         var found = new (Json Json, Seq<PersonalField> Fields, Seq<string> RawSubjects)?[items.Count];
         var subjects = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
@@ -52,8 +52,7 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
             found[i] = (json, fields, rawSubjects);
         });
         // Who sent what, from this append, only when an edit here needs it.
-        var asks = Enumerable.Range(0, items.Count).Where(i => found[i] is { } f && f.Fields.Exists(x => x.SenderOf.IsSome)).ToList();
-        if (asks.Count > 0)
+        if (found.Any(f => f is { } x && x.Fields.Exists(y => y.SenderOf.IsSome)))
             for (var i = 0; i < items.Count; i++)
             {
                 if (found[i] is not var (json, fields, _)) continue;
@@ -75,8 +74,7 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
             foreach (var f in fields) subjects.Add(f.Subject);
             foreach (var r in rawSubjects) subjects.Add(r);
         }
-        var sealedAny = new bool[items.Count];
-        if (subjects.Count == 0) return sealedAny;
+        if (subjects.Count == 0) return;
         var keys = await SubjectKeys.ForAsync(conn, subjects, ct).ConfigureAwait(false);
         Each(items.Count, () => new Ciphers(), (i, ciphers) =>
         {
@@ -94,9 +92,7 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
             }
             if (record.Raw.Length > 0)
                 record.Raw = SealRaw(ciphers, fields.Map(f => f.Subject).Concat(rawSubjects).Select(s => keys[s]).DistinctBy(k => k.Id).OrderBy(k => k.Id).ToArray(), record.Raw);
-            sealedAny[i] = true;
         });
-        return sealedAny;
     }
 
     // Work on every record of an append: in order for a small one (a group commit), spread over the cores for a large one.
@@ -176,10 +172,7 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
     }
 
     // Personal key names as they appear in a packet's bytes: a packet with none of them needs no parsing to know it names no one.
-    static readonly string[] PersonalNames = ["\"message\"", "\"content\"", "\"newContent\"", "\"displayName\"", "\"display_name\"", "\"avatarUrl\"", "\"avatar_url\"",
-        "\"email\"", "\"phone\"", "\"customerName\"", "\"fromUsername\"", "\"fromAvatar\"", "\"location\"", "\"ipaddress\"", "\"hostname\"", "\"useragent\"",
-        "\"comment\""];
-    static readonly byte[][] PersonalNameBytes = PersonalNames.Select(Encoding.UTF8.GetBytes).ToArray();
+    static readonly byte[][] PersonalNameBytes = Personal.Keys.Select(k => Encoding.UTF8.GetBytes($"\"{k}\"")).ToArray();
 
     static bool MayBePersonal(byte[] raw) => PersonalNameBytes.Any(n => raw.AsSpan().IndexOf(n) >= 0);
 
@@ -209,9 +202,7 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
             foreach (var ids in rawKeys) wanted.UnionWith(ids);
         }
         if (work.Count == 0) return;
-        wanted.ExceptWith(cache.Known.Keys);
-        if (wanted.Count > 0)
-            foreach (var (id, key) in await SubjectKeys.ByIdAsync(conn, wanted, ct).ConfigureAwait(false)) cache.Known[id] = key;
+        await LoadAsync(conn, cache, wanted, ct).ConfigureAwait(false);
         using var ciphers = new Ciphers();
         foreach (var (record, original, tokens, rawKeys) in work)
         {

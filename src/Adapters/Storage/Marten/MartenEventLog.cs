@@ -351,11 +351,13 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     {
         await using var session = store.QuerySession();
         var events = (await session.Events.FetchStreamAsync(stream, token: ct).ConfigureAwait(false)).Where(e => e.Version >= fromVersion).ToList();
-        await using (var conn = new Npgsql.NpgsqlConnection(connectionString))
-        {
-            await conn.OpenAsync(ct).ConfigureAwait(false);
-            await OpenAsync(conn, events.Select(e => (stream, (StoredRecord)e.Data)).ToList(), new Erasure.Sealer.KeyCache(), ct).ConfigureAwait(false);
-        }
+        // A connection for the keys only where there is something sealed to open.
+        if (sealer is not null && events.Exists(e => Erasure.Sealer.IsSealed((StoredRecord)e.Data)))
+            await using (var conn = new Npgsql.NpgsqlConnection(connectionString))
+            {
+                await conn.OpenAsync(ct).ConfigureAwait(false);
+                await OpenAsync(conn, events.Select(e => (stream, (StoredRecord)e.Data)).ToList(), new Erasure.Sealer.KeyCache(), ct).ConfigureAwait(false);
+            }
         foreach (var e in events)
             yield return Decode(e);
     }
