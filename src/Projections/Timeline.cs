@@ -61,7 +61,11 @@ public static class Timeline
 
     /// <summary>A message as the user sees it.</summary>
     public sealed record MessageView(string Id, long Seq, string Sender, int Type, Json.Obj Content, long Created, MessageState State,
-        bool Edited, bool Revoked, bool Pinned);
+        bool Edited, bool Revoked, bool Pinned)
+    {
+        /// <summary>The message's text (its content's <c>content</c> field) as shown now: empty for a revoked message or one without text.</summary>
+        public string Text => Content["content"].Match(j => j is Json.Str s ? s.Value : "", () => "");
+    }
 
     /// <summary>The user's view of one conversation, oldest first: deleted and cleared messages hidden, revoked content blanked.</summary>
     public static Seq<MessageView> View(State s, string convId) => s.Conversations.Find(convId).Match(

@@ -26,5 +26,7 @@ public sealed class PublicApiSnapshots
 
     [Fact] public void Domain() => Snapshot.Match(Surface(typeof(Json).Assembly));
     [Fact] public void Projections() => Snapshot.Match(Surface(typeof(EventSourced.Projections.Timeline).Assembly));
-    [Fact] public void Adapters() => Snapshot.Match(Surface(typeof(EventSourced.Adapters.Storage.IEventLog).Assembly));
+    [Fact] public void Client() => Snapshot.Match(Surface(typeof(EventSourced.Adapters.Client.StringeeClient).Assembly));
+    [Fact] public void Storage() => Snapshot.Match(Surface(typeof(EventSourced.Adapters.Storage.Marten.MartenClientLog).Assembly));
+    [Fact] public void Server() => Snapshot.Match(Surface(typeof(EventSourced.Adapters.Server.StringeeServer).Assembly));
 }

@@ -39,12 +39,14 @@ public sealed partial class StringeeClient
             versions.Clear();
         }
         var prefix = Recording.UserPrefix(userId);
+        using var span = Telemetry.Source.StartActivity("stringee.replay");
+        span?.SetTag("enduser.id", userId);
         long target;
         try
         {
             target = await log.LastPositionAsync(prefix, ct).WaitAsync(options.ConnectTimeout, ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is TimeoutException or Npgsql.NpgsqlException or InvalidOperationException)
+        catch (Exception ex) when (ex is TimeoutException or System.Data.Common.DbException or InvalidOperationException)
         {
             return Detach(Rejection.ReplayIncomplete($"the log did not say how far {userId}'s history goes: {ex.Message}"));
         }
@@ -61,7 +63,7 @@ public sealed partial class StringeeClient
         {
             await caughtUp.Task.WaitAsync(options.ConnectTimeout, ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is TimeoutException or Npgsql.NpgsqlException or InvalidOperationException or InvalidDataException)
+        catch (Exception ex) when (ex is TimeoutException or System.Data.Common.DbException or InvalidOperationException or InvalidDataException)
         {
             return Detach(Rejection.ReplayIncomplete(ex is TimeoutException
                 ? $"replaying {userId}'s history did not finish within {options.ConnectTimeout.TotalSeconds:0} s"
@@ -93,6 +95,7 @@ public sealed partial class StringeeClient
     /// <summary>connect(token): completes once authenticated, or with the AUTHEN error (code 1-10), -3 on timeout, -5 when the local history cannot be replayed.</summary>
     public async Task<Fin<Unit>> ConnectAsync(string token, CancellationToken ct = default)
     {
+        using var span = Telemetry.Source.StartActivity("stringee.connect");
         var claims = Jwt.Read(token ?? "");
         var attached = await AttachAsync(claims.Match(c => c.Text("userId").IfNone("anonymous"), _ => "anonymous"), ct).ConfigureAwait(false);
         if (attached.IsFail) return attached;
@@ -136,6 +139,7 @@ public sealed partial class StringeeClient
             if (life.IsCancellationRequested) return;
             var (next, delayMs, giveUp) = Reactor.Reconnect(attempts, wasConnected, (long)options.ReconnectBackoff.TotalMilliseconds, options.MaxReconnectAttempts);
             attempts = next;
+            if (!giveUp) Telemetry.Reconnects.Add(1);
             await RecordLocalAsync(new Disconnected(reason, !giveUp)).ConfigureAwait(false);
             if (giveUp)
             {
@@ -144,7 +148,7 @@ public sealed partial class StringeeClient
             }
             try
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(delayMs), life).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(delayMs), options.Time, life).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -177,7 +181,7 @@ public sealed partial class StringeeClient
         // The log keeps the token without its signature; the wire gets the real one.
         var recorded = new AuthenSent(real with { Accesstoken = Jwt.Redact(token ?? "") });
         var waiter = waiting[authenId] = new TaskCompletionSource<Fact>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var (record, _) = Recording.Send(user, recorded, options.Clock());
+        var (record, _) = Recording.Send(user, recorded, options.Now());
         await AppendAsync(record, ct: CancellationToken.None).ConfigureAwait(false);
         Fact answer;
         try
@@ -243,7 +247,7 @@ public sealed partial class StringeeClient
 
     async Task OnFrameAsync(byte[] raw, bool binary)
     {
-        var now = options.Clock();
+        var now = options.Now();
         bool reconnecting;
         lock (stateLock) reconnecting = decision.Session.Status == Session.Status.Connecting && current.Session.ProjectId.IsSome;
         var records = Recording.Receive(user, raw, binary ? FrameForm.Binary : FrameForm.Text, now, reconnecting, options.MaxFrameBytes);
@@ -333,7 +337,7 @@ public sealed partial class StringeeClient
             }
             try
             {
-                await Task.Delay(delay, life).ConfigureAwait(false);
+                await Task.Delay(delay, options.Time, life).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -350,7 +354,7 @@ public sealed partial class StringeeClient
         LogSkipped(logger, size, options.MaxFrameBytes);
         faults.OnNext(new RecordingFault(RecordingFaultKind.FrameSkipped, $"skipped a frame of {size} bytes from the server (limit {options.MaxFrameBytes})"));
         var record = Recording.Local(user, new PacketMalformed(None, $"frame of {size} bytes exceeds the client's limit of {options.MaxFrameBytes} bytes: skipped (first {prefix.Length} bytes kept)"),
-            options.Clock());
+            options.Now());
         await AppendAsync(record with { Meta = record.Meta with { Origin = Origin.Received, Raw = new Raw(prefix) } }).ConfigureAwait(false);
     }
 }

@@ -32,7 +32,7 @@ public sealed partial class StringeeClient
         SingleReader = true, FullMode = BoundedChannelFullMode.Wait,
     });
     Task? stepLoop;
-    Timer? alarm;
+    ITimer? alarm;
     long alarmAt = long.MaxValue;
 
     // history: an event of the replay that attaching does (at or before where the user's streams stood): folded, never reacted to.
@@ -45,11 +45,12 @@ public sealed partial class StringeeClient
             var before = core.Models;
             Seq<Fact> facts;
             if (history) (core, facts) = ClientCore.Replayed(core, r.Event);
-            else (core, facts, todo) = ClientCore.Recorded(core, r.Event, r.Meta.Origin == Origin.Received, options.Clock());
+            else (core, facts, todo) = ClientCore.Recorded(core, r.Event, r.Meta.Origin == Origin.Received, options.Now());
             changed = ReferenceEquals(before, core.Models) ? null : new ModelChange(before, core.Models, facts);
             foreach (var id in r.Meta.RequestId) if (r.Meta.Origin == Origin.Sent && id >= nextRequestId) nextRequestId = id + 1;
         }
         versions.AddOrUpdate(r.Meta.Stream, r.Meta.Version, (_, old) => Math.Max(old, r.Meta.Version));
+        if (!history && r.Event is MessageReceived) Telemetry.MessagesReceived.Add(1);
         feed.OnNext(r);
         if (changed is not null)
         {
@@ -86,9 +87,9 @@ public sealed partial class StringeeClient
         {
             if (at >= alarmAt) return;
             alarmAt = at;
-            var delay = Math.Max(0, at - options.Clock());
-            alarm ??= new Timer(_ => OnAlarm(), null, System.Threading.Timeout.Infinite, System.Threading.Timeout.Infinite);
-            alarm.Change(Math.Min(delay, int.MaxValue - 1), System.Threading.Timeout.Infinite);
+            var delay = Math.Max(0, at - options.Now());
+            alarm ??= options.Time.CreateTimer(_ => OnAlarm(), null, System.Threading.Timeout.InfiniteTimeSpan, System.Threading.Timeout.InfiniteTimeSpan);
+            alarm.Change(TimeSpan.FromMilliseconds(Math.Min(delay, int.MaxValue - 1)), System.Threading.Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -98,7 +99,7 @@ public sealed partial class StringeeClient
         lock (stateLock)
         {
             alarmAt = long.MaxValue;
-            (core, todo) = ClientCore.Tick(core, options.Clock());
+            (core, todo) = ClientCore.Tick(core, options.Now());
         }
         Run(todo);
     }
@@ -180,7 +181,7 @@ public sealed partial class StringeeClient
         Message = "another writer appended to one of this user's streams ({Reason}); appending after it")]
     static partial void LogConcurrentWriter(Microsoft.Extensions.Logging.ILogger logger, string reason);
 
-    Task<Fin<Unit>> RecordLocalAsync(Event e) => AppendAsync(Recording.Local(user, e, options.Clock()));
+    Task<Fin<Unit>> RecordLocalAsync(Event e) => AppendAsync(Recording.Local(user, e, options.Now()));
 
     static Error Failure(Rejection r) => Error.New(r.Code, r.Message);
     static readonly Error Timeout = Error.New(Rejection.Timeout.Code, Rejection.Timeout.Message);
@@ -195,7 +196,7 @@ public sealed partial class StringeeClient
             lock (stateLock)
             {
                 var id = nextRequestId++;
-                decided = Decider.Decide(decision, command, new Context(id, options.Clock(), $"{options.DeviceId}-{id}-{options.Clock()}"));
+                decided = Decider.Decide(decision, command, new Context(id, options.Now(), $"{options.DeviceId}-{id}-{options.Now()}"));
             }
             if (decided.IsLeft) return Failure(decided.LeftToSeq().Head);
             var events = (Seq<Event>)decided;
@@ -204,7 +205,7 @@ public sealed partial class StringeeClient
             {
                 // Registered before the packet leaves, so an answer faster than the caller is never lost.
                 var w = Register(e);
-                var (record, packet) = Recording.Send(user, e, options.Clock());
+                var (record, packet) = Recording.Send(user, e, options.Now());
                 var appended = await AppendAsync(record, ct: ct).ConfigureAwait(false);
                 if (appended.IsFail)
                 {
@@ -251,6 +252,23 @@ public sealed partial class StringeeClient
 
     /// <summary>A user's command: decided, recorded, sent, and its outcome awaited when the server answers it.</summary>
     async Task<Fin<Seq<Event>>> ExecuteAsync(Command command, CancellationToken ct)
+    {
+        using var span = Telemetry.Source.StartActivity("stringee.request");
+        span?.SetTag("stringee.command", command.GetType().Name);
+        var outcome = await DecideAndAwaitAsync(command, ct).ConfigureAwait(false);
+        outcome.Match(
+            _ => { if (command is Command.SendMessage) Telemetry.MessagesSent.Add(1); },
+            e =>
+            {
+                // AUTHEN's codes are the connect's; every other answer's r is a chat code. Negative codes are this client's (timeouts, unknown outcomes).
+                span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, $"r = {e.Code}");
+                span?.SetTag("stringee.code", e.Code);
+                if (e.Code > 0) Telemetry.Rejected.Add(1, Telemetry.CodeTags(e.Code, command is Command.Connect ? "authen" : "chat"));
+            });
+        return outcome;
+    }
+
+    async Task<Fin<Seq<Event>>> DecideAndAwaitAsync(Command command, CancellationToken ct)
     {
         var sent = await SendCommandAsync(command, ct).ConfigureAwait(false);
         if (sent.IsFail) return sent.Map(_ => Seq<Event>());

@@ -39,13 +39,28 @@ public sealed partial class StringeeClient : IAsyncDisposable
     readonly Microsoft.Extensions.Logging.ILogger logger;
 
     /// <summary>A client; nothing happens until <see cref="ConnectAsync"/>.</summary>
+    /// <param name="options">Servers, timeouts, the log, the logger and the clock.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     public StringeeClient(ClientOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         this.options = options;
         ownsLog = options.Log is null;
         log = options.Log ?? new InMemoryEventLog();
         logger = options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         core = ClientCore.Initial(Settings(options));
+        gauges = Telemetry.Register(this, () =>
+        {
+            var (outbox, who) = OutboxDepth();
+            return [("outbox", outbox, new("enduser.id", who)), ("send_queue", steps.Reader.Count, new("enduser.id", who))];
+        });
+    }
+
+    readonly IDisposable gauges;
+
+    (long Depth, string User) OutboxDepth()
+    {
+        lock (stateLock) return (current.Timeline.Outbox.Count, user);
     }
 
     /// <summary>
@@ -344,6 +359,7 @@ public sealed partial class StringeeClient : IAsyncDisposable
         http.Dispose();
         if (ownsLog) await log.DisposeAsync().ConfigureAwait(false);
         commands.Dispose();
+        gauges.Dispose();
     }
 
     sealed class ReferenceComparer<T> : IEqualityComparer<T> where T : class?

@@ -118,8 +118,11 @@ public sealed record ClientOptions(Seq<Uri> Servers, Uri? RestBaseUrl = null)
     public int MaxReconnectAttempts { get; init; } = 50;
     /// <summary>Largest frame accepted from the server.</summary>
     public int MaxFrameBytes { get; init; } = 4 << 20;
-    /// <summary>The clock (epoch ms).</summary>
-    public Func<long> Clock { get; init; } = () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    /// <summary>The clock and timers: the reactor's deadlines (request timeouts, retries, coalescing) and the times recorded in events. A
+    /// <c>FakeTimeProvider</c> makes them deterministic in tests.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>Now on <see cref="Time"/>, in epoch milliseconds (what events record).</summary>
+    internal long Now() => Time.GetUtcNow().ToUnixTimeMilliseconds();
     /// <summary>Makes a transport per connection attempt (WebSocket by default).</summary>
     public Func<IClientTransport> Transport { get; init; } = () => new WebSocketTransport();
     /// <summary>Sent in AUTHEN as deviceId.</summary>

@@ -61,12 +61,14 @@ public sealed class Connection
         if (Interlocked.Add(ref queuedBytes, frame.Length) > maxQueuedBytes)
         {
             Interlocked.Add(ref queuedBytes, -frame.Length);
+            Telemetry.SlowConsumersDropped.Add(1);
             Close(WebSocketCloseStatus.PolicyViolation, "send queue over its byte limit: slow consumer dropped");
             return;
         }
         if (!outbound.Writer.TryWrite(frame))
         {
             Interlocked.Add(ref queuedBytes, -frame.Length);
+            Telemetry.SlowConsumersDropped.Add(1);
             Close(WebSocketCloseStatus.PolicyViolation, "send queue full: slow consumer dropped");
         }
     }

@@ -245,12 +245,14 @@ public sealed partial class Hub : IAsyncDisposable
         if (verified.IsLeft)
         {
             var code = verified.LeftToSeq().Head;
+            Telemetry.Rejected.Add(1, Telemetry.CodeTags(code, "authen"));
             c.Send(Protocol.Encode(Service.Authen, new AuthenResult(code, a.RequestId, AuthenCodes.Message(code), None, None, None, None, None, None, None, None, None, None)));
             return;
         }
         var claims = (Claims)verified;
         if (claims.Rest)
         {
+            Telemetry.Rejected.Add(1, Telemetry.CodeTags(AuthenCodes.InvalidPayload, "authen"));
             c.Send(Protocol.Encode(Service.Authen, new AuthenResult(AuthenCodes.InvalidPayload, a.RequestId, "A REST token can not open a client session",
                 None, None, None, None, None, None, None, None, None, None)));
             return;
@@ -425,6 +427,7 @@ public sealed partial class Hub : IAsyncDisposable
 
     static void Reply(Connection c, short service, Option<long> requestId, int r, string message)
     {
+        if (r != 0) Telemetry.Rejected.Add(1, Telemetry.CodeTags(r, "chat"));
         var body = Json.Object(("r", (long)r), ("message", message));
         c.Send(new Packet(service, requestId.Match(id => body.With("requestId", id), () => body)));
     }

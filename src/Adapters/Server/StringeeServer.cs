@@ -55,14 +55,15 @@ public sealed partial class StringeeServer : IAsyncDisposable
     /// <paramref name="bind"/> says otherwise; a configuration with the public built-in secret is refused
     /// anywhere but loopback.
     /// </summary>
-    public static async Task<StringeeServer> StartAsync(ServerConfig config, int port = 0, IEventLog<ServerRecorded>? log = null, Func<long>? clock = null,
+    public static async Task<StringeeServer> StartAsync(ServerConfig config, int port = 0, IEventLog<ServerRecorded>? log = null, TimeProvider? time = null,
         IPAddress? bind = null, ILogger? logger = null, CancellationToken ct = default)
     {
         bind ??= IPAddress.Loopback;
         if (!IPAddress.IsLoopback(bind) && config.UsesBuiltInSecret)
             throw new ArgumentException($"refusing to listen on {bind} with the built-in API secret, which is public: configure keys of your own (--config)", nameof(bind));
         logger ??= NullLogger.Instance;
-        var now = clock ?? (() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        time ??= TimeProvider.System;
+        Func<long> now = () => time.GetUtcNow().ToUnixTimeMilliseconds();
         var hub = new Hub(config, log ?? new InMemoryEventLog<ServerRecorded>(), now, logger);
         await hub.LoadAsync(ct).ConfigureAwait(false);
         var builder = WebApplication.CreateSlimBuilder();

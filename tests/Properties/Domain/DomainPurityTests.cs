@@ -52,5 +52,14 @@ public sealed class DomainPurityTests
     [Fact]
     public void Projections_do_not_reference_the_adapters_or_any_store() =>
         Assert.DoesNotContain(typeof(EventSourced.Projections.Timeline).Assembly.GetReferencedAssemblies(),
-            a => a.Name is "EventSourced.Adapters" or "Marten" or "Npgsql");
+            a => a.Name!.StartsWith("EventSourced.Adapters", StringComparison.Ordinal) || a.Name is "Marten" or "Npgsql");
+
+    [Fact]
+    public void The_client_references_neither_ASP_NET_Core_nor_PostgreSQL_nor_the_server()
+    {
+        var refs = typeof(EventSourced.Adapters.Client.StringeeClient).Assembly.GetReferencedAssemblies().Select(a => a.Name!).ToList();
+        Assert.Contains("EventSourced.Projections", refs);
+        Assert.DoesNotContain(refs, r => r.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal)
+            || r is "Marten" or "Npgsql" or "EventSourced.Adapters.Storage" or "EventSourced.Adapters.Server");
+    }
 }

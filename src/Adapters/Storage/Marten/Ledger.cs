@@ -219,9 +219,9 @@ public sealed class Ledger
     }
 
     /// <summary>Signs a tree head for the log as it is now (on demand), unless the latest already covers every event.</summary>
-    public async Task<TreeHead> SignNowAsync(string connectionString, CancellationToken ct)
+    public async Task<TreeHead> SignNowAsync(NpgsqlDataSource dataSource, CancellationToken ct)
     {
-        await using var conn = new NpgsqlConnection(connectionString);
+        await using var conn = dataSource.CreateConnection();
         await conn.OpenAsync(ct).ConfigureAwait(false);
         await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
         var frontier = await LockAsync(conn, ct).ConfigureAwait(false);

@@ -24,10 +24,29 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
     {
     }
 
+    /// <summary>A client log in its own schema on the application's data source (borrowed, not disposed with the log).</summary>
+    /// <param name="dataSource">The application's data source (its pool and credentials).</param>
+    /// <param name="schema">The log's schema.</param>
+    /// <param name="signer">The tree-head key (default: the configured one).</param>
+    /// <param name="treeHeadEvery">A signed tree head every this many events.</param>
+    /// <param name="applySchema">False when the data source logs in as the application role, which may not change the schema.</param>
+    public MartenClientLog(Npgsql.NpgsqlDataSource dataSource, string schema, Evidence.TreeHeadSigner? signer = null, int treeHeadEvery = 1_000, bool applySchema = true)
+        : this(dataSource, schema, new RowsProjection(), signer, treeHeadEvery, applySchema)
+    {
+    }
+
     readonly RowsProjection rows;
 
     MartenClientLog(string connectionString, string schema, RowsProjection rows, Evidence.TreeHeadSigner? signer, int treeHeadEvery, bool applySchema)
         : base(connectionString, schema, new ClientRecords(), configure: o => Configure(o, schema), observer: rows, signer: signer, treeHeadEvery: treeHeadEvery,
+            applySchema: applySchema)
+    {
+        this.rows = rows;
+        rows.Attach((user, ct) => FoldedOfAsync(user, ct));
+    }
+
+    MartenClientLog(Npgsql.NpgsqlDataSource dataSource, string schema, RowsProjection rows, Evidence.TreeHeadSigner? signer, int treeHeadEvery, bool applySchema)
+        : base(dataSource, schema, new ClientRecords(), configure: o => Configure(o, schema), observer: rows, signer: signer, treeHeadEvery: treeHeadEvery,
             applySchema: applySchema)
     {
         this.rows = rows;
@@ -99,10 +118,11 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
     /// <inheritdoc />
     public override async ValueTask DisposeAsync()
     {
-        if (daemon is not null)
+        var running = Interlocked.Exchange(ref daemon, null);
+        if (running is not null)
         {
-            await daemon.StopAllAsync().ConfigureAwait(false);
-            daemon.Dispose();
+            await running.StopAllAsync().ConfigureAwait(false);
+            running.Dispose();
         }
         await base.DisposeAsync().ConfigureAwait(false);
     }
@@ -135,7 +155,7 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
         var ids = rows.SelectMany(r => r.Versions).Choose(v => Erasure.Sealer.KeyIdOf(v)).ToList();
         if (ids.Count == 0) return rows;
         var keys = new Erasure.Sealer.KeyCache();
-        await using (var conn = new Npgsql.NpgsqlConnection(ConnectionString))
+        await using (var conn = DataSource.CreateConnection())
         {
             await conn.OpenAsync(ct).ConfigureAwait(false);
             await Erasure.Sealer.LoadAsync(conn, keys, ids, ct).ConfigureAwait(false);

@@ -18,7 +18,7 @@ namespace EventSourced.Adapters.Storage.Marten;
 /// </summary>
 public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded<T>
 {
-    sealed record Pending(string Stream, ExpectedVersion Expected, IReadOnlyList<T> Events, TaskCompletionSource<Fin<AppendResult>> Done);
+    sealed record Pending(string Stream, ExpectedVersion Expected, IReadOnlyList<T> Events, TaskCompletionSource<Fin<AppendResult>> Done, long Queued);
 
     readonly DocumentStore store;
     readonly IRecordCodec<T> codec;
@@ -31,7 +31,9 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     readonly int maxBatch;
     long lastPosition;
 
-    readonly string connectionString;
+    readonly Npgsql.NpgsqlDataSource dataSource;
+    readonly bool ownsDataSource;
+    readonly IDisposable gauges;
     readonly string schema;
 
     readonly ICommitObserver? observer;
@@ -46,20 +48,33 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     public MartenEventLog(string connectionString, string schema, IRecordCodec<T> codec, int maxBatch = 256, int queueCapacity = 10_000,
         Action<StoreOptions>? configure = null, ICommitObserver? observer = null, Evidence.TreeHeadSigner? signer = null, int treeHeadEvery = 1_000,
         bool applySchema = true)
+        : this(Npgsql.NpgsqlDataSource.Create(connectionString), schema, codec, maxBatch, queueCapacity, configure, observer, signer, treeHeadEvery, applySchema) =>
+        ownsDataSource = true;
+
+    /// <summary>
+    /// A log in its own schema on the application's <paramref name="dataSource"/> (its pool, its credentials, its
+    /// interceptors): the log borrows connections from it and does not dispose it.
+    /// </summary>
+    public MartenEventLog(Npgsql.NpgsqlDataSource dataSource, string schema, IRecordCodec<T> codec, int maxBatch = 256, int queueCapacity = 10_000,
+        Action<StoreOptions>? configure = null, ICommitObserver? observer = null, Evidence.TreeHeadSigner? signer = null, int treeHeadEvery = 1_000,
+        bool applySchema = true)
     {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(schema);
+        ArgumentNullException.ThrowIfNull(codec);
+        this.dataSource = dataSource;
         this.applySchema = applySchema;
         this.observer = observer;
         // The key is read (or made) now: a missing or broken key is reported when the log opens, not at the first tree head.
         signer ??= Evidence.TreeHeadSigner.FromConfiguration().IfFail(e => throw new InvalidOperationException(e.Message));
         ledger = new Ledger(schema, signer, treeHeadEvery);
-        this.connectionString = connectionString;
         this.schema = schema;
         this.codec = codec;
         sealer = codec.Seals ? new Erasure.Sealer(codec.Custodian, codec.Senders(schema)) : null;
         this.maxBatch = maxBatch;
         store = DocumentStore.For(o =>
         {
-            o.Connection(connectionString);
+            o.Connection(dataSource);
             o.DatabaseSchemaName = schema;
             o.Events.StreamIdentity = StreamIdentity.AsString;
             o.Events.AppendMode = EventAppendMode.Quick;
@@ -69,6 +84,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
             configure?.Invoke(o);
         });
         queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(queueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        gauges = Telemetry.Register(this, () => [("append_queue", queue.Reader.Count, new("db.namespace", schema))]);
         writer = Task.Run(WriteLoopAsync);
     }
 
@@ -79,7 +95,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     {
         // Two processes opening the logs of a fresh database would race on creating the schema and one would die:
         // a session-level advisory lock per schema makes the second wait and then find the schema there.
-        await using (var conn = new Npgsql.NpgsqlConnection(connectionString))
+        await using (var conn = dataSource.CreateConnection())
         {
             await conn.OpenAsync(ct).ConfigureAwait(false);
             await using (var take = new Npgsql.NpgsqlCommand("select pg_advisory_lock(hashtext('stringee-es schema ' || @schema))", conn))
@@ -117,7 +133,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     public async Task<Fin<AppendResult>> AppendAsync(string stream, ExpectedVersion expected, IReadOnlyList<T> events, CancellationToken ct = default)
     {
         var done = new TaskCompletionSource<Fin<AppendResult>>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await queue.Writer.WriteAsync(new Pending(stream, expected, events, done), ct).ConfigureAwait(false);
+        await queue.Writer.WriteAsync(new Pending(stream, expected, events, done, System.Diagnostics.Stopwatch.GetTimestamp()), ct).ConfigureAwait(false);
         return await done.Task.WaitAsync(ct).ConfigureAwait(false);
     }
 
@@ -129,6 +145,10 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
             batch.Clear();
             while (batch.Count < maxBatch && queue.Reader.TryRead(out var p)) batch.Add(p);
             await writing.WaitAsync().ConfigureAwait(false);
+            using var span = Telemetry.Source.StartActivity("stringee.eventlog.append");
+            span?.SetTag("db.system.name", "postgresql");
+            span?.SetTag("db.namespace", schema);
+            span?.SetTag("stringee.eventlog.batch_size", batch.Count);
             try
             {
                 await SaveAndPublishAsync(batch).ConfigureAwait(false);
@@ -137,7 +157,26 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
             {
                 writing.Release();
             }
+            Measure(batch, span);
         }
+    }
+
+    // The batch's figures: its size, and per append whether it committed and how long it waited to be durable.
+    void Measure(List<Pending> batch, System.Diagnostics.Activity? span)
+    {
+        var events = 0L;
+        var failed = 0;
+        foreach (var p in batch)
+        {
+            var ok = p.Done.Task.IsCompletedSuccessfully && p.Done.Task.Result.IsSucc;
+            if (ok) events += p.Events.Count;
+            else failed++;
+            Telemetry.AppendDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(p.Queued).TotalSeconds,
+                new KeyValuePair<string, object?>("db.namespace", schema), new KeyValuePair<string, object?>("stringee.outcome", ok ? "committed" : "failed"));
+        }
+        Telemetry.CommitBatchSize.Record(events, new KeyValuePair<string, object?>("db.namespace", schema));
+        Telemetry.Appends.Add(events, new KeyValuePair<string, object?>("db.namespace", schema));
+        if (failed > 0) span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, $"{failed} append(s) of the batch failed");
     }
 
     async Task SaveAndPublishAsync(List<Pending> batch)
@@ -321,7 +360,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     // projection) hears whether it committed, so what it computed for the transaction counts or is forgotten.
     async Task<TResult> InTransactionAsync<TResult>(Func<Npgsql.NpgsqlConnection, Npgsql.NpgsqlTransaction, Task<TResult>> work, CancellationToken ct)
     {
-        await using var conn = new Npgsql.NpgsqlConnection(connectionString);
+        await using var conn = dataSource.CreateConnection();
         await conn.OpenAsync(ct).ConfigureAwait(false);
         await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
         TResult result;
@@ -353,7 +392,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
         var events = (await session.Events.FetchStreamAsync(stream, token: ct).ConfigureAwait(false)).Where(e => e.Version >= fromVersion).ToList();
         // A connection for the keys only where there is something sealed to open.
         if (sealer is not null && events.Exists(e => Erasure.Sealer.IsSealed((StoredRecord)e.Data)))
-            await using (var conn = new Npgsql.NpgsqlConnection(connectionString))
+            await using (var conn = dataSource.CreateConnection())
             {
                 await conn.OpenAsync(ct).ConfigureAwait(false);
                 await OpenAsync(conn, events.Select(e => (stream, (StoredRecord)e.Data)).ToList(), new Erasure.Sealer.KeyCache(), ct).ConfigureAwait(false);
@@ -402,7 +441,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     async Task<Page> PageAsync(long from, string? streamPrefix, Func<string, bool> keep, int size, Erasure.Sealer.KeyCache? keys, CancellationToken ct)
     {
         var serializer = store.Options.Serializer();
-        await using var conn = new Npgsql.NpgsqlConnection(connectionString);
+        await using var conn = dataSource.CreateConnection();
         await conn.OpenAsync(ct).ConfigureAwait(false);
         await using var cmd = new Npgsql.NpgsqlCommand(
             // Marten writes tombstones where a failed transaction had reserved positions: they are no one's events.
@@ -430,11 +469,18 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     public Ledger Ledger => ledger;
 
     /// <summary>Recomputes the log's evidence (every event's leaf and chain link in scope, the whole tree, every signed tree head) and says what does not hold.</summary>
-    public Task<Verification> VerifyAsync(VerifyScope? scope = null, IProgress<long>? progress = null, CancellationToken ct = default) =>
-        Verifier.VerifyAsync(connectionString, ledger, store, scope ?? new VerifyScope.All(), progress, ct);
+    public async Task<Verification> VerifyAsync(VerifyScope? scope = null, IProgress<long>? progress = null, CancellationToken ct = default)
+    {
+        using var span = Telemetry.Source.StartActivity("stringee.verify");
+        span?.SetTag("db.namespace", schema);
+        var verified = await Verifier.VerifyAsync(dataSource, ledger, store, scope ?? new VerifyScope.All(), progress, ct).ConfigureAwait(false);
+        span?.SetTag("stringee.verify.intact", verified.Ok);
+        if (!verified.Ok) span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, "the log does not verify");
+        return verified;
+    }
 
     /// <summary>Signs a tree head over the log as it is now (the latest, when it already covers every event).</summary>
-    public Task<Evidence.TreeHead> SignTreeHeadAsync(CancellationToken ct = default) => ledger.SignNowAsync(connectionString, ct);
+    public Task<Evidence.TreeHead> SignTreeHeadAsync(CancellationToken ct = default) => ledger.SignNowAsync(dataSource, ct);
 
     /// <summary>
     /// For the benchmark only (#1e, #1ge: what the evidence costs): appends and imports write no leaves, chains or heads, and seal
@@ -445,8 +491,11 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     /// <summary>Marten's serializer of the stored records.</summary>
     public global::Marten.ISerializer Serializer => store.Options.Serializer();
 
-    /// <summary>The connection string of the log's database.</summary>
-    public string ConnectionString => connectionString;
+    /// <summary>The connection string of the log's database, without its password (what <see cref="DataSource"/> says).</summary>
+    public string ConnectionString => dataSource.ConnectionString;
+
+    /// <summary>Where the log's connections come from: the application's data source, or one the log made from a connection string.</summary>
+    public Npgsql.NpgsqlDataSource DataSource => dataSource;
 
     /// <summary>The Marten store under this log.</summary>
     protected IDocumentStore Store => store;
@@ -466,7 +515,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     /// <inheritdoc />
     public async Task<long> LastPositionAsync(string streamPrefix, CancellationToken ct = default)
     {
-        await using var conn = new Npgsql.NpgsqlConnection(connectionString);
+        await using var conn = dataSource.CreateConnection();
         await conn.OpenAsync(ct).ConfigureAwait(false);
         await using var cmd = new Npgsql.NpgsqlCommand($"select coalesce(max(seq_id), 0) from {schema}.mt_events where starts_with(stream_id, @prefix) and not is_archived", conn);
         cmd.Parameters.AddWithValue("prefix", streamPrefix);
@@ -503,14 +552,19 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
         }
     });
 
-    /// <inheritdoc />
+    int disposed;
+
+    /// <summary>Writes what is queued, then closes the feed and the store; a second call does nothing (a container may hold the log under two services).</summary>
     public virtual async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1) return;
         queue.Writer.TryComplete();
         await writer.ConfigureAwait(false);
+        gauges.Dispose();
         live.OnCompleted();
         live.Dispose();
         await store.DisposeAsync().ConfigureAwait(false);
+        if (ownsDataSource) await dataSource.DisposeAsync().ConfigureAwait(false);
         publish.Dispose();
         writing.Dispose();
         GC.SuppressFinalize(this);

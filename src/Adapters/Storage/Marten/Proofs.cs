@@ -29,7 +29,7 @@ public static class Proofs
     {
         var head = await log.SignTreeHeadAsync(ct).ConfigureAwait(false);
         var schema = log.Ledger.Log;
-        await using var conn = new NpgsqlConnection(log.ConnectionString);
+        await using var conn = log.DataSource.CreateConnection();
         await conn.OpenAsync(ct).ConfigureAwait(false);
         var tree = await TreeAsync(conn, schema, head.Size, ct).ConfigureAwait(false);
         var wanted = positions.Where(p => p > 0).Distinct().ToArray();
@@ -55,7 +55,7 @@ public static class Proofs
         CancellationToken ct = default) where T : class, IRecorded<T>
     {
         var latest = await log.SignTreeHeadAsync(ct).ConfigureAwait(false);
-        await using var conn = new NpgsqlConnection(log.ConnectionString);
+        await using var conn = log.DataSource.CreateConnection();
         await conn.OpenAsync(ct).ConfigureAwait(false);
         var heads = await log.Ledger.HeadsAsync(conn, ct).ConfigureAwait(false);
         var from = heads.Find(h => h.Size == fromSize);

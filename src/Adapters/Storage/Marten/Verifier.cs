@@ -58,7 +58,7 @@ public static class Verifier
     }
 
     /// <summary>Verifies the log of <paramref name="ledger"/>.</summary>
-    public static async Task<Verification> VerifyAsync(string connectionString, Ledger ledger, global::Marten.IDocumentStore store, VerifyScope scope,
+    public static async Task<Verification> VerifyAsync(NpgsqlDataSource dataSource, Ledger ledger, global::Marten.IDocumentStore store, VerifyScope scope,
         IProgress<long>? progress = null, CancellationToken ct = default)
     {
         var schema = ledger.Log;
@@ -68,7 +68,7 @@ public static class Verifier
         {
             if (findings.Count < MaxFindings) findings.Add(new Finding(kind, position, stream, version, detail));
         }
-        await using var conn = new NpgsqlConnection(connectionString);
+        await using var conn = dataSource.CreateConnection();
         await conn.OpenAsync(ct).ConfigureAwait(false);
         await using var snapshot = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct).ConfigureAwait(false);
         var heads = await ledger.HeadsAsync(conn, ct).ConfigureAwait(false);
