@@ -23,9 +23,11 @@ public static class EvidenceCommands
     /// <c>verify</c>: recomputes the evidence of the whole log (client and server logs), of one conversation's recordings or of one
     /// user's; or checks an evidence file without any database (<paramref name="proof"/>). Exit 0 verified, 1 a finding, 2 bad input.
     /// </summary>
-    public static async Task<int> VerifyAsync(string? pg, string? data, string? convId, string? user, bool coverage, string? proof, string? publicKey, CancellationToken ct)
+    public static async Task<int> VerifyAsync(string? pg, string? data, string? convId, string? user, bool coverage, string? proof, string? publicKey, CancellationToken ct,
+        bool json = false)
     {
         if (convId is not null && user is not null) return Fail("verify takes --conversation ID or --user U, not both");
+        if (json && (coverage || proof is not null)) return Fail("verify --output json reports the log's checks; --coverage and --proof print text only");
         if (proof is not null) return await VerifyFileAsync(proof, publicKey, ct);
         var opened = await Database.OpenAsync(pg, data, ct);
         if (opened.IsFail) return Fail($"verify: {opened.Match(_ => "", e => e.Message)}");
@@ -46,6 +48,53 @@ public static class EvidenceCommands
             var compliance = new List<EventSourced.Domain.Compliance.ComplianceRecorded>();
             await foreach (var r in complianceLog.ReadAllAsync(1, ct)) compliance.Add(r);
             unrecorded = await Purger.UnrecordedAsync(db.ConnectionString, "client_log", ComplianceCommands.PurgedRanges(compliance, "client_log"), ct);
+        }
+        if (json)
+        {
+            var verified = results.TrueForAll(v => v.Ok) && unrecorded.IsEmpty;
+            Tools.WriteJson(w =>
+            {
+                w.WriteBoolean("verified", verified);
+                w.WriteStartArray("logs");
+                foreach (var v in results)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("log", v.Log);
+                    w.WriteNumber("leaves", v.Leaves);
+                    w.WriteNumber("checked", v.Checked);
+                    w.WriteNumber("purged", v.Purged);
+                    w.WriteNumber("signedTreeHeads", v.Heads.Count);
+                    w.WriteNumber("unsigned", v.Unsigned);
+                    foreach (var h in v.Heads.OrderBy(h => h.Size).LastOrNone())
+                    {
+                        w.WriteStartObject("latestTreeHead");
+                        w.WriteNumber("size", h.Size);
+                        w.WriteString("root", Convert.ToHexStringLower(h.Root));
+                        w.WriteString("signedAt", DateTimeOffset.FromUnixTimeMilliseconds(h.SignedAt).ToString("O", Inv));
+                        w.WriteString("keyId", h.KeyId);
+                        w.WriteString("algorithm", h.Algorithm);
+                        w.WriteEndObject();
+                    }
+                    w.WriteStartArray("findings");
+                    foreach (var f in v.Findings)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("kind", f.Kind);
+                        w.WriteNumber("position", f.Position);
+                        w.WriteString("stream", f.Stream);
+                        w.WriteNumber("version", f.Version);
+                        w.WriteString("detail", f.Detail);
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteStartArray("purgedWithoutRecord");
+                foreach (var p in unrecorded) w.WriteNumberValue(p);
+                w.WriteEndArray();
+            });
+            return verified ? 0 : 1;
         }
         foreach (var v in results)
         {

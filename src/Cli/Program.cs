@@ -15,7 +15,10 @@ public static class Program
         // Redirected output has no terminal width: honour COLUMNS so tables are not wrapped at 80.
         if (Console.IsOutputRedirected && int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns > 20)
             Spectre.Console.AnsiConsole.Profile.Width = columns;
-        return Root().Parse(args).InvokeAsync();
+        var parsed = Root().Parse(args);
+        // A mistyped command line is answered with what is wrong (and a suggestion), not the whole help: --help shows that.
+        if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction error) error.ShowHelp = false;
+        return parsed.InvokeAsync();
     }
 
     static RootCommand Root()
@@ -36,6 +39,14 @@ public static class Program
         root.Subcommands.Add(PurgeCommand());
         root.Subcommands.Add(EraseCommand());
         return root;
+    }
+
+    // --output json: one JSON document on standard output, nothing else there (no progress, no tables), for scripts.
+    static System.CommandLine.Option<string> OutputOption()
+    {
+        var output = new System.CommandLine.Option<string>("--output") { Description = "text (tables) or json (one JSON document on standard output)", DefaultValueFactory = _ => "text" };
+        output.AcceptOnlyFromAmong("text", "json");
+        return output;
     }
 
     static System.CommandLine.Option<string?> ConfigOption() => new("--config") { Description = "JSON configuration file (default: the built-in local configuration)" };
@@ -171,12 +182,13 @@ public static class Program
         LogCommand("replay", "rebuild every read model of every user from the event log and report events/s", Tools.ReplayAsync);
 
     // A command that only reads the event log: where the database is (--pg, --data) is all it needs.
-    static Command LogCommand(string name, string description, Func<string?, string?, CancellationToken, Task<int>> run)
+    static Command LogCommand(string name, string description, Func<string?, string?, bool, CancellationToken, Task<int>> run)
     {
         var pg = PgOption();
         var data = DataOption();
-        var command = new Command(name, description) { pg, data };
-        command.SetAction((parse, ct) => run(parse.GetValue(pg), parse.GetValue(data), ct));
+        var output = OutputOption();
+        var command = new Command(name, description) { pg, data, output };
+        command.SetAction((parse, ct) => run(parse.GetValue(pg), parse.GetValue(data), parse.GetValue(output) == "json", ct));
         return command;
     }
 
@@ -189,6 +201,10 @@ public static class Program
         var user = new System.CommandLine.Option<string?>("--user") { Description = "whose client recording to read (default: every recording, merged)" };
         var asOf = new System.CommandLine.Option<string?>("--as-of") { Description = "what the client knew at this time (ISO-8601 or epoch ms)" };
         var seq = new System.CommandLine.Option<long?>("--seq") { Description = "the conversation as it stood at this seq" };
+        seq.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<long?>() is < 0) r.AddError("--seq must be 0 or more");
+        });
         var trueAt = new System.CommandLine.Option<string?>("--true-at") { Description = "the conversation as it was true at this server time (ISO-8601 or epoch ms)" };
         var command = new Command("audit", "every message with its full version history, and who edited, pinned and revoked what and when") { conv, message, user, asOf, trueAt, seq, pg, data };
         command.SetAction((parse, ct) => parse.GetValue(message) is { } m
@@ -235,11 +251,12 @@ public static class Program
         var user = new System.CommandLine.Option<string?>("--user") { Description = "only this user's recording" };
         var coverage = new System.CommandLine.Option<bool>("--coverage") { Description = "print the completeness certificate: seq ranges held and every gap with its fate" };
         var proof = new System.CommandLine.Option<string?>("--proof") { Description = "check an evidence export or a consistency proof file, without any database" };
+        var output = OutputOption();
         var publicKey = new System.CommandLine.Option<string?>("--public-key") { Description = "the PEM public key to trust for --proof (default: the one in the file, reported as such)" };
         var command = new Command("verify", "recompute every hash, chain and signed tree head of the log (exit 1 naming the first altered, removed, inserted or reordered event)")
-            { conv, user, coverage, proof, publicKey, pg, data };
+            { conv, user, coverage, proof, publicKey, pg, data, output };
         command.SetAction((parse, ct) => EvidenceCommands.VerifyAsync(parse.GetValue(pg), parse.GetValue(data), parse.GetValue(conv), parse.GetValue(user),
-            parse.GetValue(coverage), parse.GetValue(proof), parse.GetValue(publicKey), ct));
+            parse.GetValue(coverage), parse.GetValue(proof), parse.GetValue(publicKey), ct, parse.GetValue(output) == "json"));
         return command;
     }
 

@@ -51,9 +51,9 @@ public static class Tools
     static string UserOf(Recorded r) => Recording.UserOfStream(r.Meta.Stream).IfNone(r.Meta.Stream);
 
     /// <summary>Rebuilds every read model of every user from the log and reports the rate.</summary>
-    public static async Task<int> ReplayAsync(string? pg, string? data, CancellationToken ct)
+    public static async Task<int> ReplayAsync(string? pg, string? data, bool json, CancellationToken ct)
     {
-        var read = await ReadLogAsync(pg, data, progress: true, ct);
+        var read = await ReadLogAsync(pg, data, progress: !json, ct);
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
         var log = (List<Recorded>)read;
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -64,8 +64,20 @@ public static class Tools
             byUser.Values.Sum(m => m.Conversations.ById.Count).ToString(Inv),
             byUser.Values.Sum(m => m.Timeline.Conversations.Values.Sum(c => c.BySeq.Count)).ToString(Inv),
             $"{watch.Elapsed.TotalMilliseconds:0.0} ms", (log.Count / Math.Max(watch.Elapsed.TotalSeconds, 1e-6)).ToString("N0", Inv));
+        var counts = Transcript.CountsOf(Transcript.OfLog(log));
+        if (json)
+            return WriteJson(w =>
+            {
+                w.WriteNumber("users", byUser.Count);
+                w.WriteNumber("events", log.Count);
+                w.WriteNumber("conversations", byUser.Values.Sum(m => m.Conversations.ById.Count));
+                w.WriteNumber("messages", byUser.Values.Sum(m => m.Timeline.Conversations.Values.Sum(c => c.BySeq.Count)));
+                w.WriteNumber("foldMilliseconds", Math.Round(watch.Elapsed.TotalMilliseconds, 1));
+                w.WriteNumber("eventsPerSecond", Math.Round(log.Count / Math.Max(watch.Elapsed.TotalSeconds, 1e-6)));
+                WriteCounts(w, counts);
+            });
         AnsiConsole.Write(table);
-        Console.WriteLine(Terminal.Plain(Transcript.CountsOf(Transcript.OfLog(log)).ToString()));
+        Console.WriteLine(Terminal.Plain(counts.ToString()));
         return 0;
     }
 
@@ -288,11 +300,43 @@ public static class Tools
     }
 
     /// <summary>Volumes, response times, edit and revoke rates, live-chat queue figures.</summary>
-    public static async Task<int> StatsAsync(string? pg, string? data, CancellationToken ct)
+    public static async Task<int> StatsAsync(string? pg, string? data, bool json, CancellationToken ct)
     {
         var read = await ReadLogAsync(pg, data, progress: false, ct);
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
         var f = Audit.Of((List<Recorded>)read);
+        if (json)
+            return WriteJson(w =>
+            {
+                w.WriteNumber("messages", f.Counts.Messages);
+                w.WriteNumber("chatMessages", f.Messages);
+                w.WriteNumber("conversations", f.Counts.Conversations);
+                w.WriteNumber("senders", f.BySender.Count);
+                w.WriteNumber("editRate", f.EditRate);
+                w.WriteNumber("revokeRate", f.RevokeRate);
+                w.WriteNumber("pins", f.Pins);
+                var sorted = f.FirstResponseMs.OrderBy(x => x).ToList();
+                w.WriteStartObject("firstResponseMs");
+                w.WriteNumber("count", sorted.Count);
+                if (sorted.Count > 0)
+                {
+                    w.WriteNumber("median", sorted[sorted.Count / 2]);
+                    w.WriteNumber("p90", sorted[Math.Min(sorted.Count - 1, (int)(sorted.Count * 0.9))]);
+                }
+                w.WriteEndObject();
+                w.WriteStartArray("liveChats");
+                foreach (var c in f.LiveChats)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("conversation", c.ConvId);
+                    if (c.Agent.IsSome) w.WriteString("agent", (string)c.Agent); else w.WriteNull("agent");
+                    if (c.WaitMs.IsSome) w.WriteNumber("waitedMs", (long)c.WaitMs); else w.WriteNull("waitedMs");
+                    if (c.HandleMs.IsSome) w.WriteNumber("handledMs", (long)c.HandleMs); else w.WriteNull("handledMs");
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                WriteCounts(w, f.Counts);
+            });
         var volumes = new Table().Title("volumes and rates").AddColumns("figure", "value");
         volumes.AddRow("messages (every recording merged)", f.Counts.Messages.ToString(Inv));
         volumes.AddRow("chat messages", f.Messages.ToString(Inv));
@@ -313,5 +357,31 @@ public static class Tools
         AnsiConsole.Write(chats);
         Console.WriteLine(Terminal.Plain(f.Counts.ToString()));
         return 0;
+    }
+
+    // One JSON document on standard output (ids and texts escaped by the writer, whatever they hold).
+    internal static int WriteJson(Action<System.Text.Json.Utf8JsonWriter> body)
+    {
+        using var stdout = Console.OpenStandardOutput();
+        using (var w = new System.Text.Json.Utf8JsonWriter(stdout, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            body(w);
+            w.WriteEndObject();
+        }
+        stdout.WriteByte((byte)'\n');
+        return 0;
+    }
+
+    static void WriteCounts(System.Text.Json.Utf8JsonWriter w, Transcript.Counts c)
+    {
+        w.WriteStartObject("counts");
+        w.WriteNumber("conversations", c.Conversations);
+        w.WriteNumber("messages", c.Messages);
+        w.WriteNumber("chatMessages", c.ChatMessages);
+        w.WriteNumber("edited", c.Edited);
+        w.WriteNumber("revoked", c.Revoked);
+        w.WriteNumber("disagreements", c.Disagreements);
+        w.WriteEndObject();
     }
 }

@@ -26,6 +26,21 @@ public sealed class CliTests
         return (p.ExitCode, await stdout + await stderr);
     }
 
+    // --output json: standard output alone must be one JSON document (whatever goes to standard error).
+    static async Task<System.Text.Json.JsonElement> RunJson(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "stringee-es.dll"), .. args, "--output", "json"])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+        var text = await stdout;
+        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}: {text}{await stderr}");
+        using var doc = System.Text.Json.JsonDocument.Parse(text);
+        return doc.RootElement.Clone();
+    }
+
     [Fact]
     public async Task The_demo_runs_end_to_end_and_the_tools_read_what_it_recorded()
     {
@@ -171,6 +186,16 @@ public sealed class CliTests
         Assert.True(demo.Code == 0, demo.Out);
         var stats = CountsOf((await Run("stats", "--pg", pg)).Out);
         Assert.Equal(stats, CountsOf((await Run("replay", "--pg", pg)).Out));
+        // The same figures as JSON, from stats, replay and verify.
+        var messages = long.Parse(CountsLine.Match(stats).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(messages, (await RunJson("stats", "--pg", pg)).GetProperty("counts").GetProperty("messages").GetInt64());
+        var replayed = await RunJson("replay", "--pg", pg);
+        Assert.Equal(messages, replayed.GetProperty("counts").GetProperty("messages").GetInt64());
+        Assert.True(replayed.GetProperty("events").GetInt64() > messages);
+        var verified = await RunJson("verify", "--pg", pg);
+        Assert.True(verified.GetProperty("verified").GetBoolean());
+        Assert.Equal(new[] { "client_log", "server_log", "compliance_log" }, verified.GetProperty("logs").EnumerateArray().Select(l => l.GetProperty("log").GetString()!).ToArray());
+        Assert.Equal(2, (await Run("verify", "--output", "json", "--coverage", "--pg", pg)).Code);
         var file = Path.Combine(Path.GetTempPath(), $"stringee-es-counts-{Guid.NewGuid():N}.jsonl");
         try
         {

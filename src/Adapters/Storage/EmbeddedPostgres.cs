@@ -34,6 +34,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     public const string MarkerFile = "stringee-es.cluster";
     const string LockFile = "stringee-es.lock";
     static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(15);
+    // A server the user named is running or it is not: it gets a few seconds, not a starting cluster's fifteen.
+    static readonly TimeSpan ConfiguredReadyTimeout = TimeSpan.FromSeconds(5);
 
     readonly string? binDir;
     readonly string? dataDir;
@@ -73,7 +75,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         connectionString ??= Environment.GetEnvironmentVariable(ConnectionVariable);
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
-            var ready = await WaitReadyAsync(connectionString, ReadyTimeout, ct).ConfigureAwait(false);
+            var ready = await WaitReadyAsync(connectionString, ConfiguredReadyTimeout, ct).ConfigureAwait(false);
             return ready.Map(_ => new EmbeddedPostgres(connectionString, null, null, null));
         }
         var bin = FindBinaries();
