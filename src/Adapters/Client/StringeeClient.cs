@@ -67,7 +67,7 @@ public sealed partial class StringeeClient : IAsyncDisposable
     /// What the client could not record or could not hold: storage failures (the client stops, waits for
     /// the log and catches up) and frames skipped for exceeding <see cref="ClientOptions.MaxFrameBytes"/>.
     /// </summary>
-    public IObservable<RecordingFault> OnRecordingFault => faults.AsObservable();
+    public IObservable<RecordingFault> OnRecordingFault => Guarded(faults, nameof(OnRecordingFault));
 
     /// <summary>True while the log refuses writes (the client is not connected meanwhile).</summary>
     public bool StorageFailed => storageFailed;
@@ -85,11 +85,31 @@ public sealed partial class StringeeClient : IAsyncDisposable
         Message = "skipped a frame of {Bytes} bytes from the server: over the limit of {Limit} bytes")]
     static partial void LogSkipped(Microsoft.Extensions.Logging.ILogger logger, long bytes, int limit);
 
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Error,
+        Message = "a subscriber of {Observable} threw; its subscription ended (Rx's rule), the client and every other subscriber carry on")]
+    static partial void LogSubscriberFailed(Microsoft.Extensions.Logging.ILogger logger, string observable, Exception ex);
+
     // ---------------------------------------------------------------- observables
 
+    // Every observable reaches its subscribers through one of these: an exception a subscriber throws is caught here, logged,
+    // and goes no further (not into the client's recording loop, not to the other subscribers).
+    IObservable<T> Guarded<T>(IObservable<T> source, string name) => Observable.Create<T>(o => source.Subscribe(
+        x =>
+        {
+            try
+            {
+                o.OnNext(x);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogSubscriberFailed(logger, name, ex);
+            }
+        },
+        o.OnError, o.OnCompleted));
+
     /// <summary>Every event recorded for this user, after it is recorded.</summary>
-    public IObservable<Recorded> Recorded => feed.AsObservable();
-    IObservable<Event> Events => feed.Select(r => r.Event);
+    public IObservable<Recorded> Recorded => Guarded(feed, nameof(Recorded));
+    IObservable<Event> Events => Guarded(feed, "an event observable").Select(r => r.Event);
 
     /// <summary>onConnect(userId, projectId, isReconnecting).</summary>
     public IObservable<ConnectionChange> OnConnect => Events.OfType<Connected>()
@@ -141,7 +161,7 @@ public sealed partial class StringeeClient : IAsyncDisposable
     public IObservable<UserTyping> OnUserEndTyping => Events.OfType<UserEndedTyping>().Select(t => new UserTyping(t.Packet.ConvId, t.Packet.UserId, t.Packet.DisplayName.IfNone(t.Packet.UserId)));
 
     /// <summary>All read models, current value first, then after every change.</summary>
-    public IObservable<ReadModels> Models => models.AsObservable();
+    public IObservable<ReadModels> Models => Guarded(models, "a read-model observable");
     /// <summary>The conversation list, emitted when it changes.</summary>
     public IObservable<Seq<ConversationList.Conversation>> Conversations => Models.Select(m => m.Conversations).DistinctUntilChanged(ReferenceComparer<ConversationList.State>.Instance).Select(ConversationList.Visible);
     /// <summary>One conversation's messages as the user sees them, emitted when they change.</summary>
@@ -157,17 +177,17 @@ public sealed partial class StringeeClient : IAsyncDisposable
 
     /// <summary>The conversation list as change sets: a reset with the list now, then what each event changed (insert, update, remove at an index).</summary>
     public IObservable<Seq<VectorDiff<ConversationList.Conversation>>> ConversationChanges =>
-        changes.ChangeSets(() => Current, m => ConversationList.Visible(m.Conversations), Changes.ConversationKeys, Changes.OfConversations);
+        Guarded(changes, "a change-set observable").ChangeSets(() => Current, m => ConversationList.Visible(m.Conversations), Changes.ConversationKeys, Changes.OfConversations);
     /// <summary>One conversation's timeline as change sets: one edit in a conversation of any size is one update.</summary>
     public IObservable<Seq<VectorDiff<Timeline.MessageView>>> TimelineChanges(string convId) =>
-        changes.ChangeSets(() => Current, m => Projections.Timeline.View(m.Timeline, convId), m => Changes.TimelineKeys(m, convId), (k, c) => Changes.OfTimeline(k, c, convId));
+        Guarded(changes, "a change-set observable").ChangeSets(() => Current, m => Projections.Timeline.View(m.Timeline, convId), m => Changes.TimelineKeys(m, convId), (k, c) => Changes.OfTimeline(k, c, convId));
     /// <summary>One conversation's pin history as change sets (pins and unpins appended).</summary>
     public IObservable<Seq<VectorDiff<Pins.PinAction>>> PinChanges(string convId) =>
-        changes.ChangeSets(() => Current, m => m.Pins.ByConv.Find(convId).Map(p => p.History).IfNone(Seq<Pins.PinAction>()),
+        Guarded(changes, "a change-set observable").ChangeSets(() => Current, m => m.Pins.ByConv.Find(convId).Map(p => p.History).IfNone(Seq<Pins.PinAction>()),
             _ => Changes.Keys<int>.Of([], Comparer<int>.Default), (k, c) => (k, Changes.OfPins(c, convId)));
     /// <summary>One conversation's edit history as change sets, by message.</summary>
     public IObservable<Seq<VectorDiff<EditHistory.Entry>>> EditHistoryChanges(string convId) =>
-        changes.ChangeSets(() => Current, m => Changes.EditsOf(m, convId), m => Changes.EditKeys(m, convId), (k, c) => Changes.OfEdits(k, c, convId));
+        Guarded(changes, "a change-set observable").ChangeSets(() => Current, m => Changes.EditsOf(m, convId), m => Changes.EditKeys(m, convId), (k, c) => Changes.OfEdits(k, c, convId));
 
     /// <summary>The read models now.</summary>
     public ReadModels Current { get { lock (stateLock) return current; } }
