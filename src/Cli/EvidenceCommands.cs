@@ -75,18 +75,8 @@ public static class EvidenceCommands
                         w.WriteString("algorithm", h.Algorithm);
                         w.WriteEndObject();
                     }
-                    w.WriteStartArray("findings");
-                    foreach (var f in v.Findings)
-                    {
-                        w.WriteStartObject();
-                        w.WriteString("kind", f.Kind);
-                        w.WriteNumber("position", f.Position);
-                        w.WriteString("stream", f.Stream);
-                        w.WriteNumber("version", f.Version);
-                        w.WriteString("detail", f.Detail);
-                        w.WriteEndObject();
-                    }
-                    w.WriteEndArray();
+                    w.WritePropertyName("findings");
+                    Tools.WriteValue(w, v.Findings.ToArray());
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();

@@ -373,15 +373,14 @@ public static class Tools
         return 0;
     }
 
+    static readonly System.Text.Json.JsonSerializerOptions CamelCase = new(System.Text.Json.JsonSerializerDefaults.Web);
+
+    // A record of plain fields, with camel-case names (the CLI's JSON documents all use them).
+    internal static void WriteValue<T>(System.Text.Json.Utf8JsonWriter w, T value) => System.Text.Json.JsonSerializer.Serialize(w, value, CamelCase);
+
     static void WriteCounts(System.Text.Json.Utf8JsonWriter w, Transcript.Counts c)
     {
-        w.WriteStartObject("counts");
-        w.WriteNumber("conversations", c.Conversations);
-        w.WriteNumber("messages", c.Messages);
-        w.WriteNumber("chatMessages", c.ChatMessages);
-        w.WriteNumber("edited", c.Edited);
-        w.WriteNumber("revoked", c.Revoked);
-        w.WriteNumber("disagreements", c.Disagreements);
-        w.WriteEndObject();
+        w.WritePropertyName("counts");
+        WriteValue(w, c);
     }
 }

@@ -147,6 +147,22 @@ public sealed class CliTests
         }
     }
 
+    [Theory]
+    [InlineData("the PostgreSQL connection string names no Host", "stats", "--pg", ";Database=x")]
+    [InlineData("the PostgreSQL connection string is not usable", "replay", "--pg", "Host=127.0.0.1;Bogus=1")]
+    [InlineData("did not accept connections within 5 s", "verify", "--pg", "Host=127.0.0.1;Port=1;Username=u;Password=p")]
+    [InlineData("--seq must be 0 or more", "audit", "--conversation", "c", "--seq", "-1")]
+    [InlineData("Argument 'xml' not recognized", "stats", "--output", "xml")]
+    [InlineData("--port must be between 0 and 65535", "server", "--port", "70000")]
+    public async Task A_bad_command_line_or_database_is_one_clear_line_and_a_non_zero_exit_never_a_stack_trace(string says, params string[] args)
+    {
+        var (code, output) = await Run(args);
+        Assert.NotEqual(0, code);
+        Assert.Contains(says, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Usage:", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Export_without_a_scope_says_what_it_needs()
     {

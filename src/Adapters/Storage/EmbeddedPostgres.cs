@@ -75,6 +75,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         connectionString ??= Environment.GetEnvironmentVariable(ConnectionVariable);
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
+            var usable = Usable(connectionString);
+            if (usable.IsFail) return usable.Map(_ => (EmbeddedPostgres)null!);
             var ready = await WaitReadyAsync(connectionString, ConfiguredReadyTimeout, ct).ConfigureAwait(false);
             return ready.Map(_ => new EmbeddedPostgres(connectionString, null, null, null));
         }
@@ -334,6 +336,21 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
+    // A connection string Npgsql would throw on (no Host, an unknown keyword, a bad number) is said in one line, before any connecting.
+    static Fin<Unit> Usable(string cs)
+    {
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(cs);
+            if (string.IsNullOrWhiteSpace(builder.Host)) return Error.New("the PostgreSQL connection string names no Host");
+            return unit;
+        }
+        catch (ArgumentException ex)
+        {
+            return Error.New($"the PostgreSQL connection string is not usable: {ex.Message}");
+        }
+    }
+
     static async Task<Fin<Unit>> WaitReadyAsync(string cs, TimeSpan within, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + within;
@@ -350,6 +367,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             catch (Exception ex) when (ex is NpgsqlException or SocketException or InvalidOperationException or OperationCanceledException && !ct.IsCancellationRequested)
             {
                 if (ex is PostgresException { SqlState: "28P01" or "28000" }) return Error.New($"PostgreSQL refused the login: {ex.Message}");
+                if (ex is PostgresException { SqlState: "3D000" }) return Error.New($"PostgreSQL answered, but {ex.Message[(ex.Message.IndexOf(' ') + 1)..]}");
                 if (DateTime.UtcNow > deadline) return Error.New($"PostgreSQL did not accept connections within {within.TotalSeconds:0} s: {ex.Message}");
                 await Task.Delay(200, ct).ConfigureAwait(false);
             }
