@@ -28,6 +28,7 @@ public static class Program
         root.Subcommands.Add(TokenCommand());
         root.Subcommands.Add(ConfigCommand());
         root.Subcommands.Add(DemoCommand());
+        root.Subcommands.Add(DbCommand());
         root.Subcommands.Add(ReplayCommand());
         root.Subcommands.Add(AuditCommand());
         root.Subcommands.Add(ExportCommand());
@@ -168,6 +169,19 @@ public static class Program
 
     static System.CommandLine.Option<string?> PgOption() => new("--pg") { Description = $"PostgreSQL connection string (default: ${EventSourced.Adapters.Storage.EmbeddedPostgres.ConnectionVariable}, else a private cluster)" };
     static System.CommandLine.Option<string?> DataOption() => new("--data") { Description = "data folder of the private PostgreSQL cluster" };
+
+    // The private cluster, kept running for a session of commands: `db start` owns it until Ctrl+C; every other command
+    // attaches to it meanwhile instead of starting and stopping one of its own.
+    static Command DbCommand()
+    {
+        var startData = DataOption();
+        var start = new Command("start", "start the private PostgreSQL cluster and keep it running until Ctrl+C (other commands attach to it meanwhile)") { startData };
+        start.SetAction((parse, ct) => Tools.DbStartAsync(parse.GetValue(startData), ct));
+        var statusData = DataOption();
+        var status = new Command("status", "say whether the private cluster exists, runs, and which process owns it (starts nothing)") { statusData };
+        status.SetAction((parse, ct) => Tools.DbStatusAsync(parse.GetValue(statusData), ct));
+        return new Command("db", "the private PostgreSQL cluster: db start keeps one running for a session of commands; db status says what there is") { start, status };
+    }
 
     static Command DemoCommand()
     {

@@ -383,4 +383,38 @@ public static class Tools
         w.WritePropertyName("counts");
         WriteValue(w, c);
     }
+
+    /// <summary>Starts (or finds) the private cluster and holds it until cancelled (Ctrl+C): then it stops it, if this process started it.</summary>
+    public static async Task<int> DbStartAsync(string? data, CancellationToken ct)
+    {
+        var dir = data ?? Database.DefaultDataDir;
+        var started = await EmbeddedPostgres.StartAsync(dir, connectionString: "", ct);
+        if (started.IsFail) return Fail($"db start: {started.Match(_ => "", e => e.Message)}");
+        await using var pg = (EmbeddedPostgres)started;
+        if (!pg.Owned)
+        {
+            Console.WriteLine(Terminal.Plain($"{dir}: already running, owned by another process or left by one that ended; nothing to start"));
+            return 0;
+        }
+        Console.WriteLine(Terminal.Plain($"{dir}: running; other stringee-es commands with this --data attach to it. Ctrl+C stops it."));
+        try
+        {
+            await Task.Delay(Timeout.Infinite, ct);
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C: the cluster stops as the process leaves this block.
+        }
+        Console.WriteLine("stopping the cluster");
+        return 0;
+    }
+
+    /// <summary>Says what the private cluster's data folder holds, starting nothing.</summary>
+    public static async Task<int> DbStatusAsync(string? data, CancellationToken ct)
+    {
+        var status = await EmbeddedPostgres.StatusAsync(data ?? Database.DefaultDataDir, ct);
+        if (status.IsFail) return Fail($"db status: {status.Match(_ => "", e => e.Message)}");
+        Console.WriteLine(Terminal.Plain((string)status));
+        return 0;
+    }
 }

@@ -164,6 +164,36 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Db_start_keeps_one_private_cluster_for_a_session_of_commands_and_Ctrl_C_stops_it()
+    {
+        var data = Path.Combine(Path.GetTempPath(), $"stringee-es-db-{Guid.NewGuid():N}", "data");
+        var psi = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "stringee-es.dll"), "db", "start", "--data", data])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment.Remove("STRINGEE_ES_PG");
+        using var owner = Process.Start(psi)!;
+        try
+        {
+            var first = await owner.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Contains("running", first ?? await owner.StandardError.ReadToEndAsync(), StringComparison.Ordinal);
+            Assert.Contains("owned by a running stringee-es process", (await Run("db", "status", "--data", data)).Out, StringComparison.Ordinal);
+            // A command on the same folder attaches, and leaves the cluster running when it ends.
+            var stats = await Run("stats", "--data", data, "--pg", "");
+            Assert.True(stats.Code == 0, stats.Out);
+            Assert.Contains("owned by a running stringee-es process", (await Run("db", "status", "--data", data)).Out, StringComparison.Ordinal);
+            using (var interrupt = Process.Start("kill", ["-INT", owner.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+                await interrupt.WaitForExitAsync();
+            await owner.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(0, owner.ExitCode);
+            Assert.Contains("stopped", (await Run("db", "status", "--data", data)).Out, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!owner.HasExited) owner.Kill(entireProcessTree: true);
+            else Directory.Delete(Path.GetDirectoryName(data)!, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Export_without_a_scope_says_what_it_needs()
     {
         var (code, output) = await Run("export", "--format", "csv", "--pg", (await Postgres.Instance).ConnectionString);

@@ -223,6 +223,34 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
+    /// <summary>What a data folder holds, without starting or stopping anything: no cluster, ours stopped, or ours running (and whether a process owns it).</summary>
+    /// <param name="dataDir">The data folder.</param>
+    /// <param name="ct">Cancels the check.</param>
+    /// <returns>One line saying so, or why the folder is not ours.</returns>
+    public static async Task<Fin<string>> StatusAsync(string dataDir, CancellationToken ct = default)
+    {
+        var marker = Path.Combine(dataDir, MarkerFile);
+        if (!Directory.Exists(dataDir) || !Directory.EnumerateFileSystemEntries(dataDir).Any()) return $"{dataDir}: no cluster (the first command that needs one creates it)";
+        if (!File.Exists(marker)) return Error.New($"{dataDir} holds no stringee-es cluster (no {MarkerFile}): refusing to use it");
+        Marker m;
+        try
+        {
+            m = ReadMarker(marker);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return Error.New($"{marker} cannot be read: {ex.Message}");
+        }
+        var running = File.Exists(Path.Combine(dataDir, "postmaster.pid"))
+            && (await WaitReadyAsync(ConnectionFor(m), TimeSpan.FromSeconds(1), ct).ConfigureAwait(false)).IsSucc;
+        if (!running) return $"{dataDir}: stringee-es cluster, stopped (the next command starts it, and stops it when it ends)";
+        // Whether a process holds the folder's lock (a `db start`, a server, a demo): taken and released at once if nobody does.
+        await using var probe = TryLock(dataDir);
+        return probe is null
+            ? $"{dataDir}: stringee-es cluster, running on 127.0.0.1:{m.Port}, owned by a running stringee-es process (commands attach to it)"
+            : $"{dataDir}: stringee-es cluster, running on 127.0.0.1:{m.Port}, its owner ended (commands attach to it; none stops it)";
+    }
+
     static Marker ReadMarker(string path) =>
         JsonSerializer.Deserialize<Marker>(File.ReadAllText(path)) ?? throw new JsonException($"{path} is empty");
 
