@@ -220,13 +220,17 @@ public static class Program
             if (r.GetValueOrDefault<long?>() is < 0) r.AddError("--seq must be 0 or more");
         });
         var trueAt = new System.CommandLine.Option<string?>("--true-at") { Description = "the conversation as it was true at this server time (ISO-8601 or epoch ms)" };
-        var command = new Command("audit", "every message with its full version history, and who edited, pinned and revoked what and when") { conv, message, user, asOf, trueAt, seq, pg, data };
+        var output = OutputOption();
+        var command = new Command("audit", "every message with its full version history, and who edited, pinned and revoked what and when") { conv, message, user, asOf, trueAt, seq, pg, data, output };
         command.SetAction((parse, ct) => parse.GetValue(message) is { } m
             ? parse.GetValue(conv) is not null || parse.GetValue(asOf) is not null || parse.GetValue(trueAt) is not null || parse.GetValue(seq) is not null
                 ? Task.FromResult(Tools.Fail("audit --message takes no --conversation, --as-of, --true-at or --seq: it shows every version"))
-                : Tools.MessageAuditAsync(parse.GetValue(pg), parse.GetValue(data), m, parse.GetValue(user), ct)
+                : parse.GetValue(output) == "json"
+                    ? Task.FromResult(Tools.Fail("audit --message prints text only; --output json is for audit --conversation"))
+                    : Tools.MessageAuditAsync(parse.GetValue(pg), parse.GetValue(data), m, parse.GetValue(user), ct)
             : parse.GetValue(conv) is { } c
-                ? Tools.AuditAsync(parse.GetValue(pg), parse.GetValue(data), c, parse.GetValue(user), parse.GetValue(asOf), parse.GetValue(seq), ct, parse.GetValue(trueAt))
+                ? Tools.AuditAsync(parse.GetValue(pg), parse.GetValue(data), c, parse.GetValue(user), parse.GetValue(asOf), parse.GetValue(seq), ct, parse.GetValue(trueAt),
+                    parse.GetValue(output) == "json")
                 : Task.FromResult(Tools.Fail("audit needs --conversation ID or --message ID")));
         return command;
     }

@@ -85,7 +85,8 @@ public static class Tools
     /// Every message of a conversation with its versions, who saw each, and who edited, pinned and revoked what when: from every
     /// recording merged (the canonical transcript), or one user's recording (<paramref name="user"/>); optionally as of a time or a seq.
     /// </summary>
-    public static async Task<int> AuditAsync(string? pg, string? data, string convId, string? user, string? asOf, long? seq, CancellationToken ct, string? trueAt = null)
+    public static async Task<int> AuditAsync(string? pg, string? data, string convId, string? user, string? asOf, long? seq, CancellationToken ct, string? trueAt = null,
+        bool json = false)
     {
         var read = await ReadLogAsync(pg, data, progress: false, ct);
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
@@ -110,13 +111,45 @@ public static class Tools
             : trueAtMs is not null ? $"as true at {DateTimeOffset.FromUnixTimeMilliseconds(trueAtMs.Value):u} (server time)"
             : at is not null ? $"as known at {DateTimeOffset.FromUnixTimeMilliseconds(at.Value):u} (client time)" : "now";
         var source = user is null ? $"merged from {recorders.Count} recordings ({string.Join(", ", recorders)})" : $"as {user}'s client recorded it";
+        var disagreements = Transcript.Disagreements(merged).Filter(d => d.ConvId == convId);
+        var trailRows = users.SelectMany(u =>
+        {
+            var mine = byUser[u];
+            var asOfSeq = seq ?? (trueAtMs is { } tta ? AsOf.SeqAt(mine, convId, tta) : null);
+            var cut = asOfSeq is { } q ? AsOf.Cut(mine, convId, q).IfNone(long.MaxValue) : long.MaxValue;
+            return Audit.Trail(mine, u, convId).Where(l => (at is null || l.At <= at) && l.Position < cut).Select(l => (u, l));
+        }).OrderBy(x => x.l.Position).ToList();
+        var counts = Transcript.CountsOf(merged, c => c == convId);
+        if (json)
+            return WriteJson(w =>
+            {
+                w.WriteString("conversation", convId);
+                w.WriteString("asOf", title);
+                w.WriteStartArray("recordings");
+                foreach (var u in users) w.WriteStringValue(u);
+                w.WriteEndArray();
+                w.WritePropertyName("messages");
+                WriteValue(w, Transcript.Messages(merged, convId).Map(m => new
+                {
+                    m.Seq, id = m.MsgId, from = m.Sender, versions = m.Versions.Map(v => Audit.Describe(m.Type, v)).ToArray(),
+                    m.Edited, m.Revoked, m.Disputed, seenBy = m.SeenBy.Map(x => x.User).ToArray(),
+                }).ToArray());
+                w.WritePropertyName("disagreements");
+                WriteValue(w, disagreements.Map(d => new { d.Seq, message = d.MsgId, d.What, recordings = d.Users.ToArray() }).ToArray());
+                w.WritePropertyName("trail");
+                WriteValue(w, trailRows.Select(x => new
+                {
+                    x.l.Position, at = DateTimeOffset.FromUnixTimeMilliseconds(x.l.At).ToString("O", Inv), recordedBy = x.u, what = x.l.Kind,
+                    message = x.l.MsgId, x.l.Who, x.l.Detail,
+                }).ToArray());
+                WriteCounts(w, counts);
+            });
         var transcript = new Table().Title(Terminal.Escape($"{convId} ({title}), {source}")).AddColumns("seq", "id", "from", "versions (original first)", "state", "seen by");
         foreach (var m in Transcript.Messages(merged, convId))
             transcript.AddRow(m.Seq.ToString(Inv), Terminal.Escape(m.MsgId), Terminal.Escape(m.Sender), Terminal.Escape(string.Join(" -> ", m.Versions.Map(v => $"\"{Audit.Describe(m.Type, v)}\""))),
                 Terminal.Escape(string.Join(" ", new[] { m.Edited ? "edited" : "", m.Revoked ? "revoked" : "", m.SeenBy.Exists(w => w.Deleted) ? "deleted" : "", m.Disputed ? "DISPUTED" : "" }.Where(x => x.Length > 0))),
                 Terminal.Escape(string.Join(", ", m.SeenBy.Map(w => w.User))));
         AnsiConsole.Write(transcript);
-        var disagreements = Transcript.Disagreements(merged).Filter(d => d.ConvId == convId);
         if (!disagreements.IsEmpty)
         {
             var table = new Table().Title("[red]recordings disagree[/]").AddColumns("seq", "message", "what differs", "recordings");
@@ -124,17 +157,11 @@ public static class Tools
             AnsiConsole.Write(table);
         }
         var trail = new Table().Title("who did what, when").AddColumns("position", "time (UTC)", "recorded by", "what", "message", "who", "detail");
-        foreach (var (u, l) in users.SelectMany(u =>
-        {
-            var mine = byUser[u];
-            var asOfSeq = seq ?? (trueAtMs is { } tta ? AsOf.SeqAt(mine, convId, tta) : null);
-            var cut = asOfSeq is { } q ? AsOf.Cut(mine, convId, q).IfNone(long.MaxValue) : long.MaxValue;
-            return Audit.Trail(mine, u, convId).Where(l => (at is null || l.At <= at) && l.Position < cut).Select(l => (u, l));
-        }).OrderBy(x => x.l.Position))
+        foreach (var (u, l) in trailRows)
             trail.AddRow(l.Position.ToString(Inv), DateTimeOffset.FromUnixTimeMilliseconds(l.At).ToString("yyyy-MM-dd HH:mm:ss.fff", Inv), Terminal.Escape(u), Terminal.Escape(l.Kind),
                 Terminal.Escape(l.MsgId), Terminal.Escape(l.Who), Terminal.Escape(l.Detail));
         AnsiConsole.Write(trail);
-        Console.WriteLine(Terminal.Plain(Transcript.CountsOf(merged, c => c == convId).ToString()));
+        Console.WriteLine(Terminal.Plain(counts.ToString()));
         return 0;
     }
 

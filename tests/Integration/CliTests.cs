@@ -264,7 +264,12 @@ public sealed class CliTests
             {
                 var audit = await Run("audit", "--conversation", conv, "--pg", pg);
                 Assert.True(audit.Code == 0, audit.Out);
-                perConv += int.Parse(CountsLine.Match(audit.Out).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+                var inConv = int.Parse(CountsLine.Match(audit.Out).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+                perConv += inConv;
+                var asJson = await RunJson("audit", "--conversation", conv, "--pg", pg);
+                Assert.Equal(inConv, asJson.GetProperty("counts").GetProperty("messages").GetInt32());
+                Assert.Equal(inConv, asJson.GetProperty("messages").GetArrayLength());
+                Assert.Equal(conv, asJson.GetProperty("conversation").GetString());
             }
             Assert.Equal(lines.Count, perConv);
             Assert.All(convs, c => Assert.Contains(lines, l => l.Contains($"\"convId\":\"{c}\"", StringComparison.Ordinal) && l.Contains("\"seq\":1,", StringComparison.Ordinal)));
