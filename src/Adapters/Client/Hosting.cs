@@ -63,8 +63,7 @@ public sealed class StringeeClientOptions
     {
         var problems = Problems();
         if (problems.Count > 0) throw new ArgumentException("invalid Stringee client settings: " + string.Join("; ", problems));
-        var defaults = new ClientOptions(Seq<Uri>());
-        return new ClientOptions((Servers ?? []).Select(s => new Uri(s)).ToSeq(), RestBaseUrl is null ? null : new Uri(RestBaseUrl))
+        var options = new ClientOptions((Servers ?? []).Select(s => new Uri(s)).ToSeq(), RestBaseUrl is null ? null : new Uri(RestBaseUrl))
         {
             Log = log,
             Logger = logger,
@@ -75,8 +74,8 @@ public sealed class StringeeClientOptions
             MaxReconnectAttempts = MaxReconnectAttempts,
             MaxFrameBytes = MaxFrameBytes,
             CatchUpPageSize = CatchUpPageSize,
-            DeviceId = DeviceId ?? defaults.DeviceId,
         };
+        return DeviceId is null ? options : options with { DeviceId = DeviceId };
     }
 }
 

@@ -49,19 +49,15 @@ public sealed partial class StringeeClient : IAsyncDisposable
         log = options.Log ?? new InMemoryEventLog();
         logger = options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         core = ClientCore.Initial(Settings(options));
-        gauges = Telemetry.Register(this, () =>
+        outboxGauge = Telemetry.OutboxDepth.Register(this, () =>
         {
-            var (outbox, who) = OutboxDepth();
-            return [("outbox", outbox, new("enduser.id", who)), ("send_queue", steps.Reader.Count, new("enduser.id", who))];
+            lock (stateLock) return new(current.Timeline.Outbox.Count, new KeyValuePair<string, object?>("enduser.id", user));
         });
+        sendQueueGauge = Telemetry.SendQueueDepth.Register(this, () => new(steps.Reader.Count, new KeyValuePair<string, object?>("enduser.id", user)));
     }
 
-    readonly IDisposable gauges;
-
-    (long Depth, string User) OutboxDepth()
-    {
-        lock (stateLock) return (current.Timeline.Outbox.Count, user);
-    }
+    readonly IDisposable outboxGauge;
+    readonly IDisposable sendQueueGauge;
 
     /// <summary>
     /// What the client could not record or could not hold: storage failures (the client stops, waits for
@@ -379,7 +375,8 @@ public sealed partial class StringeeClient : IAsyncDisposable
         http.Dispose();
         if (ownsLog) await log.DisposeAsync().ConfigureAwait(false);
         commands.Dispose();
-        gauges.Dispose();
+        outboxGauge.Dispose();
+        sendQueueGauge.Dispose();
     }
 
     sealed class ReferenceComparer<T> : IEqualityComparer<T> where T : class?

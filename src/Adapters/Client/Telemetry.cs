@@ -54,33 +54,35 @@ public static class Telemetry
     internal static readonly Counter<long> Rejected = Meter.CreateCounter<long>("stringee.requests.rejected", "{request}",
         "Requests refused, by Stringee result code");
 
-    // The gauges read live objects: each registers what it can report and unregisters when disposed.
-    static readonly ConcurrentDictionary<object, Func<(string Name, long Value, KeyValuePair<string, object?> Tag)[]>> Gauges = new();
-
-    static Telemetry()
+    // A gauge reads live objects: each registers its reading and unregisters when disposed.
+    internal sealed class Gauge
     {
-        Meter.CreateObservableUpDownCounter("stringee.client.outbox.depth", () => Read("outbox"), "{message}",
-            "Messages written while offline and not yet confirmed by the server");
-        Meter.CreateObservableUpDownCounter("stringee.client.send_queue.depth", () => Read("send_queue"), "{step}",
-            "Steps queued for a client's send loop");
-        Meter.CreateObservableUpDownCounter("stringee.eventlog.queue.depth", () => Read("append_queue"), "{append}",
-            "Appends waiting for a group-commit transaction");
+        readonly ConcurrentDictionary<object, Func<Measurement<long>>> readings = new();
+
+        internal Gauge(string name, string unit, string description) =>
+            Meter.CreateObservableUpDownCounter(name, () => readings.Values.Select(read => read()), unit, description);
+
+        /// <summary>Reads <paramref name="read"/> each time a collector asks, until the result is disposed.</summary>
+        internal IDisposable Register(object owner, Func<Measurement<long>> read)
+        {
+            readings[owner] = read;
+            return new Unregister(readings, owner);
+        }
+
+        sealed class Unregister(ConcurrentDictionary<object, Func<Measurement<long>>> readings, object owner) : IDisposable
+        {
+            public void Dispose() => readings.TryRemove(owner, out _);
+        }
     }
 
-    static IEnumerable<Measurement<long>> Read(string gauge) =>
-        Gauges.Values.SelectMany(read => read()).Where(g => g.Name == gauge).Select(g => new Measurement<long>(g.Value, g.Tag));
+    /// <summary>Messages a client wrote while offline that the server has not confirmed yet.</summary>
+    internal static readonly Gauge OutboxDepth = new("stringee.client.outbox.depth", "{message}", "Messages written while offline and not yet confirmed by the server");
 
-    /// <summary>Registers a live object's gauges (outbox, send_queue, append_queue), read each time a collector asks.</summary>
-    internal static IDisposable Register(object owner, Func<(string Name, long Value, KeyValuePair<string, object?> Tag)[]> read)
-    {
-        Gauges[owner] = read;
-        return new Unregister(owner);
-    }
+    /// <summary>Steps queued for a client's send loop.</summary>
+    internal static readonly Gauge SendQueueDepth = new("stringee.client.send_queue.depth", "{step}", "Steps queued for a client's send loop");
 
-    sealed class Unregister(object owner) : IDisposable
-    {
-        public void Dispose() => Gauges.TryRemove(owner, out _);
-    }
+    /// <summary>Appends waiting for a group-commit transaction.</summary>
+    internal static readonly Gauge AppendQueueDepth = new("stringee.eventlog.queue.depth", "{append}", "Appends waiting for a group-commit transaction");
 
     /// <summary>The tag of a Stringee result code: the code and whether it is an AUTHEN code or a chat answer's.</summary>
     internal static TagList CodeTags(int code, string kind) => new() { { "stringee.code", code }, { "stringee.code.kind", kind } };

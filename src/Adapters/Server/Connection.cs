@@ -58,19 +58,16 @@ public sealed class Connection
     {
         if (closing.IsCancellationRequested || closeReason is not null) return;
         var frame = Frame.EncodeText(packet);
-        if (Interlocked.Add(ref queuedBytes, frame.Length) > maxQueuedBytes)
-        {
-            Interlocked.Add(ref queuedBytes, -frame.Length);
-            Telemetry.SlowConsumersDropped.Add(1);
-            Close(WebSocketCloseStatus.PolicyViolation, "send queue over its byte limit: slow consumer dropped");
-            return;
-        }
-        if (!outbound.Writer.TryWrite(frame))
-        {
-            Interlocked.Add(ref queuedBytes, -frame.Length);
-            Telemetry.SlowConsumersDropped.Add(1);
-            Close(WebSocketCloseStatus.PolicyViolation, "send queue full: slow consumer dropped");
-        }
+        if (Interlocked.Add(ref queuedBytes, frame.Length) > maxQueuedBytes) DropSlow(frame, "send queue over its byte limit: slow consumer dropped");
+        else if (!outbound.Writer.TryWrite(frame)) DropSlow(frame, "send queue full: slow consumer dropped");
+    }
+
+    // The frame is not queued after all; the connection goes.
+    void DropSlow(byte[] frame, string reason)
+    {
+        Interlocked.Add(ref queuedBytes, -frame.Length);
+        Telemetry.SlowConsumersDropped.Add(1);
+        Close(WebSocketCloseStatus.PolicyViolation, reason);
     }
 
     /// <summary>

@@ -33,11 +33,10 @@ public sealed class StringeeServerService(IOptions<StringeeServerOptions> option
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        if (o.Port is < 0 or > 65535) throw new OptionsValidationException(nameof(StringeeServerOptions), typeof(StringeeServerOptions), [$"Port {o.Port} is not between 0 and 65535"]);
-        if (!IPAddress.TryParse(o.Bind, out var bind))
-            throw new OptionsValidationException(nameof(StringeeServerOptions), typeof(StringeeServerOptions), [$"Bind '{o.Bind}' is not an IP address"]);
-        var config = o.ConfigPath is null ? ServerConfig.Default : ServerConfig.Load(o.ConfigPath).IfFail(e =>
-            throw new OptionsValidationException(nameof(StringeeServerOptions), typeof(StringeeServerOptions), [$"ConfigPath: {e.Message}"]));
+        static OptionsValidationException Invalid(string why) => new(nameof(StringeeServerOptions), typeof(StringeeServerOptions), [why]);
+        if (o.Port is < 0 or > 65535) throw Invalid($"Port {o.Port} is not between 0 and 65535");
+        if (!IPAddress.TryParse(o.Bind, out var bind)) throw Invalid($"Bind '{o.Bind}' is not an IP address");
+        var config = o.ConfigPath is null ? ServerConfig.Default : ServerConfig.Load(o.ConfigPath).IfFail(e => throw Invalid($"ConfigPath: {e.Message}"));
         server = await StringeeServer.StartAsync(config, o.Port, services.GetService<IEventLog<ServerRecorded>>(), services.GetService<TimeProvider>(), bind,
             services.GetService<ILoggerFactory>()?.CreateLogger<StringeeServer>(), cancellationToken).ConfigureAwait(false);
     }

@@ -53,7 +53,7 @@ public static class StringeeMartenServiceCollectionExtensions
         return services;
     }
 
-    // Opens the log before anything records in it; stops the analytics daemon when the host stops.
+    // Opens the log (and starts the analytics daemon) before anything records in it; the container's disposal of the log stops the daemon.
     sealed class MartenLogService(MartenClientLog log, IOptions<StringeeMartenLogOptions> options) : IHostedService
     {
         public async Task StartAsync(CancellationToken cancellationToken)

@@ -33,7 +33,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
 
     readonly Npgsql.NpgsqlDataSource dataSource;
     readonly bool ownsDataSource;
-    readonly IDisposable gauges;
+    readonly IDisposable gauge;
     readonly string schema;
 
     readonly ICommitObserver? observer;
@@ -84,7 +84,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
             configure?.Invoke(o);
         });
         queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(queueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-        gauges = Telemetry.Register(this, () => [("append_queue", queue.Reader.Count, new("db.namespace", schema))]);
+        gauge = Telemetry.AppendQueueDepth.Register(this, () => new(queue.Reader.Count, new KeyValuePair<string, object?>("db.namespace", schema)));
         writer = Task.Run(WriteLoopAsync);
     }
 
@@ -560,7 +560,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
         if (Interlocked.Exchange(ref disposed, 1) == 1) return;
         queue.Writer.TryComplete();
         await writer.ConfigureAwait(false);
-        gauges.Dispose();
+        gauge.Dispose();
         live.OnCompleted();
         live.Dispose();
         await store.DisposeAsync().ConfigureAwait(false);
