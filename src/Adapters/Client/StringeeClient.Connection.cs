@@ -278,7 +278,9 @@ public sealed partial class StringeeClient
         }
         catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException)
         {
-            // The client was disposed while the frame was being recorded: nothing waits for it any more.
+            // The client was disposed while the frame was being recorded: nothing waits for it any more, and its catch-up
+            // after the next connect covers it; said at debug level all the same.
+            StepFailed("record a received frame", $"the client was disposed first ({ex.GetType().Name})");
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

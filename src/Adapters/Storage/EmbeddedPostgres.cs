@@ -395,7 +395,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             catch (Exception ex) when (ex is NpgsqlException or SocketException or InvalidOperationException or OperationCanceledException && !ct.IsCancellationRequested)
             {
                 if (ex is PostgresException { SqlState: "28P01" or "28000" }) return Error.New($"PostgreSQL refused the login: {ex.Message}");
-                if (ex is PostgresException { SqlState: "3D000" }) return Error.New($"PostgreSQL answered, but {ex.Message[(ex.Message.IndexOf(' ') + 1)..]}");
+                if (ex is PostgresException { SqlState: "3D000" } missing) return Error.New($"PostgreSQL answered, but {missing.MessageText}");
                 if (DateTime.UtcNow > deadline) return Error.New($"PostgreSQL did not accept connections within {within.TotalSeconds:0} s: {ex.Message}");
                 await Task.Delay(200, ct).ConfigureAwait(false);
             }
