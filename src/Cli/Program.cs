@@ -256,8 +256,27 @@ public static class Program
         var pg = PgOption();
         var data = DataOption();
         var output = new System.CommandLine.Option<string>("--out") { Description = "the HTML file to write", Required = true };
-        var command = new Command("report", "a self-contained HTML page with SVG charts: messages over time, response times, queue waiting") { output, pg, data };
-        command.SetAction((parse, ct) => Tools.ReportAsync(parse.GetValue(pg), parse.GetValue(data), parse.GetValue(output)!, ct));
+        var levels = new System.CommandLine.Option<double[]>("--service-level")
+        {
+            Description = "the service-level thresholds in seconds (answered within; repeat the option for several)",
+            DefaultValueFactory = _ => [20, 60],
+            AllowMultipleArgumentsPerToken = true,
+        };
+        levels.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double[]>() is { } v && (v.Length == 0 || v.Any(x => !(x > 0) || x > 86_400)))
+                r.AddError("--service-level must be one or more thresholds of more than 0 and at most 86400 seconds");
+        });
+        var command = new Command("report",
+            "a self-contained HTML page: live-chat figures (first response, speed of answer, handling, abandonment, service level, transfers) " +
+            "overall, per queue and per agent, and charts over time, each with its table")
+            { output, levels, pg, data };
+        command.SetAction((parse, ct) =>
+        {
+            var file = parse.GetValue(output)!;
+            if (Path.GetDirectoryName(Path.GetFullPath(file)) is { } dir && !Directory.Exists(dir)) return Task.FromResult(Tools.Fail($"report: the folder {dir} does not exist"));
+            return Tools.ReportAsync(parse.GetValue(pg), parse.GetValue(data), file, parse.GetValue(levels)!, ct);
+        });
         return command;
     }
 

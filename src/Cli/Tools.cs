@@ -4,6 +4,7 @@ using System.Text;
 using EventSourced.Adapters.Storage;
 using EventSourced.Domain;
 using EventSourced.Domain.Client;
+using EventSourced.Domain.Server;
 using EventSourced.Projections;
 using LanguageExt;
 using Spectre.Console;
@@ -16,30 +17,44 @@ public static class Tools
 {
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    static async Task<Fin<List<Recorded>>> ReadLogAsync(string? pg, string? data, bool progress, CancellationToken ct)
+    static async Task<Fin<List<Recorded>>> ReadLogAsync(string? pg, string? data, bool progress, CancellationToken ct) =>
+        (await ReadLogsAsync(pg, data, progress, server: false, ct)).Map(r => r.Client);
+
+    // The client log, and the server's log when asked for, read whole (with a progress bar on a terminal when asked for).
+    static async Task<Fin<(List<Recorded> Client, List<ServerRecorded> Server)>> ReadLogsAsync(string? pg, string? data, bool progress, bool server, CancellationToken ct)
     {
         var opened = await Database.OpenAsync(pg, data, ct);
-        if (opened.IsFail) return opened.Map(_ => new List<Recorded>());
+        if (opened.IsFail) return opened.Map(_ => (new List<Recorded>(), new List<ServerRecorded>()));
         await using var db = (Database)opened;
         await using var log = await db.ClientLogAsync(ct);
+        await using var serverLog = server ? await db.ServerLogAsync(ct) : null;
         var all = new List<Recorded>();
+        var servers = new List<ServerRecorded>();
         if (!progress)
         {
             await foreach (var r in log.ReadAllAsync(1, ct)) all.Add(r);
-            return all;
+            if (serverLog is not null) await foreach (var r in serverLog.ReadAllAsync(1, ct)) servers.Add(r);
+            return (all, servers);
         }
-        var total = Math.Max(1, log.LastPosition);
         await AnsiConsole.Progress().StartAsync(async p =>
         {
-            var task = p.AddTask("reading the event log", maxValue: total);
+            var task = p.AddTask("reading the event log", maxValue: Math.Max(1, log.LastPosition));
             await foreach (var r in log.ReadAllAsync(1, ct))
             {
                 all.Add(r);
                 task.Value = r.Meta.Position;
             }
-            task.Value = total;
+            task.Value = task.MaxValue;
+            if (serverLog is null) return;
+            var serverTask = p.AddTask("reading the server's log", maxValue: Math.Max(1, serverLog.LastPosition));
+            await foreach (var r in serverLog.ReadAllAsync(1, ct))
+            {
+                servers.Add(r);
+                serverTask.Value = r.Meta.Position;
+            }
+            serverTask.Value = serverTask.MaxValue;
         });
-        return all;
+        return (all, servers);
     }
 
     internal static int Fail(string message)
@@ -317,11 +332,20 @@ public static class Tools
     }
 
     /// <summary>A self-contained HTML page with SVG charts of the figures.</summary>
-    public static async Task<int> ReportAsync(string? pg, string? data, string outFile, CancellationToken ct)
+    public static async Task<int> ReportAsync(string? pg, string? data, string outFile, IReadOnlyList<double> serviceLevelSeconds, CancellationToken ct)
     {
-        var read = await ReadLogAsync(pg, data, progress: true, ct);
+        var read = await ReadLogsAsync(pg, data, progress: true, server: true, ct);
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
-        await File.WriteAllTextAsync(outFile, Report.Html(Audit.Of((List<Recorded>)read), DateTimeOffset.UtcNow), new UTF8Encoding(false), ct);
+        var (client, server) = ((List<Recorded>, List<ServerRecorded>))read;
+        var merged = Transcript.OfLog(client);
+        // The local server saw the queue itself, on one clock; without its record the agents' and customers' recordings stand in.
+        var fromServer = ContactCenter.FromServer(server);
+        var (facts, source) = fromServer.Exists(f => f is ContactCenter.QueueFact.Queued)
+            ? (fromServer, "the local server's record (server clock)")
+            : (ContactCenter.FromClients(client), "the agents' and customers' recordings (each client's clock)");
+        var options = new ContactCenter.Options(serviceLevelSeconds.Select(s => (long)Math.Round(s * 1000)).ToSeq());
+        var page = Report.Html(Audit.Of(client, merged), ContactCenter.Of(facts, merged, options), source, DateTimeOffset.UtcNow);
+        await File.WriteAllTextAsync(outFile, page, new UTF8Encoding(false), ct);
         AnsiConsole.MarkupLineInterpolated($"wrote {Terminal.Plain(outFile)}");
         return 0;
     }
