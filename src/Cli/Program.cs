@@ -12,9 +12,11 @@ public static class Program
     /// <summary>Parses the command line and runs the command.</summary>
     public static Task<int> Main(string[] args)
     {
-        // Redirected output has no terminal width: honour COLUMNS so tables are not wrapped at 80.
-        if (Console.IsOutputRedirected && int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns > 20)
-            Spectre.Console.AnsiConsole.Profile.Width = columns;
+        // Redirected output has no terminal width: COLUMNS when it is set, else wide enough that no table wraps a cell (an id
+        // cut over two lines is no longer greppable), rather than Spectre's 80.
+        if (Console.IsOutputRedirected)
+            Spectre.Console.AnsiConsole.Profile.Width =
+                int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns > 20 ? columns : 4096;
         var parsed = Root().Parse(args);
         // A mistyped command line is answered with what is wrong (and a suggestion), not the whole help: --help shows that.
         if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction error) error.ShowHelp = false;

@@ -25,7 +25,7 @@ public static class Report
             .Append("figure{margin:1.5rem 0}figcaption{font-weight:600;margin-bottom:.4rem}table{border-collapse:collapse;margin:.5rem 0}")
             .Append("caption{text-align:left;font-weight:600;padding:.2rem 0}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}")
             .Append("svg text{font:12px system-ui,sans-serif;fill:#333}.s0{fill:#2563eb}.s1{fill:#059669}.s2{fill:#d97706}.grid{stroke:#e5e7eb}")
-            .Append("details{margin:.3rem 0 1rem}summary{cursor:pointer}</style></head><body>")
+            .Append("details{margin:.3rem 0 1rem}summary{cursor:pointer}.wide{overflow-x:auto;font-size:13px}.wide th{min-width:4.5rem}</style></head><body>")
             .Append("<h1>Chat report</h1>")
             .Append("<p id=\"period\">Reporting period: ").Append(Period(cc)).Append(". Generated ").Append(Stamp(generated.ToUnixTimeMilliseconds())).Append(" UTC.</p>")
             .Append("<p>Messages come from the recorded event log with every recording merged (").Append(Enc(f.Counts.ToString())).Append("); the queue's figures come from ")
@@ -37,8 +37,9 @@ public static class Report
             .Append(Num(f.Pins)).Append(Num(cc.Chats.Count)).Append("</tr></table>");
 
         b.Append("<h2>Live chats</h2>");
-        b.Append(SummaryTable("queues", "By queue", "queue", cc.ByQueue.Add(cc.Overall)));
-        b.Append(AgentTable(cc.ByAgent));
+        // Wide tables scroll inside their own box rather than widen the page.
+        b.Append("<div class=\"wide\">").Append(SummaryTable("queues", "By queue", "queue", cc.ByQueue.Add(cc.Overall))).Append("</div>");
+        b.Append("<div class=\"wide\">").Append(AgentTable(cc.ByAgent)).Append("</div>");
 
         var axis = cc.Timeline.Map(k => k.Start).ToArray();
         var unit = IntervalName(cc.IntervalMs);

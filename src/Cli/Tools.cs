@@ -338,24 +338,34 @@ public static class Tools
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
         var (client, server) = ((List<Recorded>, List<ServerRecorded>))read;
         var merged = Transcript.OfLog(client);
-        // The local server saw the queue itself, on one clock; without its record the agents' and customers' recordings stand in.
-        var fromServer = ContactCenter.FromServer(server);
-        var (facts, source) = fromServer.Exists(f => f is ContactCenter.QueueFact.Queued)
-            ? (fromServer, "the local server's record (server clock)")
-            : (ContactCenter.FromClients(client), "the agents' and customers' recordings (each client's clock)");
         var options = new ContactCenter.Options(serviceLevelSeconds.Select(s => (long)Math.Round(s * 1000)).ToSeq());
-        var page = Report.Html(Audit.Of(client, merged), ContactCenter.Of(facts, merged, options), source, DateTimeOffset.UtcNow);
+        var (figures, source) = LiveChatFigures(client, server, merged, options);
+        var page = Report.Html(Audit.Of(client, merged), figures, source, DateTimeOffset.UtcNow);
         await File.WriteAllTextAsync(outFile, page, new UTF8Encoding(false), ct);
         AnsiConsole.MarkupLineInterpolated($"wrote {Terminal.Plain(outFile)}");
         return 0;
     }
 
+    // The local server saw the queue itself, on one clock; without its record the agents' and customers' recordings stand in.
+    static (ContactCenter.Figures Figures, string Source) LiveChatFigures(List<Recorded> client, List<ServerRecorded> server, Transcript.Merged merged,
+        ContactCenter.Options options)
+    {
+        var fromServer = ContactCenter.FromServer(server);
+        return fromServer.Exists(f => f is ContactCenter.QueueFact.Queued)
+            ? (ContactCenter.Of(fromServer, merged, options), "the local server's record (server clock)")
+            : (ContactCenter.Of(ContactCenter.FromClients(client), merged, options), "the agents' and customers' recordings (each client's clock)");
+    }
+
     /// <summary>Volumes, response times, edit and revoke rates, live-chat queue figures.</summary>
     public static async Task<int> StatsAsync(string? pg, string? data, bool json, CancellationToken ct)
     {
-        var read = await ReadLogAsync(pg, data, progress: false, ct);
+        var read = await ReadLogsAsync(pg, data, progress: false, server: true, ct);
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
-        var f = Audit.Of((List<Recorded>)read);
+        var (client, server) = ((List<Recorded>, List<ServerRecorded>))read;
+        var merged = Transcript.OfLog(client);
+        var f = Audit.Of(client, merged);
+        var (queue, source) = LiveChatFigures(client, server, merged, ContactCenter.Options.Default);
+        var firstResponse = ContactCenter.Stat.Of(f.FirstResponseMs);
         if (json)
             return WriteJson(w =>
             {
@@ -366,14 +376,33 @@ public static class Tools
                 w.WriteNumber("editRate", f.EditRate);
                 w.WriteNumber("revokeRate", f.RevokeRate);
                 w.WriteNumber("pins", f.Pins);
-                var sorted = f.FirstResponseMs.OrderBy(x => x).ToList();
-                w.WriteStartObject("firstResponseMs");
-                w.WriteNumber("count", sorted.Count);
-                if (sorted.Count > 0)
+                WriteStat(w, "firstResponseMs", firstResponse);
+                w.WriteStartObject("queue");
+                w.WriteString("source", source);
+                WriteSummary(w, "overall", queue.Overall);
+                w.WriteStartArray("byQueue");
+                foreach (var q in queue.ByQueue)
                 {
-                    w.WriteNumber("median", sorted[sorted.Count / 2]);
-                    w.WriteNumber("p90", sorted[Math.Min(sorted.Count - 1, (int)(sorted.Count * 0.9))]);
+                    w.WriteStartObject();
+                    w.WriteString("queue", q.Key);
+                    WriteSummary(w, null, q);
+                    w.WriteEndObject();
                 }
+                w.WriteEndArray();
+                w.WriteStartArray("byAgent");
+                foreach (var a in queue.ByAgent)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("agent", a.Agent);
+                    w.WriteNumber("accepted", a.Accepted);
+                    w.WriteNumber("transfersIn", a.TransfersIn);
+                    w.WriteNumber("transfersOut", a.TransfersOut);
+                    WriteStat(w, "speedOfAnswerMs", a.SpeedOfAnswer);
+                    WriteStat(w, "firstResponseMs", a.FirstResponse);
+                    WriteStat(w, "handlingMs", a.Handling);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
                 w.WriteEndObject();
                 w.WriteStartArray("liveChats");
                 foreach (var c in f.LiveChats)
@@ -396,18 +425,59 @@ public static class Tools
         volumes.AddRow("edit rate", f.EditRate.ToString("P1", Inv));
         volumes.AddRow("revoke rate", f.RevokeRate.ToString("P1", Inv));
         volumes.AddRow("pins", f.Pins.ToString(Inv));
-        if (!f.FirstResponseMs.IsEmpty)
-        {
-            var sorted = f.FirstResponseMs.OrderBy(x => x).ToList();
-            volumes.AddRow("first response (median / p90)", $"{sorted[sorted.Count / 2]} ms / {sorted[Math.Min(sorted.Count - 1, (int)(sorted.Count * 0.9))]} ms");
-        }
+        if (firstResponse.Count > 0)
+            volumes.AddRow("first response (median / p90)", $"{firstResponse.Median.IfNone(0):0} ms / {firstResponse.P90.IfNone(0):0} ms");
         AnsiConsole.Write(volumes);
+        var queues = new Table().Title($"live-chat queues (from {Terminal.Escape(source)})").AddColumns("queue", "offered", "answered", "abandoned", "waiting",
+            "abandonment", "within 20 s / 60 s", "speed of answer (median / p90)", "first response (median)", "handling (median)", "transfers");
+        foreach (var q in queue.ByQueue.Add(queue.Overall))
+            queues.AddRow(Terminal.Escape(q.Key), q.Offered.ToString(Inv), q.Answered.ToString(Inv), q.Abandoned.ToString(Inv), q.Waiting.ToString(Inv),
+                Share(q.AbandonmentRate), string.Join(" / ", q.ServiceLevels.Map(l => Share(l.Rate))),
+                $"{Ms(q.SpeedOfAnswer.Median)} / {Ms(q.SpeedOfAnswer.P90)}", Ms(q.FirstResponse.Median), Ms(q.Handling.Median), q.Transfers.ToString(Inv));
+        AnsiConsole.Write(queues);
         var chats = new Table().Title("live chats").AddColumns("conversation", "agent", "waited", "handled");
         foreach (var c in f.LiveChats)
             chats.AddRow(Terminal.Escape(c.ConvId), Terminal.Escape(c.Agent.IfNone("-")), c.WaitMs.Map(w => $"{w} ms").IfNone("-"), c.HandleMs.Map(h => $"{h} ms").IfNone("-"));
         AnsiConsole.Write(chats);
         Console.WriteLine(Terminal.Plain(f.Counts.ToString()));
         return 0;
+    }
+
+    static string Share(Option<double> rate) => rate.Map(r => r.ToString("P1", Inv)).IfNone("-");
+    static string Ms(Option<double> ms) => ms.Map(v => $"{v:0} ms").IfNone("-");
+
+    static void WriteStat(System.Text.Json.Utf8JsonWriter w, string name, ContactCenter.Stat s)
+    {
+        w.WriteStartObject(name);
+        w.WriteNumber("count", s.Count);
+        foreach (var (key, value) in new[] { ("mean", s.Mean), ("median", s.Median), ("p90", s.P90) })
+            if (value.IsSome) w.WriteNumber(key, Math.Round((double)value, 1)); else w.WriteNull(key);
+        w.WriteEndObject();
+    }
+
+    static void WriteSummary(System.Text.Json.Utf8JsonWriter w, string? name, ContactCenter.Summary q)
+    {
+        if (name is not null) w.WriteStartObject(name);
+        w.WriteNumber("offered", q.Offered);
+        w.WriteNumber("answered", q.Answered);
+        w.WriteNumber("abandoned", q.Abandoned);
+        w.WriteNumber("waiting", q.Waiting);
+        if (q.AbandonmentRate.IsSome) w.WriteNumber("abandonmentRate", (double)q.AbandonmentRate); else w.WriteNull("abandonmentRate");
+        w.WriteStartArray("serviceLevels");
+        foreach (var l in q.ServiceLevels)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("thresholdMs", l.ThresholdMs);
+            w.WriteNumber("within", l.Within);
+            if (l.Rate.IsSome) w.WriteNumber("rate", (double)l.Rate); else w.WriteNull("rate");
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        WriteStat(w, "speedOfAnswerMs", q.SpeedOfAnswer);
+        WriteStat(w, "firstResponseMs", q.FirstResponse);
+        WriteStat(w, "handlingMs", q.Handling);
+        w.WriteNumber("transfers", q.Transfers);
+        if (name is not null) w.WriteEndObject();
     }
 
     // One JSON document on standard output (ids and texts escaped by the writer, whatever they hold).

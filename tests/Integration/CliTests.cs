@@ -6,11 +6,14 @@ namespace EventSourced.Tests.Integration;
 /// <summary>The command-line tool as a process: the main job and the compliance and analytics commands on a real PostgreSQL.</summary>
 public sealed class CliTests
 {
-    static async Task<(int Code, string Out)> Run(params string[] args)
+    static Task<(int Code, string Out)> Run(params string[] args) => RunWith("200", args);
+
+    static async Task<(int Code, string Out)> RunWith(string? columns, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "stringee-es.dll"), .. args])
             { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.Environment["COLUMNS"] = "200";
+        if (columns is null) psi.Environment.Remove("COLUMNS");
+        else psi.Environment["COLUMNS"] = columns;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
@@ -193,6 +196,24 @@ public sealed class CliTests
     static bool SigIntIgnored() =>
         File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal)) is { } line
         && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & 0x2) != 0;
+
+    [Fact]
+    public async Task Piped_tables_keep_every_row_on_one_line_and_stats_gives_the_queue_figures()
+    {
+        var pg = (await Postgres.Instance).ConnectionString;
+        Assert.Equal(0, (await Run("demo", "--pg", pg)).Code);
+        var (code, output) = await RunWith(null, "stats", "--pg", pg);
+        Assert.True(code == 0, output);
+        Assert.Matches(@"│ queue +│ offered │ answered │ abandoned │ waiting │ abandonment │ within 20 s / 60 s │ speed of answer \(median / p90\) │", output);
+        Assert.Matches(@"│ conv-[^│\s]+ +│ agent2 │ \d+ ms +│ \d+ ms +│", output);
+        var json = await RunJson("stats", "--pg", pg);
+        var overall = json.GetProperty("queue").GetProperty("overall");
+        Assert.Equal("the local server's record (server clock)", json.GetProperty("queue").GetProperty("source").GetString());
+        Assert.True(overall.GetProperty("answered").GetInt32() >= 1);
+        Assert.Equal(overall.GetProperty("offered").GetInt32(),
+            overall.GetProperty("answered").GetInt32() + overall.GetProperty("abandoned").GetInt32() + overall.GetProperty("waiting").GetInt32());
+        Assert.Equal(20_000, overall.GetProperty("serviceLevels")[0].GetProperty("thresholdMs").GetInt64());
+    }
 
     [Fact]
     public async Task Export_without_a_scope_says_what_it_needs()
