@@ -54,7 +54,7 @@ public sealed class ClientLiveChatTests(ServerFixture f) : IClassFixture<ServerF
         Assert.Single(Directory.GetFiles(Path.Combine(f.Outbox, "transcripts"), $"*{chat.Id}-*.eml"));
 
         // carol's chat: agentA lets the offer time out (onTimeoutAnswerChat) before agentB takes it.
-        var timedOut = agentA.OnTimeoutAnswerChat.First(r => r.CustomerName == "carol", seconds: 5);
+        var timedOut = agentA.OnTimeoutAnswerChat.First(r => r.CustomerName == "carol", seconds: 10);
         var second = (await carol.CreateLiveChatConversationAsync("q-fast")).Ok();
         Assert.Equal(second.Id, (await timedOut).ConvId);
 

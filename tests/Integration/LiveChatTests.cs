@@ -50,8 +50,8 @@ public sealed class LiveChatTests(ServerFixture f) : IClassFixture<ServerFixture
         var offerA = await agentA.WaitForAsync(Service.ChatRouteToAgent, m => m.Str("convId") == conv);
         Assert.Equal("cust", offerA.Str("customerName"));
         Assert.Single((await agentA.RequestAsync(Service.ChatRequestLoad, Json.Obj.Empty)).Objs("chatRequests").Filter(r => r.Str("convId") == conv));
-        await agentA.WaitForAsync(Service.TimeoutRouteToAgent, m => m.Str("convId") == conv, TimeSpan.FromSeconds(3));
-        await agentB.WaitForAsync(Service.ChatRouteToAgent, m => m.Str("convId") == conv, TimeSpan.FromSeconds(3));
+        await agentA.WaitForAsync(Service.TimeoutRouteToAgent, m => m.Str("convId") == conv, TimeSpan.FromSeconds(8));
+        await agentB.WaitForAsync(Service.ChatRouteToAgent, m => m.Str("convId") == conv, TimeSpan.FromSeconds(8));
         var late = await agentA.RequestAsync(Service.ChatAgentResponse, Json.Object(("convId", conv), ("answer", true)));
         Assert.Equal(14L, late.Int("r"));
         var accepted = await agentB.RequestAsync(Service.ChatAgentResponse, Json.Object(("convId", conv), ("answer", true), ("channelType", 1L)));

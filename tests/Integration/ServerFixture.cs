@@ -18,7 +18,7 @@ public sealed class ServerFixture : IAsyncLifetime
             new ProjectConfig(1, "test", [new KeyConfig("SK.test", "test-secret")],
                 [new WidgetConfig("widget-test", "Test support", ["q-fast", "q-empty"])],
                 [
-                    new QueueConfig("q-fast", "Fast", ["agentA", "agentB"], AgentTimeoutMs: 700, QueueTimeoutMs: 20_000),
+                    new QueueConfig("q-fast", "Fast", ["agentA", "agentB"], AgentTimeoutMs: 3_000, QueueTimeoutMs: 20_000),
                     new QueueConfig("q-empty", "Nobody home", ["agentZ"], AgentTimeoutMs: 500, QueueTimeoutMs: 1_200),
                 ]),
         ],

@@ -93,16 +93,20 @@ public sealed partial class StringeeClient
         new((long)o.RequestTimeout.TotalMilliseconds, 15_000, o.CatchUpPageSize);
 
     /// <summary>connect(token): completes once authenticated, or with the AUTHEN error (code 1-10), -3 on timeout, -5 when the local history cannot be replayed.</summary>
+    /// <param name="token">The access token (a JWT signed with the project's key). It is never logged, and recorded only without its signature.</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once authenticated and caught up.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> ConnectAsync(string token, CancellationToken ct = default)
     {
         using var span = Telemetry.Source.StartActivity("stringee.connect");
-        var claims = Jwt.Read(token ?? "");
+        var claims = Jwt.Read(NotNull(token));
         var attached = await AttachAsync(claims.Match(c => c.Text("userId").IfNone("anonymous"), _ => "anonymous"), ct).ConfigureAwait(false);
         if (attached.IsFail) return attached;
         stepLoop ??= Task.Run(StepLoopAsync, CancellationToken.None);
         if (loop is { IsCompleted: false } && !IsConnected && this.token == token && firstConnect is not null)
             return await firstConnect.Task.WaitAsync(options.ConnectTimeout, ct).ConfigureAwait(false);
-        var decided = await ExecuteAsync(new C.Connect(token ?? ""), ct).ConfigureAwait(false);
+        var decided = await ExecuteAsync(new C.Connect(token), ct).ConfigureAwait(false);
         if (decided.IsFail || decided.Map(e => e.IsEmpty).IfFail(true)) return decided.Map(_ => unit);
         this.token = token;
         if (lifetime is not null) await StopLoopAsync().ConfigureAwait(false);
@@ -218,6 +222,10 @@ public sealed partial class StringeeClient
     }
 
     /// <summary>disconnect(): no reconnect follows.</summary>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the disconnect is recorded; no reconnect follows.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> DisconnectAsync(CancellationToken ct = default)
     {
         var decided = await ExecuteAsync(new C.Disconnect(), ct).ConfigureAwait(false);

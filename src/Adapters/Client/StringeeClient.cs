@@ -200,31 +200,83 @@ public sealed partial class StringeeClient : IAsyncDisposable
         Current.Conversations.ById.Find(id).ToFin(Error.New(-3, "No conversation found."));
 
     /// <summary>registerPush.</summary>
+    /// <param name="deviceToken">The push token the platform gave the app (not empty).</param>
+    /// <param name="isProduction">True for the production push environment, false for the sandbox.</param>
+    /// <param name="isVoip">True for a VoIP (PushKit) token.</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the server has registered the token.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> RegisterPushAsync(string deviceToken, bool isProduction, bool isVoip, CancellationToken ct = default) =>
-        Done(await ExecuteAsync(new C.RegisterPush(deviceToken ?? "", isProduction, isVoip), ct).ConfigureAwait(false));
+        Done(await ExecuteAsync(new C.RegisterPush(NotNull(deviceToken), isProduction, isVoip), ct).ConfigureAwait(false));
     /// <summary>unregisterPush.</summary>
+    /// <param name="deviceToken">The push token the platform gave the app (not empty).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the server has removed the token.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> UnregisterPushAsync(string deviceToken, CancellationToken ct = default) =>
-        Done(await ExecuteAsync(new C.UnregisterPush(deviceToken ?? ""), ct).ConfigureAwait(false));
+        Done(await ExecuteAsync(new C.UnregisterPush(NotNull(deviceToken)), ct).ConfigureAwait(false));
     /// <summary>sendCustomMessage.</summary>
+    /// <param name="toUserId">The user to send it to (not empty).</param>
+    /// <param name="message">The custom message: JSON text or any string (not empty).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the server has accepted the message for delivery (it is not stored by the server).</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> SendCustomMessageAsync(string toUserId, string message, CancellationToken ct = default) =>
-        Done(await ExecuteAsync(new C.SendCustomMessage(toUserId ?? "", message ?? ""), ct).ConfigureAwait(false));
+        Done(await ExecuteAsync(new C.SendCustomMessage(NotNull(toUserId), NotNull(message)), ct).ConfigureAwait(false));
 
     /// <summary>createConversation.</summary>
+    /// <param name="userIds">The other participants (the caller is added by the server).</param>
+    /// <param name="options">Name, group, distinct, custom data and official-account id; null for <see cref="ConversationOptions.Default"/> (a distinct one-to-one conversation).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>The conversation, as recorded in the conversation list (for a distinct conversation that exists already, that one).</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<ConversationList.Conversation>> CreateConversationAsync(Seq<string> userIds, ConversationOptions? options = null, CancellationToken ct = default) =>
         (await ExecuteAsync(new C.CreateConversation(userIds, options ?? ConversationOptions.Default), ct).ConfigureAwait(false))
             .Bind(es => es.Choose(e => e is ConversationCreated c ? Some(c.Result.Conversation.ConvId) : None).HeadOrNone().ToFin(Error.New(-2, "Generic error")))
             .Bind(Conversation);
     /// <summary>getConversationById: from the server, recorded, then read from the conversation list.</summary>
+    /// <param name="conversationId">The conversation's id (not empty).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>The conversation as the server has it now, read from the conversation list after it was recorded; -3 when it is not found.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/query/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<ConversationList.Conversation>> GetConversationByIdAsync(string conversationId, CancellationToken ct = default) =>
-        (await ExecuteAsync(new C.GetConversationById(conversationId ?? ""), ct).ConfigureAwait(false)).Bind(_ => Conversation(conversationId!));
+        (await ExecuteAsync(new C.GetConversationById(NotNull(conversationId)), ct).ConfigureAwait(false)).Bind(_ => Conversation(conversationId!));
     /// <summary>getLocalConversations: the recorded conversations, latest update first.</summary>
+    /// <param name="userId">The user whose conversations to read (the seed's argument; not empty).</param>
+    /// <param name="count">How many at most (1 or more).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>The recorded conversations, latest update first, at most <paramref name="count"/>.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/local/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public Task<Fin<Seq<ConversationList.Conversation>>> GetLocalConversationsAsync(string userId, int count, CancellationToken ct = default) =>
-        Local(new C.GetLocalConversations(userId ?? "", count), () => ConversationList.Visible(Current.Conversations).Take(count).ToSeq(), ct);
+        Local(new C.GetLocalConversations(NotNull(userId), count), () => ConversationList.Visible(Current.Conversations).Take(count).ToSeq(), ct);
     /// <summary>getLastConversations.</summary>
+    /// <param name="count">How many at most (1 or more).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>The latest updated conversations, from the server, as recorded in the conversation list.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/query/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public Task<Fin<Seq<ConversationList.Conversation>>> GetLastConversationsAsync(int count, CancellationToken ct = default) => Listed(new C.GetLastConversations(count), ct);
     /// <summary>getConversationsAfter.</summary>
+    /// <param name="datetime">The time, in milliseconds since the Unix epoch, the conversations were last updated after or before.</param>
+    /// <param name="count">How many at most (1 or more).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>The conversations updated after <paramref name="datetime"/>, from the server, as recorded.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/query/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public Task<Fin<Seq<ConversationList.Conversation>>> GetConversationsAfterAsync(long datetime, int count, CancellationToken ct = default) => Listed(new C.GetConversationsAfter(datetime, count), ct);
     /// <summary>getConversationsBefore.</summary>
+    /// <param name="datetime">The time, in milliseconds since the Unix epoch, the conversations were last updated after or before.</param>
+    /// <param name="count">How many at most (1 or more).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>The conversations updated before <paramref name="datetime"/>, from the server, as recorded.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/query/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public Task<Fin<Seq<ConversationList.Conversation>>> GetConversationsBeforeAsync(long datetime, int count, CancellationToken ct = default) => Listed(new C.GetConversationsBefore(datetime, count), ct);
 
     async Task<Fin<Seq<ConversationList.Conversation>>> Listed(Command c, CancellationToken ct) =>
@@ -232,62 +284,155 @@ public sealed partial class StringeeClient : IAsyncDisposable
             .Choose(id => Current.Conversations.ById.Find(id)));
 
     /// <summary>deleteConversation.</summary>
+    /// <param name="conversationId">The conversation's id (not empty).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the server has deleted (hidden) the conversation for this user.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> DeleteConversationAsync(string conversationId, CancellationToken ct = default) =>
-        Done(await ExecuteAsync(new C.DeleteConversation(conversationId ?? ""), ct).ConfigureAwait(false));
+        Done(await ExecuteAsync(new C.DeleteConversation(NotNull(conversationId)), ct).ConfigureAwait(false));
     /// <summary>addParticipants: the users added.</summary>
+    /// <param name="conversationId">The conversation's id (not empty).</param>
+    /// <param name="userIds">The users to add.</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>The users the server added (users already in it are left out).</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Seq<string>>> AddParticipantsAsync(string conversationId, Seq<string> userIds, CancellationToken ct = default) =>
-        (await ExecuteAsync(new C.AddParticipants(conversationId ?? "", userIds), ct).ConfigureAwait(false))
+        (await ExecuteAsync(new C.AddParticipants(NotNull(conversationId), userIds), ct).ConfigureAwait(false))
             .Map(es => es.Bind(e => e is ParticipantsAdded a ? a.Result.Added.Map(p => p.User) : Seq<string>()));
     /// <summary>removeParticipants: the users removed.</summary>
+    /// <param name="conversationId">The conversation's id (not empty).</param>
+    /// <param name="userIds">The users to remove.</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>The users the server removed.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Seq<string>>> RemoveParticipantsAsync(string conversationId, Seq<string> userIds, CancellationToken ct = default) =>
-        (await ExecuteAsync(new C.RemoveParticipants(conversationId ?? "", userIds), ct).ConfigureAwait(false))
+        (await ExecuteAsync(new C.RemoveParticipants(NotNull(conversationId), userIds), ct).ConfigureAwait(false))
             .Map(es => es.Bind(e => e is ParticipantsRemoved r ? r.Result.Removed.Map(p => p.User) : Seq<string>()));
     /// <summary>updateConversation(name, avatar).</summary>
+    /// <param name="conversationId">The conversation's id (not empty).</param>
+    /// <param name="name">The new name, or None to leave it.</param>
+    /// <param name="avatar">The new avatar URL, or None to leave it.</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the server has applied the change.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> UpdateConversationAsync(string conversationId, Option<string> name, Option<string> avatar, CancellationToken ct = default) =>
-        Done(await ExecuteAsync(new C.UpdateConversation(conversationId ?? "", name, avatar), ct).ConfigureAwait(false));
+        Done(await ExecuteAsync(new C.UpdateConversation(NotNull(conversationId), name, avatar), ct).ConfigureAwait(false));
     /// <summary>markConversationAsRead.</summary>
+    /// <param name="conversationId">The conversation's id (not empty).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the server has recorded the read up to the last message.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> MarkConversationAsReadAsync(string conversationId, CancellationToken ct = default) =>
-        Done(await ExecuteAsync(new C.MarkConversationAsRead(conversationId ?? ""), ct).ConfigureAwait(false));
+        Done(await ExecuteAsync(new C.MarkConversationAsRead(NotNull(conversationId)), ct).ConfigureAwait(false));
     /// <summary>getConversationWithUser.</summary>
+    /// <param name="userId">The other user's id (not empty).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>The one-to-one conversation with the user, as recorded; -3 when there is none.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/query/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<ConversationList.Conversation>> GetConversationWithUserAsync(string userId, CancellationToken ct = default) =>
-        (await ExecuteAsync(new C.GetConversationWithUser(userId ?? ""), ct).ConfigureAwait(false))
+        (await ExecuteAsync(new C.GetConversationWithUser(NotNull(userId)), ct).ConfigureAwait(false))
             .Bind(es => es.Bind(e => e is ConversationWithUserLoaded l ? l.Result.Conversations.Map(c => c.ConvId) : Seq<string>()).HeadOrNone()
                 .ToFin(Error.New(-3, "No conversation found.")))
             .Bind(Conversation);
     /// <summary>getUnreadConversationCount.</summary>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>How many conversations have unread messages, as the server counts them.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/query/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<int>> GetUnreadConversationCountAsync(CancellationToken ct = default) =>
         (await ExecuteAsync(new C.GetUnreadConversationCount(), ct).ConfigureAwait(false))
             .Bind(es => es.Choose(e => e is UnreadCountReceived u ? Some(u.Result.Count) : None).HeadOrNone().ToFin(Error.New(-2, "Generic error")));
     /// <summary>sendBeginTyping.</summary>
+    /// <param name="convId">The conversation's id (not empty).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the server has passed it on.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> SendBeginTypingAsync(string convId, CancellationToken ct = default) =>
-        Done(await ExecuteAsync(new C.SendBeginTyping(convId ?? ""), ct).ConfigureAwait(false));
+        Done(await ExecuteAsync(new C.SendBeginTyping(NotNull(convId)), ct).ConfigureAwait(false));
     /// <summary>sendEndTyping.</summary>
+    /// <param name="convId">The conversation's id (not empty).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the server has passed it on.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> SendEndTypingAsync(string convId, CancellationToken ct = default) =>
-        Done(await ExecuteAsync(new C.SendEndTyping(convId ?? ""), ct).ConfigureAwait(false));
+        Done(await ExecuteAsync(new C.SendEndTyping(NotNull(convId)), ct).ConfigureAwait(false));
 
     /// <summary>sendMessage: completes when the server has given the message its seq (a message sent while reconnecting waits in the outbox).</summary>
+    /// <param name="convId">The conversation's id (not empty).</param>
+    /// <param name="type">The message type, as in Stringee's API (1 text, 2 photo, 3 video, 4 audio, 5 file, 6 link, 7 creation, 9 location, 10 contact, 11 sticker).</param>
+    /// <param name="content">The message body as Stringee's JSON object (for text: <c>{"content": "…"}</c>).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>The message as the timeline shows it, with the seq the server gave it.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/message/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Timeline.MessageView>> SendMessageAsync(string convId, int type, Json.Obj content, CancellationToken ct = default) =>
-        (await ExecuteAsync(new C.SendMessage(convId ?? "", type, content), ct).ConfigureAwait(false))
+        (await ExecuteAsync(new C.SendMessage(NotNull(convId), type, content ?? throw new ArgumentNullException(nameof(content))), ct).ConfigureAwait(false))
             .Bind(es => es.Choose(e => e is MessageSent s ? Some(s.Result.MsgId) : None).HeadOrNone().ToFin(Error.New(-2, "Generic error")))
             .Bind(id => Projections.Timeline.View(Current.Timeline, convId!).Find(m => m.Id == id).ToFin(Error.New(-3, "No message found.")));
     /// <summary>sendMessage of a text message.</summary>
+    /// <param name="convId">The conversation's id (not empty).</param>
+    /// <param name="text">The text (null is an empty text).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>The message as the timeline shows it, with the seq the server gave it.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/message/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public Task<Fin<Timeline.MessageView>> SendTextAsync(string convId, string text, CancellationToken ct = default) =>
         SendMessageAsync(convId, 1, Json.Object(("content", text ?? "")), ct);
     /// <summary>deleteMessage.</summary>
+    /// <param name="conversationId">The conversation's id (not empty).</param>
+    /// <param name="messageId">The message's id (not empty).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the server has deleted the message.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> DeleteMessageAsync(string conversationId, string messageId, CancellationToken ct = default) =>
-        Done(await ExecuteAsync(new C.DeleteMessage(conversationId ?? "", messageId ?? ""), ct).ConfigureAwait(false));
+        Done(await ExecuteAsync(new C.DeleteMessage(NotNull(conversationId), NotNull(messageId)), ct).ConfigureAwait(false));
     /// <summary>getLocalMessages: the last <paramref name="count"/> recorded messages, oldest first.</summary>
+    /// <param name="conversationId">The conversation's id (not empty).</param>
+    /// <param name="count">How many at most (1 or more).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>The last <paramref name="count"/> recorded messages, oldest first.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/local/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public Task<Fin<Seq<Timeline.MessageView>>> GetLocalMessagesAsync(string conversationId, int count, CancellationToken ct = default) =>
-        Local(new C.GetLocalMessages(conversationId ?? "", count), () => Projections.Timeline.View(Current.Timeline, conversationId!).TakeLast(count).ToSeq(), ct);
+        Local(new C.GetLocalMessages(NotNull(conversationId), count), () => Projections.Timeline.View(Current.Timeline, conversationId!).TakeLast(count).ToSeq(), ct);
     /// <summary>getLastMessages.</summary>
+    /// <param name="conversationId">The conversation's id (not empty).</param>
+    /// <param name="count">How many at most (1 or more).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>The conversation's latest messages from the server, as the timeline shows them after they were recorded.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/query/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public Task<Fin<Seq<Timeline.MessageView>>> GetLastMessagesAsync(string conversationId, int count, CancellationToken ct = default) =>
-        Messages(new C.GetLastMessages(conversationId ?? "", count), conversationId ?? "", ct);
+        Messages(new C.GetLastMessages(NotNull(conversationId), count), conversationId, ct);
     /// <summary>getMessagesAfter.</summary>
+    /// <param name="conversationId">The conversation's id (not empty).</param>
+    /// <param name="seq">The seq the messages are after or before.</param>
+    /// <param name="count">How many at most (1 or more).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>The messages after <paramref name="seq"/>, from the server, as the timeline shows them.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/query/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public Task<Fin<Seq<Timeline.MessageView>>> GetMessagesAfterAsync(string conversationId, long seq, int count, CancellationToken ct = default) =>
-        Messages(new C.GetMessagesAfter(conversationId ?? "", seq, count), conversationId ?? "", ct);
+        Messages(new C.GetMessagesAfter(NotNull(conversationId), seq, count), conversationId, ct);
     /// <summary>getMessagesBefore.</summary>
+    /// <param name="conversationId">The conversation's id (not empty).</param>
+    /// <param name="seq">The seq the messages are after or before.</param>
+    /// <param name="count">How many at most (1 or more).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>The messages before <paramref name="seq"/>, from the server, as the timeline shows them.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/query/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public Task<Fin<Seq<Timeline.MessageView>>> GetMessagesBeforeAsync(string conversationId, long seq, int count, CancellationToken ct = default) =>
-        Messages(new C.GetMessagesBefore(conversationId ?? "", seq, count), conversationId ?? "", ct);
+        Messages(new C.GetMessagesBefore(NotNull(conversationId), seq, count), conversationId, ct);
 
     async Task<Fin<Seq<Timeline.MessageView>>> Messages(Command c, string conversationId, CancellationToken ct) =>
         (await ExecuteAsync(c, ct).ConfigureAwait(false)).Map(es =>
@@ -300,52 +445,130 @@ public sealed partial class StringeeClient : IAsyncDisposable
         (await ExecuteAsync(c, ct).ConfigureAwait(false)).Map(_ => read());
 
     /// <summary>clearDb: the local view is emptied (the event log, the audit record, is kept).</summary>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the clearing is recorded: the read models are empty, the event log keeps everything.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/local/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> ClearDbAsync(CancellationToken ct = default) => Done(await ExecuteAsync(new C.ClearDb(), ct).ConfigureAwait(false));
 
     // ---- live chat
 
     /// <summary>updateUserInfo(name, email, avatar).</summary>
+    /// <param name="name">The display name, or None to leave it.</param>
+    /// <param name="email">The e-mail address, or None to leave it.</param>
+    /// <param name="avatar">The avatar URL, or None to leave it.</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the server has updated the user's profile.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> UpdateUserInfoAsync(Option<string> name, Option<string> email, Option<string> avatar, CancellationToken ct = default) =>
         Done(await ExecuteAsync(new C.UpdateUserInfo(name, email, avatar), ct).ConfigureAwait(false));
     /// <summary>createLiveChatConversation(queueId): the conversation, waiting for an agent.</summary>
+    /// <param name="queueId">The queue to wait in (one of <see cref="GetChatProfileAsync"/>'s queues).</param>
+    /// <param name="customData">Data for the agent, or None.</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>The conversation, waiting in the queue for an agent (<see cref="OnTimeoutInQueue"/> when none answers).</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<ConversationList.Conversation>> CreateLiveChatConversationAsync(string queueId, Option<string> customData = default, CancellationToken ct = default) =>
-        (await ExecuteAsync(new C.CreateLiveChatConversation(queueId ?? "", customData), ct).ConfigureAwait(false))
+        (await ExecuteAsync(new C.CreateLiveChatConversation(NotNull(queueId), customData), ct).ConfigureAwait(false))
             .Bind(es => es.Choose(e => e is ConversationCreated c ? Some(c.Result.Conversation.ConvId) : None).HeadOrNone().ToFin(Error.New(-2, "Generic error")))
             .Bind(Conversation);
     /// <summary>acceptChatRequest(request).</summary>
+    /// <param name="request">The request as <see cref="OnReceiveChatRequest"/> or <see cref="OnReceiveTransferChatRequest"/> gave it.</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the server has given the chat to this agent.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> AcceptChatRequestAsync(ChatRequestRef request, CancellationToken ct = default) =>
-        Done(await ExecuteAsync(new C.AcceptChatRequest(request), ct).ConfigureAwait(false));
+        Done(await ExecuteAsync(new C.AcceptChatRequest(request ?? throw new ArgumentNullException(nameof(request))), ct).ConfigureAwait(false));
     /// <summary>rejectChatRequest(request).</summary>
+    /// <param name="request">The request as <see cref="OnReceiveChatRequest"/> or <see cref="OnReceiveTransferChatRequest"/> gave it.</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the server has taken the refusal (it offers the chat to another agent).</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> RejectChatRequestAsync(ChatRequestRef request, CancellationToken ct = default) =>
-        Done(await ExecuteAsync(new C.RejectChatRequest(request), ct).ConfigureAwait(false));
+        Done(await ExecuteAsync(new C.RejectChatRequest(request ?? throw new ArgumentNullException(nameof(request))), ct).ConfigureAwait(false));
     /// <summary>sendChatTranscript(email, convId, domain).</summary>
+    /// <param name="email">Where to send the transcript (not empty).</param>
+    /// <param name="convId">The conversation's id (not empty).</param>
+    /// <param name="domain">The mail domain the transcript is sent from, as in Stringee's API.</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the server has taken the request to mail the transcript.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> SendChatTranscriptAsync(string email, string convId, string domain, CancellationToken ct = default) =>
-        Done(await ExecuteAsync(new C.SendChatTranscript(email ?? "", convId ?? "", domain ?? ""), ct).ConfigureAwait(false));
+        Done(await ExecuteAsync(new C.SendChatTranscript(NotNull(email), NotNull(convId), NotNull(domain)), ct).ConfigureAwait(false));
     /// <summary>endChat(convId).</summary>
+    /// <param name="convId">The conversation's id (not empty).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the server has ended the chat (both sides see <see cref="OnConversationEnded"/>).</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> EndChatAsync(string convId, CancellationToken ct = default) =>
-        Done(await ExecuteAsync(new C.EndChat(convId ?? ""), ct).ConfigureAwait(false));
+        Done(await ExecuteAsync(new C.EndChat(NotNull(convId)), ct).ConfigureAwait(false));
     /// <summary>Transfer a live chat to another agent (protocol 77).</summary>
+    /// <param name="convId">The conversation's id (not empty).</param>
+    /// <param name="toUserId">The agent to hand the chat to (not empty).</param>
+    /// <param name="customerId">The customer's user id, as in the request.</param>
+    /// <param name="customerName">The customer's name, as in the request.</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the server has offered the chat to the other agent (they accept or reject it).</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> TransferChatAsync(string convId, string toUserId, string customerId, string customerName, CancellationToken ct = default) =>
-        Done(await ExecuteAsync(new C.TransferChat(convId ?? "", toUserId ?? "", customerId ?? "", customerName ?? ""), ct).ConfigureAwait(false));
+        Done(await ExecuteAsync(new C.TransferChat(NotNull(convId), NotNull(toUserId), NotNull(customerId), NotNull(customerName)), ct).ConfigureAwait(false));
 
     // ---- pin, edit, revoke
 
     /// <summary>pinMessage(convId, messageId, pin).</summary>
+    /// <param name="convId">The conversation's id (not empty).</param>
+    /// <param name="messageId">The message's id (not empty).</param>
+    /// <param name="pin">True to pin, false to unpin.</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the server has pinned or unpinned the message.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> PinMessageAsync(string convId, string messageId, bool pin, CancellationToken ct = default) =>
-        Done(await ExecuteAsync(new C.PinMessage(convId ?? "", messageId ?? "", pin), ct).ConfigureAwait(false));
+        Done(await ExecuteAsync(new C.PinMessage(NotNull(convId), NotNull(messageId), pin), ct).ConfigureAwait(false));
     /// <summary>editMessage(convId, messageId, newContent).</summary>
+    /// <param name="convId">The conversation's id (not empty).</param>
+    /// <param name="messageId">The message's id (not empty).</param>
+    /// <param name="newContent">The new text (not empty).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the server has applied the edit (the history keeps every version).</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> EditMessageAsync(string convId, string messageId, string newContent, CancellationToken ct = default) =>
-        Done(await ExecuteAsync(new C.EditMessage(convId ?? "", messageId ?? "", newContent ?? ""), ct).ConfigureAwait(false));
+        Done(await ExecuteAsync(new C.EditMessage(NotNull(convId), NotNull(messageId), NotNull(newContent)), ct).ConfigureAwait(false));
     /// <summary>revokeMessage(convId, messageId).</summary>
+    /// <param name="convId">The conversation's id (not empty).</param>
+    /// <param name="messageId">The message's id (not empty).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>Success once the server has revoked the message (the log keeps what it said).</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<Unit>> RevokeMessageAsync(string convId, string messageId, CancellationToken ct = default) =>
-        Done(await ExecuteAsync(new C.RevokeMessage(convId ?? "", messageId ?? ""), ct).ConfigureAwait(false));
+        Done(await ExecuteAsync(new C.RevokeMessage(NotNull(convId), NotNull(messageId)), ct).ConfigureAwait(false));
 
     /// <summary>Start a call to a user (signalling only; rings onIncomingCall, or onIncomingCall2 with <paramref name="call2"/>).</summary>
+    /// <param name="toUserId">The user to call (not empty).</param>
+    /// <param name="isVideo">True for a video call.</param>
+    /// <param name="call2">True for the call2 flow (the callee sees <see cref="OnIncomingCall2"/>).</param>
+    /// <param name="ct">Ends the wait (see the exceptions); it does not withdraw a request already sent.</param>
+    /// <returns>The call's id.</returns>
+    /// <include file='Docs/Codes.xml' path='codes/command/*' />
+    /// <include file='Docs/Codes.xml' path='codes/arguments/*' />
     public async Task<Fin<string>> StartCallAsync(string toUserId, bool isVideo, bool call2 = false, CancellationToken ct = default) =>
-        (await ExecuteAsync(new C.StartCall(toUserId ?? "", isVideo, call2, None), ct).ConfigureAwait(false))
+        (await ExecuteAsync(new C.StartCall(NotNull(toUserId), isVideo, call2, None), ct).ConfigureAwait(false))
             .Bind(es => es.Choose(e => e is CallStarted c ? Some(c.Result.CallId) : None).HeadOrNone().ToFin(Error.New(-2, "Generic error")));
 
     // ---------------------------------------------------------------- helpers
+
+    // A null argument is the caller's bug (ArgumentNullException); an empty one is Stringee's -2, decided like any other input.
+    static string NotNull(string? value, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? name = null) =>
+        value ?? throw new ArgumentNullException(name);
 
     IncomingCall Call(IncomingCallNotice n) => new(user, n.CallId, n.FromNumber, n.ToNumber, n.FromAlias.IfNone(n.FromNumber), n.ToAlias.IfNone(n.ToNumber),
         n.FromInternal.IfNone(true) ? 1 : 3, n.Video, n.CustomDataFromYourServer.IfNone(""));
