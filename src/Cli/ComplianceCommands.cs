@@ -42,7 +42,7 @@ public static class ComplianceCommands
 
     static async Task<Fin<Opened>> OpenAsync(string? pg, string? data, CancellationToken ct)
     {
-        var opened = await Database.OpenAsync(pg, data, ct);
+        var opened = await Database.OpenAsync(pg, data, Tools.Loggers, ct);
         if (opened.IsFail) return opened.Map(_ => (Opened)null!);
         var db = (Database)opened;
         var (log, records) = await ReadAsync(db, ct);
@@ -81,7 +81,7 @@ public static class ComplianceCommands
         var target = Target(conv, user);
         if (target.IsLeft) return Fail($"hold place: {(string)target}");
         var (scope, id) = ((string, string))target;
-        var opened = await Database.OpenAsync(pg, data, ct);
+        var opened = await Database.OpenAsync(pg, data, Tools.Loggers, ct);
         if (opened.IsFail) return Fail($"hold place: {opened.Match(_ => "", e => e.Message)}");
         await using var db = (Database)opened;
         var placed = await PlaceAsync(db, scope, id, reason ?? "", ct);
@@ -238,7 +238,7 @@ public static class ComplianceCommands
     public static async Task<int> EraseAsync(string? pg, string? data, string? user, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(user)) return Fail("erase: name the data subject with --user U (a user id, or email:ADDRESS for a ticket)");
-        var opened = await Database.OpenAsync(pg, data, ct);
+        var opened = await Database.OpenAsync(pg, data, Tools.Loggers, ct);
         if (opened.IsFail) return Fail($"erase: {opened.Match(_ => "", e => e.Message)}");
         await using var db = (Database)opened;
         var erased = await EraseAsync(db, user, ct);

@@ -7,6 +7,7 @@ using EventSourced.Projections;
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
 using LanguageExt;
+using Microsoft.Extensions.Logging;
 using Spectre.Console;
 using static LanguageExt.Prelude;
 
@@ -25,7 +26,7 @@ public static class Demo
     {
         var console = AnsiConsole.Console;
         console.MarkupLine("[bold]stringee-es demo[/]: an event-sourced Stringee chat, recorded in PostgreSQL");
-        var opened = await Database.OpenAsync(pg, data, ct);
+        var opened = await Database.OpenAsync(pg, data, Tools.Loggers, ct);
         if (opened.IsFail)
         {
             console.MarkupLineInterpolated($"[red]PostgreSQL: {opened.Match(_ => "", e => e.Message)}[/]");
@@ -47,7 +48,8 @@ public static class Demo
 
         var run = $"{DateTimeOffset.UtcNow.ToUnixTimeSeconds() % 100_000}";
         string U(string name) => $"{name}-{run}";
-        ClientOptions Options() => new(Seq1(new Uri(server.Url)), new Uri($"http://127.0.0.1:{server.Port}/")) { Log = clientLog };
+        ClientOptions Options() => new(Seq1(new Uri(server.Url)), new Uri($"http://127.0.0.1:{server.Port}/"))
+            { Log = clientLog, Logger = Tools.Loggers.CreateLogger("stringee-es.demo.client") };
         string Token(string user) => TokenIssuer.Issue(config.DefaultKey, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 3600, user);
         async Task<StringeeClient> Connect(string user)
         {

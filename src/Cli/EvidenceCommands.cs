@@ -29,7 +29,7 @@ public static class EvidenceCommands
         if (convId is not null && user is not null) return Fail("verify takes --conversation ID or --user U, not both");
         if (json && (coverage || proof is not null)) return Fail("verify --output json reports the log's checks; --coverage and --proof print text only");
         if (proof is not null) return await VerifyFileAsync(proof, publicKey, ct);
-        var opened = await Database.OpenAsync(pg, data, ct);
+        var opened = await Database.OpenAsync(pg, data, Tools.Loggers, ct);
         if (opened.IsFail) return Fail($"verify: {opened.Match(_ => "", e => e.Message)}");
         await using var db = (Database)opened;
         VerifyScope scope = convId is not null ? new VerifyScope.Conversation(convId) : user is not null ? new VerifyScope.User(user) : new VerifyScope.All();
@@ -159,7 +159,7 @@ public static class EvidenceCommands
     {
         if (consistencyFrom is < 1) return Fail("tree-head: --consistency-from is the size of an earlier tree head (1 or more)");
         if (outFile is not null && Path.GetDirectoryName(Path.GetFullPath(outFile)) is { } dir && !Directory.Exists(dir)) return Fail($"tree-head: the folder {dir} does not exist");
-        var opened = await Database.OpenAsync(pg, data, ct);
+        var opened = await Database.OpenAsync(pg, data, Tools.Loggers, ct);
         if (opened.IsFail) return Fail($"tree-head: {opened.Match(_ => "", e => e.Message)}");
         await using var db = (Database)opened;
         await using var clientLog = await db.ClientLogAsync(ct);

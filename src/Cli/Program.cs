@@ -96,7 +96,7 @@ public static class Program
             EventSourced.Adapters.Storage.IEventLog<EventSourced.Domain.Server.ServerRecorded>? log = null;
             if (!parse.GetValue(inMemory))
             {
-                var opened = await EventSourced.Adapters.Storage.Database.OpenAsync(parse.GetValue(pg), parse.GetValue(data), ct).ConfigureAwait(false);
+                var opened = await EventSourced.Adapters.Storage.Database.OpenAsync(parse.GetValue(pg), parse.GetValue(data), loggers, ct).ConfigureAwait(false);
                 if (opened.IsFail)
                 {
                     await Console.Error.WriteLineAsync($"server: {opened.Match(_ => "", e => e.Message)}").ConfigureAwait(false);

@@ -7,6 +7,7 @@ using EventSourced.Domain.Client;
 using EventSourced.Domain.Server;
 using EventSourced.Projections;
 using LanguageExt;
+using Microsoft.Extensions.Logging;
 using Spectre.Console;
 using static LanguageExt.Prelude;
 
@@ -17,13 +18,24 @@ public static class Tools
 {
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
+    /// <summary>
+    /// The CLI's diagnostics (what the logs, the server and the demo's clients report about themselves), one line each on
+    /// standard error, so standard output stays the command's answer. Warnings and errors by default; the environment
+    /// variable <c>STRINGEE_ES_LOG_LEVEL</c> (Trace, Debug, Information, Warning, Error, None) changes it.
+    /// </summary>
+    internal static readonly Microsoft.Extensions.Logging.ILoggerFactory Loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b
+        .SetMinimumLevel(Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(Environment.GetEnvironmentVariable("STRINGEE_ES_LOG_LEVEL"), true, out var level)
+            ? level : Microsoft.Extensions.Logging.LogLevel.Warning)
+        .AddConsole(o => o.LogToStandardErrorThreshold = Microsoft.Extensions.Logging.LogLevel.Trace)
+        .AddSimpleConsole(o => o.SingleLine = true));
+
     static async Task<Fin<List<Recorded>>> ReadLogAsync(string? pg, string? data, bool progress, CancellationToken ct) =>
         (await ReadLogsAsync(pg, data, progress, server: false, ct)).Map(r => r.Client);
 
     // The client log, and the server's log when asked for, read whole (with a progress bar on a terminal when asked for).
     static async Task<Fin<(List<Recorded> Client, List<ServerRecorded> Server)>> ReadLogsAsync(string? pg, string? data, bool progress, bool server, CancellationToken ct)
     {
-        var opened = await Database.OpenAsync(pg, data, ct);
+        var opened = await Database.OpenAsync(pg, data, Tools.Loggers, ct);
         if (opened.IsFail) return opened.Map(_ => (new List<Recorded>(), new List<ServerRecorded>()));
         await using var db = (Database)opened;
         await using var log = await db.ClientLogAsync(ct);
@@ -273,7 +285,7 @@ public static class Tools
     // The evidence export needs the log itself (its ledger proves each entry), not only its events.
     static async Task<int> ExportEvidenceAsync(string? pg, string? data, string? convId, bool all, string? outFile, CancellationToken ct)
     {
-        var opened = await Database.OpenAsync(pg, data, ct);
+        var opened = await Database.OpenAsync(pg, data, Tools.Loggers, ct);
         if (opened.IsFail) return Fail(opened.Match(_ => "", e => e.Message));
         await using var db = (Database)opened;
         await using var log = await db.ClientLogAsync(ct);

@@ -216,6 +216,27 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Diagnostics_go_to_standard_error_at_the_level_asked_for_and_never_into_the_answer()
+    {
+        var pg = (await Postgres.Instance).ConnectionString;
+        async Task<(string Out, string Err)> Stats(string? level)
+        {
+            var psi = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "stringee-es.dll"), "stats", "--pg", pg, "--output", "json"])
+                { RedirectStandardOutput = true, RedirectStandardError = true };
+            if (level is null) psi.Environment.Remove("STRINGEE_ES_LOG_LEVEL"); else psi.Environment["STRINGEE_ES_LOG_LEVEL"] = level;
+            using var p = Process.Start(psi)!;
+            var (o, e) = (p.StandardOutput.ReadToEndAsync(), p.StandardError.ReadToEndAsync());
+            await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+            Assert.Equal(0, p.ExitCode);
+            return (await o, await e);
+        }
+        var chatty = await Stats("Information");
+        Assert.Contains("Event log client_log open at position", chatty.Err, StringComparison.Ordinal);
+        Assert.Equal(System.Text.Json.JsonValueKind.Object, System.Text.Json.JsonDocument.Parse(chatty.Out).RootElement.ValueKind);
+        Assert.DoesNotContain("open at position", (await Stats(null)).Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Export_without_a_scope_says_what_it_needs()
     {
         var (code, output) = await Run("export", "--format", "csv", "--pg", (await Postgres.Instance).ConnectionString);

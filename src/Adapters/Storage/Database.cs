@@ -23,6 +23,11 @@ public sealed class Database : IAsyncDisposable
     /// <summary>The key the logs' tree heads are signed with (read when the database opens).</summary>
     public Evidence.TreeHeadSigner Signer { get; }
 
+    Microsoft.Extensions.Logging.ILoggerFactory? loggers;
+
+    Microsoft.Extensions.Logging.ILogger LoggerOf(string schema) =>
+        loggers?.CreateLogger($"EventSourced.Storage.{schema}") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
     Database(EmbeddedPostgres postgres, string owner, Option<(string Role, string ConnectionString)> app, Evidence.TreeHeadSigner signer)
     {
         this.postgres = postgres;
@@ -39,7 +44,15 @@ public sealed class Database : IAsyncDisposable
     /// Opens (and when needed starts, or attaches to) the database: the one a connection string names
     /// with <c>Database=</c>, else <c>stringee_es</c>, created when missing.
     /// </summary>
-    public static async Task<Fin<Database>> OpenAsync(string? connectionString, string? dataDir, CancellationToken ct = default)
+    public static Task<Fin<Database>> OpenAsync(string? connectionString, string? dataDir, CancellationToken ct = default) =>
+        OpenAsync(connectionString, dataDir, null, ct);
+
+    /// <summary>
+    /// Opens the database as <see cref="OpenAsync(string?, string?, CancellationToken)"/> does; the logs it opens say what
+    /// happens to them through <paramref name="loggers"/> (categories <c>EventSourced.Storage.&lt;schema&gt;</c>).
+    /// </summary>
+    public static async Task<Fin<Database>> OpenAsync(string? connectionString, string? dataDir, Microsoft.Extensions.Logging.ILoggerFactory? loggers,
+        CancellationToken ct = default)
     {
         // The signing key first: a key that is configured but missing or broken is reported now, before anything starts.
         var signer = Evidence.TreeHeadSigner.FromConfiguration();
@@ -52,7 +65,7 @@ public sealed class Database : IAsyncDisposable
             var named = NamedDatabase(server.ConnectionString);
             var cs = named is null ? await server.DatabaseAsync("stringee_es", ct).ConfigureAwait(false) : server.ConnectionString;
             var app = await Storage.AppRole.EnsureAsync(cs, ct).ConfigureAwait(false);
-            return new Database(server, cs, app, (Evidence.TreeHeadSigner)signer);
+            return new Database(server, cs, app, (Evidence.TreeHeadSigner)signer) { loggers = loggers };
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
         {
@@ -69,7 +82,7 @@ public sealed class Database : IAsyncDisposable
 
     /// <summary>The client event log (schema <c>client_log</c>).</summary>
     public Task<MartenClientLog> ClientLogAsync(CancellationToken ct = default) =>
-        OpenAsync<Recorded, MartenClientLog>("client_log", (cs, apply) => new MartenClientLog(cs, "client_log", Signer, applySchema: apply), ct);
+        OpenAsync<Recorded, MartenClientLog>("client_log", (cs, apply) => new MartenClientLog(cs, "client_log", Signer, applySchema: apply) { Logger = LoggerOf("client_log") }, ct);
 
     // Where there is an application role, the owner applies the schema and grants, and the application's log changes no schema.
     async Task<TLog> OpenAsync<T, TLog>(string schema, Func<string, bool, TLog> make, CancellationToken ct) where T : class, IRecorded<T> where TLog : MartenEventLog<T>
@@ -85,7 +98,8 @@ public sealed class Database : IAsyncDisposable
     }
 
     Task<MartenEventLog<T>> OpenAsync<T>(string schema, IRecordCodec<T> codec, int treeHeadEvery, CancellationToken ct) where T : class, IRecorded<T> =>
-        OpenAsync<T, MartenEventLog<T>>(schema, (cs, apply) => new MartenEventLog<T>(cs, schema, codec, signer: Signer, treeHeadEvery: treeHeadEvery, applySchema: apply), ct);
+        OpenAsync<T, MartenEventLog<T>>(schema, (cs, apply) => new MartenEventLog<T>(cs, schema, codec, signer: Signer, treeHeadEvery: treeHeadEvery, applySchema: apply)
+            { Logger = LoggerOf(schema) }, ct);
 
     /// <summary>The server event log (schema <c>server_log</c>).</summary>
     public Task<MartenEventLog<ServerRecorded>> ServerLogAsync(CancellationToken ct = default) => OpenAsync("server_log", new ServerRecords(), 1_000, ct);

@@ -46,7 +46,11 @@ public static class StringeeMartenServiceCollectionExtensions
             var o = sp.GetRequiredService<IOptions<StringeeMartenLogOptions>>().Value;
             var dataSource = sp.GetService<Npgsql.NpgsqlDataSource>()
                 ?? throw new InvalidOperationException("AddStringeeMartenLog needs an NpgsqlDataSource in the container (services.AddNpgsqlDataSource(...) or AddSingleton(dataSource))");
-            return new MartenClientLog(dataSource, o.Schema, treeHeadEvery: o.TreeHeadEvery, applySchema: o.ApplySchema);
+            return new MartenClientLog(dataSource, o.Schema, treeHeadEvery: o.TreeHeadEvery, applySchema: o.ApplySchema)
+            {
+                Logger = (Microsoft.Extensions.Logging.ILogger?)sp.GetService<Microsoft.Extensions.Logging.ILogger<MartenClientLog>>()
+                    ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+            };
         });
         services.TryAddSingleton<IEventLog>(sp => sp.GetRequiredService<MartenClientLog>());
         services.AddHostedService<MartenLogService>();

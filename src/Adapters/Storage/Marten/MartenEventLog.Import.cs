@@ -79,6 +79,7 @@ public partial class MartenEventLog<T>
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                LogImportStopped(Logger, schema, ex);
                 return Error.New(EventLogErrors.ImportStopped, ex.GetBaseException().Message);
             }
             await publish.WaitAsync(CancellationToken.None).ConfigureAwait(false);

@@ -7,6 +7,8 @@ using JasperFx;
 using JasperFx.Events;
 using Marten;
 using Marten.Exceptions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EventSourced.Adapters.Storage.Marten;
 
@@ -124,7 +126,27 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
         await using var session = store.QuerySession();
         var stats = await store.Advanced.FetchEventStoreStatistics(token: ct).ConfigureAwait(false);
         lastPosition = stats.EventSequenceNumber;
+        LogOpened(Logger, schema, lastPosition, applySchema);
     }
+
+    /// <summary>
+    /// Where the log says what happened to it: opened (information), an append that failed (warning: nothing of it was
+    /// acknowledged), a conflicting append (debug: the writer is told), an import that stopped (error). Set it when making
+    /// the log; <c>AddStringeeMartenLog</c> sets the container's. No event content is ever logged.
+    /// </summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Event log {Schema} open at position {Position} (schema applied by this process: {Applied})")]
+    static partial void LogOpened(ILogger logger, string schema, long position, bool applied);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Append of {Events} event(s) to {Schema} failed; none of them is acknowledged")]
+    static partial void LogAppendFailed(ILogger logger, int events, string schema, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Append to a stream of {Schema} refused: it is at version {Actual}, the writer expected {Expected}")]
+    static partial void LogConflict(ILogger logger, string schema, long actual, long expected);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Import into {Schema} stopped; what was copied before is kept")]
+    internal static partial void LogImportStopped(ILogger logger, string schema, Exception error);
 
     /// <inheritdoc />
     public long LastPosition => Interlocked.Read(ref lastPosition);
@@ -271,11 +293,13 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
             var p = batch[0];
             await using var query = store.QuerySession();
             var state = await query.Events.FetchStreamStateAsync(p.Stream).ConfigureAwait(false);
+            LogConflict(Logger, schema, state?.Version ?? 0, p.Expected.Value);
             return EventLogErrors.Conflict(p.Stream, p.Expected, state?.Version ?? 0);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Whatever broke (a lost connection, a crashed server), the append was not acknowledged: say so, keep the writer alive.
+            if (Logger.IsEnabled(LogLevel.Warning)) LogAppendFailed(Logger, batch.Sum(b => b.Events.Count), schema, ex);
             return Error.New($"append failed: {ex.GetBaseException().Message}");
         }
     }
