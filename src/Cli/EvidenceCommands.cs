@@ -36,14 +36,17 @@ public static class EvidenceCommands
         await using var clientLog = await db.ClientLogAsync(ct);
         if (scope is not VerifyScope.All && !await Verifier.HoldsAsync(db.ConnectionString, "client_log", scope, ct))
             return Fail(convId is not null ? $"verify: conversation {convId} is not in the log" : $"verify: user {user} has no recording in the log");
-        var results = new List<Verification> { await clientLog.VerifyAsync(scope, ct: ct) };
+        var results = new List<Verification>
+        {
+            await Tools.WithProgressAsync(!json, "verifying the client log", clientLog.LastPosition, bar => clientLog.VerifyAsync(scope, bar, ct)),
+        };
         var unrecorded = Seq<long>();
         if (scope is VerifyScope.All)
         {
             await using var serverLog = await db.ServerLogAsync(ct);
-            results.Add(await serverLog.VerifyAsync(scope, ct: ct));
+            results.Add(await Tools.WithProgressAsync(!json, "verifying the server's log", serverLog.LastPosition, bar => serverLog.VerifyAsync(scope, bar, ct)));
             await using var complianceLog = await db.ComplianceLogAsync(ct);
-            results.Add(await complianceLog.VerifyAsync(scope, ct: ct));
+            results.Add(await Tools.WithProgressAsync(!json, "verifying the compliance log", complianceLog.LastPosition, bar => complianceLog.VerifyAsync(scope, bar, ct)));
             // A purge is legitimate only when the (signed, chained) compliance log records it.
             var compliance = new List<EventSourced.Domain.Compliance.ComplianceRecorded>();
             await foreach (var r in complianceLog.ReadAllAsync(1, ct)) compliance.Add(r);

@@ -7,7 +7,7 @@ using static LanguageExt.Prelude;
 namespace EventSourced.Cli;
 
 /// <summary>Entry point of <c>stringee-es</c>.</summary>
-public static class Program
+public static partial class Program
 {
     /// <summary>Parses the command line and runs the command.</summary>
     public static Task<int> Main(string[] args)
@@ -20,8 +20,34 @@ public static class Program
         var parsed = Root().Parse(args);
         // A mistyped command line is answered with what is wrong (and a suggestion), not the whole help: --help shows that.
         if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction error) error.ShowHelp = false;
-        return parsed.InvokeAsync();
+        return InvokeAsync(parsed);
     }
+
+    // Ctrl+C (or SIGTERM) cancels the command's token: the command stops where it is and says so in one line, exit code 130
+    // as shells expect. Any other failure is one line too; its stack goes to the diagnostics (STRINGEE_ES_LOG_LEVEL=Debug).
+    static async Task<int> InvokeAsync(ParseResult parsed)
+    {
+        try
+        {
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(15) }).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("interrupted: the command stopped before it finished (the event logs keep only whole transactions; an output file it was writing is incomplete)")
+                .ConfigureAwait(false);
+            return 130;
+        }
+        catch (Exception ex)
+        {
+            var logger = Tools.Loggers.CreateLogger("stringee-es");
+            LogFailed(logger, ex);
+            await Console.Error.WriteLineAsync($"error: {Terminal.Plain(ex.GetBaseException().Message)}").ConfigureAwait(false);
+            return 1;
+        }
+    }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Debug, Message = "The command failed")]
+    static partial void LogFailed(Microsoft.Extensions.Logging.ILogger logger, Exception error);
 
     static RootCommand Root()
     {

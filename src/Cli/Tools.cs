@@ -32,9 +32,32 @@ public static class Tools
     static async Task<Fin<List<Recorded>>> ReadLogAsync(string? pg, string? data, bool progress, CancellationToken ct) =>
         (await ReadLogsAsync(pg, data, progress, server: false, ct)).Map(r => r.Client);
 
+    /// <summary>Whether progress bars are drawn: only on a terminal, so redirected output is the command's answer alone.</summary>
+    internal static bool ShowProgress => !Console.IsOutputRedirected;
+
+    sealed class Bar(ProgressTask task) : IProgress<long>
+    {
+        public void Report(long value) => task.Value = value;
+    }
+
+    /// <summary>Runs <paramref name="work"/> under a progress bar of <paramref name="total"/> steps when <paramref name="show"/> and on a terminal.</summary>
+    internal static async Task<T> WithProgressAsync<T>(bool show, string label, long total, Func<IProgress<long>?, Task<T>> work)
+    {
+        if (!show || !ShowProgress) return await work(null);
+        var result = default(T)!;
+        await AnsiConsole.Progress().StartAsync(async p =>
+        {
+            var task = p.AddTask(Markup.Escape(label), maxValue: Math.Max(1, total));
+            result = await work(new Bar(task));
+            task.Value = task.MaxValue;
+        });
+        return result;
+    }
+
     // The client log, and the server's log when asked for, read whole (with a progress bar on a terminal when asked for).
     static async Task<Fin<(List<Recorded> Client, List<ServerRecorded> Server)>> ReadLogsAsync(string? pg, string? data, bool progress, bool server, CancellationToken ct)
     {
+        progress &= ShowProgress;
         var opened = await Database.OpenAsync(pg, data, Tools.Loggers, ct);
         if (opened.IsFail) return opened.Map(_ => (new List<Recorded>(), new List<ServerRecorded>()));
         await using var db = (Database)opened;
@@ -115,7 +138,7 @@ public static class Tools
     public static async Task<int> AuditAsync(string? pg, string? data, string convId, string? user, string? asOf, long? seq, CancellationToken ct, string? trueAt = null,
         bool json = false)
     {
-        var read = await ReadLogAsync(pg, data, progress: false, ct);
+        var read = await ReadLogAsync(pg, data, progress: !json, ct);
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
         var log = (List<Recorded>)read;
         var recorders = log.Where(r => Recording.ConversationOf(r.Event) == Some(convId)).Select(UserOf).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
@@ -195,7 +218,7 @@ public static class Tools
     /// <summary><c>audit --message</c>: every version of one message from every recording (or one user's), with who, when and where in the log.</summary>
     public static async Task<int> MessageAuditAsync(string? pg, string? data, string msgId, string? user, CancellationToken ct)
     {
-        var read = await ReadLogAsync(pg, data, progress: false, ct);
+        var read = await ReadLogAsync(pg, data, progress: true, ct);
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
         var log = (List<Recorded>)read;
         var history = Audit.History(user is null ? log : log.Where(r => UserOf(r) == user), msgId);
@@ -220,7 +243,7 @@ public static class Tools
         if (format == "eml" && all && (outFile is null || !Directory.Exists(outFile))) return Fail("export --format eml --all needs --out DIR, an existing folder (one .eml file per conversation)");
         if (outFile is not null && !(format == "eml" && all) && Path.GetDirectoryName(Path.GetFullPath(outFile)) is { } folder && !Directory.Exists(folder)) return Fail($"the folder {folder} does not exist");
         if (format == "evidence") return await ExportEvidenceAsync(pg, data, convId, all, outFile, ct);
-        var read = await ReadLogAsync(pg, data, progress: false, ct);
+        var read = await ReadLogAsync(pg, data, progress: outFile is not null, ct);
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
         var log = (List<Recorded>)read;
         var merged = Transcript.OfLog(log);
@@ -371,7 +394,7 @@ public static class Tools
     /// <summary>Volumes, response times, edit and revoke rates, live-chat queue figures.</summary>
     public static async Task<int> StatsAsync(string? pg, string? data, bool json, CancellationToken ct)
     {
-        var read = await ReadLogsAsync(pg, data, progress: false, server: true, ct);
+        var read = await ReadLogsAsync(pg, data, progress: !json, server: true, ct);
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
         var (client, server) = ((List<Recorded>, List<ServerRecorded>))read;
         var merged = Transcript.OfLog(client);

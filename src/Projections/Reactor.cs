@@ -52,7 +52,12 @@ public static class Reactor
         {
             /// <summary>The seqs found missing when this conversation's catch-up began (recorded as <c>GapDetected</c>), whose fate it records when it ends.</summary>
             public Option<(long From, long To)> Gap { get; init; }
+            /// <summary>How many times in a row this page went unanswered and was asked for again (at most <see cref="MaxPageRetries"/>).</summary>
+            public int Retries { get; init; }
         }
+
+        /// <summary>A catch-up page with no answer in time is asked for again this many times before the catch-up moves on (the next connect tries again).</summary>
+        public const int MaxPageRetries = 3;
     }
 
     /// <summary>The reactor's state: what it asked for and when things are due.</summary>
@@ -204,13 +209,19 @@ public static class Reactor
                 return NextConversation(s, models, ConversationList.Visible(models.Conversations).Map(x => x.Id), steps);
             case MessagesLoadRequested m when s.CatchUp is CatchUp.Loading loading && m.Request.ConvId == loading.ConvId && m.Request.SeqGreater == loading.After
                                               && m.Request.Limit == s.Settings.CatchUpPageSize && outcome is not Fact.Abandoned { Reason: Abandonment.ConnectionClosed }:
+                // On a live connection a page can still go unanswered (a server that lost it): ask again, a few times.
+                if (outcome is Fact.Abandoned { Reason: Abandonment.TimedOut } && loading.Retries < CatchUp.MaxPageRetries)
+                {
+                    steps.Add(new Step.Send(new C.CatchUpMessages(loading.ConvId, loading.After, s.Settings.CatchUpPageSize)));
+                    return s with { CatchUp = loading with { Retries = loading.Retries + 1 } };
+                }
                 var count = outcome is Fact.Confirmed { Answer: MessagesLoaded ml } ? ml.Result.Msgs.Count : 0;
                 var reached = Coverage.Of(models.Coverage, loading.ConvId).ContiguousUpTo;
                 var more = count >= s.Settings.CatchUpPageSize && reached > loading.After;
                 if (more && loading.Page + 1 < s.Settings.MaxPagesPerConversation)
                 {
                     steps.Add(new Step.Send(new C.CatchUpMessages(loading.ConvId, reached, s.Settings.CatchUpPageSize)));
-                    return s with { CatchUp = loading with { After = reached, Page = loading.Page + 1 } };
+                    return s with { CatchUp = loading with { After = reached, Page = loading.Page + 1, Retries = 0 } };
                 }
                 foreach (var gap in loading.Gap) Fate(loading.ConvId, gap, Coverage.Of(models.Coverage, loading.ConvId), outcome, more, steps);
                 return NextConversation(s, models, loading.Next, steps);

@@ -192,6 +192,39 @@ public sealed class CliTests
         }
     }
 
+    [Fact]
+    public async Task Ctrl_C_stops_a_command_in_one_line_with_exit_code_130_and_the_log_it_was_writing_still_verifies()
+    {
+        var pg = (await Postgres.Instance).ConnectionString;
+        var psi = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "stringee-es.dll"), "demo", "--pg", pg])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment["COLUMNS"] = "200";
+        using var demo = Process.Start(psi)!;
+        var errors = demo.StandardError.ReadToEndAsync();
+        try
+        {
+            // Mid-chat: the clients are appending when the signal comes.
+            string? line;
+            do line = await demo.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            while (line is not null && !line.StartsWith("1. a group chat", StringComparison.Ordinal));
+            Assert.NotNull(line);
+            using (var interrupt = Process.Start("kill", [SigIntIgnored() ? "-TERM" : "-INT", demo.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+                await interrupt.WaitForExitAsync();
+            var rest = demo.StandardOutput.ReadToEndAsync();
+            await demo.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+            var said = await rest + await errors;
+            Assert.Equal(130, demo.ExitCode);
+            Assert.Contains("interrupted: the command stopped before it finished", said, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", said, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!demo.HasExited) demo.Kill(entireProcessTree: true);
+        }
+        var verify = await Run("verify", "--pg", pg);
+        Assert.True(verify.Code == 0, verify.Out);
+    }
+
     // Whether this process ignores SIGINT (bit 2 of the SigIgn mask in /proc/self/status).
     static bool SigIntIgnored() =>
         File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal)) is { } line

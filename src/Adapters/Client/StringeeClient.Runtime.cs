@@ -141,13 +141,15 @@ public sealed partial class StringeeClient
 
     // received: a frame of the receive pipeline. Those are many and in flight together (a group-committing log takes them in
     // one transaction, which a version check per append would split), and they cannot know their versions: Any, in order.
+    // Before the client knows its user (a visitor's REST calls before connecting) it records in the anonymous streams every
+    // such client shares and none replays as its own: Any as well, since other processes append there by design.
     async Task<Fin<Unit>> AppendAsync(Recorded r, bool received = false, CancellationToken ct = default)
     {
         var stream = r.Meta.Stream;
         var alone = appending.AddOrUpdate(stream, 1, (_, n) => n + 1) == 1;
         try
         {
-            var expected = !alone || received ? ExpectedVersion.Any
+            var expected = !alone || received || user.Length == 0 ? ExpectedVersion.Any
                 : versions.TryGetValue(stream, out var v) ? ExpectedVersion.Exactly(v) : ExpectedVersion.NoStream;
             var appended = await log.AppendAsync(stream, expected, [r], ct).ConfigureAwait(false);
             if (appended.IsFail && appended.Match(_ => 0, e => e.Code) == EventLogErrors.WrongExpectedVersion)

@@ -71,4 +71,30 @@ public sealed class ClientCoreExamples
         Assert.Equal(None, core.Models.Pins.ByConv.Find("c1").Bind(p => p.Current));
         Assert.True(core.Requests.Command(7).IsSome);
     }
+
+    [Fact]
+    public void A_catch_up_page_that_goes_unanswered_is_asked_for_again_on_the_same_connection()
+    {
+        var sim = new Simulation();
+        sim.Run(new Act.Drop());
+        for (var i = 0; i < 3; i++) sim.Run(new Act.BobSends());
+        sim.Run(new Act.Reconnect());
+        // The server's answer to the first catch-up page is lost; nothing else is, and the connection stays up.
+        var lost = false;
+        for (var round = 0; round < 40; round++)
+        {
+            while (sim.Inbound.Count > 0)
+                if (!lost && sim.Inbound[0] is MessagesLoaded)
+                {
+                    sim.Run(new Act.Lose());
+                    lost = true;
+                }
+                else sim.Run(new Act.Deliver());
+            sim.Run(new Act.Wait(500));
+        }
+        Assert.True(lost);
+        Assert.Equal(3, Timeline.View(sim.Core.Models.Timeline, "c1").Count(m => m.Sender == "bob"));
+        var pages = sim.Log.OfType<MessagesLoadRequested>().GroupBy(m => (m.Request.ConvId, m.Request.SeqGreater)).Max(g => g.Count());
+        Assert.True(pages >= 2, "the unanswered page was asked for again");
+    }
 }
