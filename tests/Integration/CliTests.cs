@@ -112,7 +112,9 @@ public sealed class CliTests
         Assert.True((long)(await Scalar($"select count(*) from client_log.messages where conv_id = '{conv}' and msg_type = 1 and text like '[sealed %]'"))! >= 4);
         Assert.True((long)(await Scalar($"select count(*) from client_log.edits where conv_id = '{conv}'"))! >= 2);
         Assert.Equal(1L, await Scalar($"select count(*) from client_log.revokes where conv_id = '{conv}'"));
-        Assert.True((long)(await Scalar("select count(*) from client_log.live_chat_requests where agent = 'agent2' and waiting_ms >= 1500 and handling_ms >= 0"))! >= 1);
+        // agent1 lets the 1.5 s offer time out first; the times are when each client recorded the answers, so the customer's
+        // creation recorded late on a loaded machine shaves some of it off.
+        Assert.True((long)(await Scalar("select count(*) from client_log.live_chat_requests where agent = 'agent2' and waiting_ms >= 1000 and handling_ms >= 0"))! >= 1);
         Assert.True((long)(await Scalar($"select count(*) from client_log.reports where conv_id = '{conv}' and status = 'read'"))! >= 1);
     }
 
