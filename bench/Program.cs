@@ -139,6 +139,16 @@ public static class Program
                     "s", firsts.Select(f => f.ConnectSeconds).ToArray(), "the same with an in-memory log", firsts.Select(f => f.InMemorySeconds).ToArray(),
                     "≤ 1 s", (m, _) => m <= 1.0) with { LowerIsBetter = true });
             }
+            if (Run("12"))
+            {
+                var (logSize, userSize) = quick ? (100_000, 1_000) : (1_000_000, 10_000);
+                Console.WriteLine($"  #12 attach: a user's {userSize:N0} events in a log of {logSize:N0}...");
+                var attach = await Attach.RunAsync(db.OwnerConnectionString, logSize, userSize);
+                rows.Add(new Row("12", string.Create(Inv,
+                        $"attach: where a user's streams end and their {attach.UserEvents:N0} events folded, in a log of {attach.LogEvents:N0} events of 100 users"),
+                    "ms", [attach.SharedMs], $"the same user's {attach.UserEvents:N0} events alone in a log", [attach.AloneMs],
+                    "≤ 2× the ceiling (the cost follows the user's events, not the log's)", (m, l) => m <= 2 * l) with { LowerIsBetter = true });
+            }
             var ingest = new List<double>();
             var copy = new List<double>();
             var replay = new List<double>();

@@ -28,6 +28,39 @@ public sealed class MartenEventLogTests : EventLogContract
     }
 
     [Fact]
+    public async Task A_users_streams_are_read_by_key_range_and_only_that_users_whatever_the_ids()
+    {
+        await using var log = (MartenClientLog)await CreateAsync();
+        // Ids that are prefixes of one another, hold the key's separator or sort just beside it in byte order.
+        string[] users = ["al", "alice", "al/ice", "al0", "al.", "ál", "al%2F", "日本", "al\r\n"];
+        var all = new List<Recorded>();
+        foreach (var (user, i) in users.Select((u, i) => (u, i)))
+            for (var n = 0; n <= i; n++)
+            {
+                var r = Recording.Local(user, new Event.MessageReceived(new MessageNotice($"c-{i}", $"m-{i}-{n}", "peer", 1_000 + n, n + 1, 1,
+                    Json.Object(("content", $"{user} {n}")), None, None, None, None, None, None)), 1_000 + n);
+                all.Add(r);
+                Assert.True((await log.AppendAsync(r.Meta.Stream, ExpectedVersion.Any, [r])).IsSucc);
+            }
+        foreach (var (user, i) in users.Select((u, i) => (u, i)))
+        {
+            var prefix = Recording.UserPrefix(user);
+            var mine = new List<Recorded>();
+            var end = await log.LastPositionAsync(prefix);
+            using var done = new SemaphoreSlim(0);
+            using var feed = log.Subscribe(prefix).Subscribe(r =>
+            {
+                mine.Add(r);
+                if (r.Meta.Position >= end) done.Release();
+            });
+            Assert.True(await done.WaitAsync(TimeSpan.FromSeconds(10)), $"{user}: the feed did not reach {end}");
+            Assert.Equal(i + 1, mine.Count);
+            Assert.All(mine, r => Assert.Equal(Some(user), Recording.UserOfStream(r.Meta.Stream)));
+            Assert.Equal(i + 1, (await log.ReadModelsOfAsync(user)).Timeline.Conversations[$"c-{i}"].BySeq.Count);
+        }
+    }
+
+    [Fact]
     public void Every_event_type_has_a_stable_storage_name() =>
         Assert.Equal(EventNames.All.Count(), EventNames.All.Distinct().Count());
 }

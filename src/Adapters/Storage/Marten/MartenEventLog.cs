@@ -111,6 +111,11 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
                 {
                     if (sealer is not null) await Erasure.SubjectKeys.InitializeAsync(conn, ct).ConfigureAwait(false);
                     await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync().ConfigureAwait(false);
+                    // One user's streams by key range (byte order, so a key prefix is one range) and position: reading a user's
+                    // events, or where they end, costs what that user recorded, not the size of the log it shares with others.
+                    await using (var index = new Npgsql.NpgsqlCommand(
+                        $"create index if not exists mt_events_stream_prefix on {schema}.mt_events ((stream_id collate \"C\"), seq_id)", conn))
+                        await index.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                     await using var views = new Npgsql.NpgsqlCommand(codec.Views(schema), conn);
                     await views.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                 }
@@ -470,10 +475,10 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
         await using var cmd = new Npgsql.NpgsqlCommand(
             // Marten writes tombstones where a failed transaction had reserved positions: they are no one's events.
             $"select seq_id, stream_id, version, data from {schema}.mt_events where seq_id >= @from and not is_archived and type <> 'tombstone'"
-            + (streamPrefix is null ? "" : " and starts_with(stream_id, @prefix)") + " order by seq_id limit @size", conn);
+            + (streamPrefix is null ? "" : " and " + PrefixCondition(streamPrefix)) + " order by seq_id limit @size", conn);
         cmd.Parameters.AddWithValue("from", from);
         cmd.Parameters.AddWithValue("size", size);
-        if (streamPrefix is not null) cmd.Parameters.AddWithValue("prefix", streamPrefix);
+        if (streamPrefix is not null) AddPrefix(cmd, streamPrefix);
         var rows = new List<(string Stream, StoredRecord Record, long Position, long Version)>(size);
         var read = 0;
         var last = from - 1;
@@ -487,6 +492,21 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
             }
         if (keys is not null) await OpenAsync(conn, rows.Select(r => (r.Stream, r.Record)).ToList(), keys, ct).ConfigureAwait(false);
         return new Page(rows.Select(r => Decode(r.Record, r.Stream, r.Position, r.Version)).ToList(), read, last);
+    }
+
+    // The streams whose key starts with @prefix, as a range of the stream_id index in byte order ("C"): every key with the
+    // prefix is at least the prefix and below it with its last character's successor, and only those are. That holds for a
+    // prefix ending in an ASCII character (a user's prefix ends in '/'); any other is matched by starts_with alone.
+    static bool AsRange(string prefix) => prefix.Length > 0 && prefix[^1] < 0x7F;
+
+    static string PrefixCondition(string prefix) => AsRange(prefix)
+        ? "stream_id collate \"C\" >= @prefix and stream_id collate \"C\" < @beyond and starts_with(stream_id, @prefix)"
+        : "starts_with(stream_id, @prefix)";
+
+    static void AddPrefix(Npgsql.NpgsqlCommand cmd, string prefix)
+    {
+        cmd.Parameters.AddWithValue("prefix", prefix);
+        if (AsRange(prefix)) cmd.Parameters.AddWithValue("beyond", prefix[..^1] + (char)(prefix[^1] + 1));
     }
 
     /// <summary>The tamper evidence kept beside the events.</summary>
@@ -541,8 +561,8 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     {
         await using var conn = dataSource.CreateConnection();
         await conn.OpenAsync(ct).ConfigureAwait(false);
-        await using var cmd = new Npgsql.NpgsqlCommand($"select coalesce(max(seq_id), 0) from {schema}.mt_events where starts_with(stream_id, @prefix) and not is_archived", conn);
-        cmd.Parameters.AddWithValue("prefix", streamPrefix);
+        await using var cmd = new Npgsql.NpgsqlCommand($"select coalesce(max(seq_id), 0) from {schema}.mt_events where {PrefixCondition(streamPrefix)} and not is_archived", conn);
+        AddPrefix(cmd, streamPrefix);
         return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 
