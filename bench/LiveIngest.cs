@@ -12,22 +12,59 @@ using static LanguageExt.Prelude;
 namespace EventSourced.Bench;
 
 /// <summary>
-/// #2: packets reaching one <see cref="StringeeClient"/> over the loopback WebSocket, each recorded in
-/// the Marten log (durable) before the client's feed emits it; beside its ceiling, one INSERT per
-/// transaction with fsync on.
+/// #2: packets reaching one <see cref="StringeeClient"/> over the loopback WebSocket from a server in its own process,
+/// each recorded in the Marten log (durable) before the client's feed emits it; beside its ceiling, one INSERT per
+/// transaction with fsync on. Latency is the client's own: a frame's arrival to its events being durable.
 /// </summary>
 public static class LiveIngest
 {
-    public sealed record Result(double SustainedPerSecond, double PacedPerSecond, double P50Ms, double P99Ms, long Lost);
+    /// <summary>Rates, and at half rate the client's own receive→durable times (P50Ms, P99Ms) beside send→emit (an upper bound).</summary>
+    public sealed record Result(double SustainedPerSecond, double PacedPerSecond, double P50Ms, double P99Ms, double SendP50Ms, double SendP99Ms, long Lost,
+        double AppendP50Ms, double BatchMedian);
+
+    // The local server in a process of its own (the CLI's server command, in memory), so its work is not the receiver's.
+    sealed class ServerProcess : IAsyncDisposable
+    {
+        readonly Process process;
+        readonly string config;
+        public string Url { get; }
+
+        ServerProcess(Process process, string config, string url) => (this.process, this.config, Url) = (process, config, url);
+
+        public static async Task<ServerProcess> StartAsync(string cli)
+        {
+            var config = Path.Combine(Path.GetTempPath(), $"stringee-es-bench-{Guid.NewGuid():N}.json");
+            await File.WriteAllTextAsync(config, FanOut.Config.ToJson());
+            var psi = new ProcessStartInfo("dotnet", ["exec", cli, "server", "--config", config, "--port", "0", "--in-memory"])
+                { RedirectStandardOutput = true, RedirectStandardError = true };
+            var p = Process.Start(psi) ?? throw new InvalidOperationException("the server process did not start");
+            _ = p.StandardError.ReadToEndAsync();
+            string? line;
+            do line = await p.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            while (line is not null && !line.Contains("listening on ws://", StringComparison.Ordinal));
+            if (line is null) throw new InvalidOperationException("the server process ended before listening");
+            var url = line[line.IndexOf("ws://", StringComparison.Ordinal)..].Split(' ')[0];
+            _ = p.StandardOutput.ReadToEndAsync();
+            return new ServerProcess(p, config, url);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            process.Dispose();
+            File.Delete(config);
+        }
+    }
 
     /// <summary>
     /// Senders push group messages as fast as the server acknowledges them (the sustained rate the receiver
     /// records at), then at half that rate, timing each message from just before it is sent to the moment the
     /// receiver's feed emits it (an upper bound on receive→emit: it also holds the sender and the server).
     /// </summary>
-    public static async Task<Result> RunAsync(string connectionString, string schema, int senders, TimeSpan duration)
+    public static async Task<Result> RunAsync(string connectionString, string schema, int senders, TimeSpan duration, string cli)
     {
-        await using var server = await StringeeServer.StartAsync(FanOut.Config);
+        await using var server = await ServerProcess.StartAsync(cli);
         await using var log = new MartenClientLog(connectionString, schema);
         await log.InitializeAsync();
 
@@ -77,8 +114,22 @@ public static class LiveIngest
         await Drain(() => Interlocked.Read(ref emitted) - before, floodSent, TimeSpan.FromSeconds(10));
         var sustained = (Interlocked.Read(ref emitted) - before) / (clock.Elapsed - started).TotalSeconds;
 
-        // Phase 2: paced at half the sustained rate, spread over the senders.
+        // Phase 2: paced at half the sustained rate, spread over the senders; the client's own histogram gives receive→durable.
         latencies.Clear();
+        var received = new ConcurrentBag<double>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        var appends = new ConcurrentBag<double>();
+        var batches = new ConcurrentBag<long>();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == EventSourced.Adapters.Telemetry.Name
+                && instrument.Name is "stringee.client.receive.duration" or "stringee.eventlog.append.duration" or "stringee.eventlog.commit.batch_size")
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<double>((instrument, seconds, _, _) =>
+            (instrument.Name == "stringee.client.receive.duration" ? received : appends).Add(seconds * 1000));
+        listener.SetMeasurementEventCallback<long>((_, events, _, _) => { if (events > 0) batches.Add(events); });
+        listener.Start();
         var rate = sustained / 2;
         var total = (long)(rate * duration.TotalSeconds);
         before = Interlocked.Read(ref emitted);
@@ -99,9 +150,13 @@ public static class LiveIngest
         var paced = (Interlocked.Read(ref emitted) - before) / (clock.Elapsed - started).TotalSeconds;
         var lost = total - (Interlocked.Read(ref emitted) - before);
         foreach (var p in peers) await p.DisposeAsync();
-        var sorted = latencies.Order().ToList();
-        double Pct(double q) => sorted.Count == 0 ? double.NaN : sorted[(int)Math.Min(sorted.Count - 1, sorted.Count * q)];
-        return new Result(sustained, paced, Pct(0.5), Pct(0.99), lost);
+        listener.Dispose();
+        static double Pct(List<double> sorted, double q) => sorted.Count == 0 ? double.NaN : sorted[(int)Math.Min(sorted.Count - 1, sorted.Count * q)];
+        var sends = latencies.Order().ToList();
+        var receives = received.Order().ToList();
+        var batchSizes = batches.Select(b => (double)b).Order().ToList();
+        return new Result(sustained, paced, Pct(receives, 0.5), Pct(receives, 0.99), Pct(sends, 0.5), Pct(sends, 0.99), lost,
+            Pct(appends.Order().ToList(), 0.5), Pct(batchSizes, 0.5));
     }
 
     static async Task Drain(Func<long> count, long expected, TimeSpan timeout)

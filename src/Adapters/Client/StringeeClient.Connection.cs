@@ -255,6 +255,7 @@ public sealed partial class StringeeClient
 
     async Task OnFrameAsync(byte[] raw, bool binary)
     {
+        var arrived = System.Diagnostics.Stopwatch.GetTimestamp();
         var now = options.Now();
         bool reconnecting;
         lock (stateLock) reconnecting = decision.Session.Status == Session.Status.Connecting && current.Session.ProjectId.IsSome;
@@ -265,7 +266,7 @@ public sealed partial class StringeeClient
         // At most ReceiveWindow frames are in flight: past that the loop waits, and TCP pushes back on the server.
         await inFlight.WaitAsync().ConfigureAwait(false);
         var durable = AppendAllAsync(records);
-        _ = AfterDurableAsync(durable, records);
+        _ = AfterDurableAsync(durable, records, arrived);
     }
 
     async Task<Fin<Unit>> AppendAllAsync(Seq<Recorded> records)
@@ -277,12 +278,13 @@ public sealed partial class StringeeClient
         return unit;
     }
 
-    async Task AfterDurableAsync(Task<Fin<Unit>> durable, Seq<Recorded> records)
+    async Task AfterDurableAsync(Task<Fin<Unit>> durable, Seq<Recorded> records, long arrived)
     {
         try
         {
             var stored = await durable.ConfigureAwait(false);
             if (stored.IsFail) Unstored(records, stored.Match(_ => "", e => e.Message));
+            else Telemetry.ReceiveDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(arrived).TotalSeconds);
         }
         catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException)
         {

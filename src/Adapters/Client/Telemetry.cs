@@ -39,6 +39,10 @@ public static class Telemetry
     internal static readonly Histogram<double> AppendDuration = Meter.CreateHistogram<double>("stringee.eventlog.append.duration", "s",
         "Time from an append being queued to its transaction committing");
 
+    /// <summary>How long a received frame took from its arrival at the client to its events being durable in the log.</summary>
+    internal static readonly Histogram<double> ReceiveDuration = Meter.CreateHistogram<double>("stringee.client.receive.duration", "s",
+        "Time from a frame's arrival at the client to its events being durable in the log (the feed emits them then)");
+
     /// <summary>Events per group-commit transaction.</summary>
     internal static readonly Histogram<long> CommitBatchSize = Meter.CreateHistogram<long>("stringee.eventlog.commit.batch_size", "{event}",
         "Events written by one group-commit transaction");
