@@ -415,19 +415,13 @@ public static class Tools
                 w.WriteStartObject("queue");
                 w.WriteString("source", source);
                 WriteSummary(w, "overall", queue.Overall);
-                w.WriteStartArray("byQueue");
-                foreach (var q in queue.ByQueue)
+                WriteObjects(w, "byQueue", queue.ByQueue, q =>
                 {
-                    w.WriteStartObject();
                     w.WriteString("queue", q.Key);
                     WriteSummary(w, null, q);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
-                w.WriteStartArray("byAgent");
-                foreach (var a in queue.ByAgent)
+                });
+                WriteObjects(w, "byAgent", queue.ByAgent, a =>
                 {
-                    w.WriteStartObject();
                     w.WriteString("agent", a.Agent);
                     w.WriteNumber("accepted", a.Accepted);
                     w.WriteNumber("transfersIn", a.TransfersIn);
@@ -435,21 +429,15 @@ public static class Tools
                     WriteStat(w, "speedOfAnswerMs", a.SpeedOfAnswer);
                     WriteStat(w, "firstResponseMs", a.FirstResponse);
                     WriteStat(w, "handlingMs", a.Handling);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
+                });
                 w.WriteEndObject();
-                w.WriteStartArray("liveChats");
-                foreach (var c in f.LiveChats)
+                WriteObjects(w, "liveChats", f.LiveChats, c =>
                 {
-                    w.WriteStartObject();
                     w.WriteString("conversation", c.ConvId);
                     if (c.Agent.IsSome) w.WriteString("agent", (string)c.Agent); else w.WriteNull("agent");
                     if (c.WaitMs.IsSome) w.WriteNumber("waitedMs", (long)c.WaitMs); else w.WriteNull("waitedMs");
                     if (c.HandleMs.IsSome) w.WriteNumber("handledMs", (long)c.HandleMs); else w.WriteNull("handledMs");
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
+                });
                 WriteCounts(w, f.Counts);
             });
         var volumes = new Table().Title("volumes and rates").AddColumns("figure", "value");
@@ -480,6 +468,19 @@ public static class Tools
 
     static string Share(Option<double> rate) => rate.Map(r => r.ToString("P1", Inv)).IfNone("-");
     static string Ms(Option<double> ms) => ms.Map(v => $"{v:0} ms").IfNone("-");
+
+    // An array of objects, each written by write.
+    static void WriteObjects<T>(System.Text.Json.Utf8JsonWriter w, string name, IEnumerable<T> items, Action<T> write)
+    {
+        w.WriteStartArray(name);
+        foreach (var item in items)
+        {
+            w.WriteStartObject();
+            write(item);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
 
     static void WriteStat(System.Text.Json.Utf8JsonWriter w, string name, ContactCenter.Stat s)
     {
