@@ -153,7 +153,12 @@ public static class ContactCenter
     }
 
     /// <summary>Every chat's life, folded from its facts (in time order; a chat first seen after it was queued is ignored).</summary>
-    public static Seq<Chat> Chats(IEnumerable<QueueFact> facts, Transcript.Merged merged)
+    public static Seq<Chat> Chats(IEnumerable<QueueFact> facts, Transcript.Merged merged) => Chats(facts, ChatMessages(merged));
+
+    // The merged transcript's chat messages (not the server's creation, rename or notification messages).
+    static Seq<Transcript.Message> ChatMessages(Transcript.Merged merged) => Transcript.AllMessages(merged).Filter(m => m.IsChat).ToSeq().Strict();
+
+    static Seq<Chat> Chats(IEnumerable<QueueFact> facts, Seq<Transcript.Message> chatMessages)
     {
         var chats = new Dictionary<string, Chat>(StringComparer.Ordinal);
         var order = new List<string>();
@@ -166,7 +171,7 @@ public static class ContactCenter
             }
             if (chats.TryGetValue(f.ConvId, out var c)) chats[f.ConvId] = Step(c, f);
         }
-        var messages = Transcript.AllMessages(merged).Filter(m => m.IsChat).GroupBy(m => m.ConvId, StringComparer.Ordinal)
+        var messages = chatMessages.GroupBy(m => m.ConvId, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.OrderBy(m => m.Created).ThenBy(m => m.Seq).ToArray(), StringComparer.Ordinal);
         return order.Select(id => messages.TryGetValue(id, out var ms) ? chats[id] with { FirstResponse = FirstResponse(chats[id].Customer, ms) } : chats[id]).ToSeq();
     }
@@ -240,8 +245,9 @@ public static class ContactCenter
     /// </summary>
     public static Figures Of(IEnumerable<QueueFact> facts, Transcript.Merged merged, Options options)
     {
-        var chats = Chats(facts, merged);
-        var messageTimes = Transcript.AllMessages(merged).Filter(m => m.IsChat).Map(m => m.Created).ToArray();
+        var chatMessages = ChatMessages(merged);
+        var chats = Chats(facts, chatMessages);
+        var messageTimes = chatMessages.Map(m => m.Created).ToArray();
         var times = chats.Map(c => c.QueuedAt).Concat(messageTimes).ToArray();
         var overall = Summarize("all", chats, options);
         var byQueue = chats.GroupBy(c => c.Queue, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
@@ -251,14 +257,18 @@ public static class ContactCenter
         var interval = IntervalFor(from, to);
         var start = Floor(from, interval);
         var count = (int)((Floor(to, interval) - start) / interval) + 1;
-        var timeline = Enumerable.Range(0, count).Select(i =>
+        // One pass over the chats and one over the messages, each counted in the interval its time falls in.
+        var (offered, answered, abandoned, sent) = (new int[count], new int[count], new int[count], new int[count]);
+        int Slot(long t) => (int)((t - start) / interval);
+        foreach (var c in chats)
         {
-            var s = start + i * interval;
-            bool In(long t) => t >= s && t < s + interval;
-            var queued = chats.Filter(c => In(c.QueuedAt));
-            return new Bucket(s, queued.Count, queued.Count(c => c.Outcome == Outcome.Answered), queued.Count(c => c.Outcome == Outcome.Abandoned),
-                messageTimes.Count(In));
-        }).ToSeq();
+            var i = Slot(c.QueuedAt);
+            offered[i]++;
+            if (c.Outcome == Outcome.Answered) answered[i]++;
+            if (c.Outcome == Outcome.Abandoned) abandoned[i]++;
+        }
+        foreach (var t in messageTimes) sent[Slot(t)]++;
+        var timeline = Enumerable.Range(0, count).Select(i => new Bucket(start + i * interval, offered[i], answered[i], abandoned[i], sent[i])).ToSeq();
         return new Figures(from, to, interval, chats, overall, byQueue, ByAgent(chats), timeline);
     }
 }
