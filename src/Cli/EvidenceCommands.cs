@@ -161,7 +161,7 @@ public static class EvidenceCommands
     public static async Task<int> TreeHeadAsync(string? pg, string? data, long? consistencyFrom, string? outFile, CancellationToken ct)
     {
         if (consistencyFrom is < 1) return Fail("tree-head: --consistency-from is the size of an earlier tree head (1 or more)");
-        if (outFile is not null && Path.GetDirectoryName(Path.GetFullPath(outFile)) is { } dir && !Directory.Exists(dir)) return Fail($"tree-head: the folder {dir} does not exist");
+        if (outFile is not null && Tools.MissingFolder(outFile).Case is string dir) return Fail($"tree-head: the folder {dir} does not exist");
         var opened = await Database.OpenAsync(pg, data, Tools.Loggers, ct);
         if (opened.IsFail) return Fail($"tree-head: {opened.Match(_ => "", e => e.Message)}");
         await using var db = (Database)opened;

@@ -302,7 +302,7 @@ public static partial class Program
         command.SetAction((parse, ct) =>
         {
             var file = parse.GetValue(output)!;
-            if (Path.GetDirectoryName(Path.GetFullPath(file)) is { } dir && !Directory.Exists(dir)) return Task.FromResult(Tools.Fail($"report: the folder {dir} does not exist"));
+            if (Tools.MissingFolder(file).Case is string dir) return Task.FromResult(Tools.Fail($"report: the folder {dir} does not exist"));
             return Tools.ReportAsync(parse.GetValue(pg), parse.GetValue(data), file, parse.GetValue(levels)!, ct);
         });
         return command;

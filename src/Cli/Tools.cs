@@ -67,30 +67,33 @@ public static class Tools
         var servers = new List<ServerRecorded>();
         if (!progress)
         {
-            await foreach (var r in log.ReadAllAsync(1, ct)) all.Add(r);
-            if (serverLog is not null) await foreach (var r in serverLog.ReadAllAsync(1, ct)) servers.Add(r);
+            await ReadWholeAsync(log, all, null, ct);
+            if (serverLog is not null) await ReadWholeAsync(serverLog, servers, null, ct);
             return (all, servers);
         }
         await AnsiConsole.Progress().StartAsync(async p =>
         {
-            var task = p.AddTask("reading the event log", maxValue: Math.Max(1, log.LastPosition));
-            await foreach (var r in log.ReadAllAsync(1, ct))
-            {
-                all.Add(r);
-                task.Value = r.Meta.Position;
-            }
-            task.Value = task.MaxValue;
-            if (serverLog is null) return;
-            var serverTask = p.AddTask("reading the server's log", maxValue: Math.Max(1, serverLog.LastPosition));
-            await foreach (var r in serverLog.ReadAllAsync(1, ct))
-            {
-                servers.Add(r);
-                serverTask.Value = r.Meta.Position;
-            }
-            serverTask.Value = serverTask.MaxValue;
+            await ReadWholeAsync(log, all, p.AddTask("reading the event log", maxValue: Math.Max(1, log.LastPosition)), ct);
+            if (serverLog is not null)
+                await ReadWholeAsync(serverLog, servers, p.AddTask("reading the server's log", maxValue: Math.Max(1, serverLog.LastPosition)), ct);
         });
         return (all, servers);
     }
+
+    // Every event of a log into a list, moving its progress bar (when there is one) to each event's position.
+    static async Task ReadWholeAsync<T>(IEventLog<T> log, List<T> into, ProgressTask? bar, CancellationToken ct) where T : class, IRecorded<T>
+    {
+        await foreach (var r in log.ReadAllAsync(1, ct))
+        {
+            into.Add(r);
+            if (bar is not null) bar.Value = r.Meta.Position;
+        }
+        if (bar is not null) bar.Value = bar.MaxValue;
+    }
+
+    /// <summary>The folder <paramref name="file"/> would be written in, when that folder does not exist (None when it does).</summary>
+    internal static Option<string> MissingFolder(string file) =>
+        Path.GetDirectoryName(Path.GetFullPath(file)) is { } folder && !Directory.Exists(folder) ? Some(folder) : None;
 
     internal static int Fail(string message)
     {
@@ -241,7 +244,7 @@ public static class Tools
         if (format is not ("jsonl" or "csv" or "html" or "evidence" or "rsmf" or "eml")) return Fail($"--format is jsonl, csv, html, evidence, rsmf or eml, not '{format}'");
         if (format == "rsmf" && outFile is null) return Fail("export --format rsmf needs --out FILE.rsmf");
         if (format == "eml" && all && (outFile is null || !Directory.Exists(outFile))) return Fail("export --format eml --all needs --out DIR, an existing folder (one .eml file per conversation)");
-        if (outFile is not null && !(format == "eml" && all) && Path.GetDirectoryName(Path.GetFullPath(outFile)) is { } folder && !Directory.Exists(folder)) return Fail($"the folder {folder} does not exist");
+        if (outFile is not null && !(format == "eml" && all) && MissingFolder(outFile).Case is string folder) return Fail($"the folder {folder} does not exist");
         if (format == "evidence") return await ExportEvidenceAsync(pg, data, convId, all, outFile, ct);
         var read = await ReadLogAsync(pg, data, progress: outFile is not null, ct);
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
