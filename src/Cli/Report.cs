@@ -131,8 +131,10 @@ public static class Report
         return Math.Max(1, step) * 4;
     }
 
-    static void Axes(StringBuilder sb, string yUnit, double top)
+    // The chart's svg element, labelled by its table, with the value axis, its ticks and grid lines, and its unit.
+    static void Axes(StringBuilder sb, string id, string yUnit, double top)
     {
+        sb.Append(Inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" role=\"img\" aria-labelledby=\"{id}-table\">");
         for (var i = 0; i <= 4; i++)
         {
             var v = top * i / 4;
@@ -171,8 +173,7 @@ public static class Report
         var sb = new StringBuilder($"<figure id=\"{id}\"><figcaption>{Enc(title)}</figcaption>");
         if (starts.Length == 0) return sb.Append("<p>No data in this period.</p></figure>").ToString();
         var top = NiceTop(series.Max(s => s.Values.DefaultIfEmpty(0).Max()));
-        sb.Append(Inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" role=\"img\" aria-labelledby=\"{id}-table\">");
-        Axes(sb, yUnit, top);
+        Axes(sb, id, yUnit, top);
         var slot = (Width - Left - Right) / (double)starts.Length;
         var every = (int)Math.Ceiling(starts.Length / 10.0);
         string? lastDate = null;
@@ -205,8 +206,7 @@ public static class Report
     {
         var sb = new StringBuilder($"<figure id=\"{id}\"><figcaption>{Enc(title)}</figcaption>");
         var top = NiceTop(values.DefaultIfEmpty(0).Max());
-        sb.Append(Inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" role=\"img\" aria-labelledby=\"{id}-table\">");
-        Axes(sb, yUnit, top);
+        Axes(sb, id, yUnit, top);
         var slot = (Width - Left - Right) / (double)bins.Length;
         for (var i = 0; i < bins.Length; i++)
             sb.Append(Inv, $"<text class=\"tick\" x=\"{Left + i * slot + slot / 2:0.##}\" y=\"{Height - Bottom + 16}\" text-anchor=\"middle\">{Enc(bins[i])}</text>");
