@@ -1,6 +1,5 @@
-using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Globalization;
-using System.Reflection;
 
 namespace EventSourced.Domain.Packets;
 
@@ -34,213 +33,101 @@ public sealed class InlineAttribute : Attribute;
 /// <c>Seq&lt;T&gt;</c> is an array; a nested record is an object; <see cref="Json"/> is any value.
 /// Decoding is total: every missing or wrongly typed field is reported by path, nothing throws.
 /// Integers are exact (no rounding); booleans also accept 0 and 1, as older SDKs send.
+/// The code is written at compile time (src/Generators) for every record of this assembly that these rules cover:
+/// no reflection at run time, so the codec is trim- and AOT-safe.
 /// </summary>
 public static class BodyCodec
 {
     /// <summary>Decodes a JSON object into a record of type <typeparamref name="T"/>.</summary>
-    public static Either<string, T> Decode<T>(Json.Obj body) => Decode(typeof(T), body).Map(o => (T)o);
+    public static Either<string, T> Decode<T>(Json.Obj body) => Typed<T>.Codec is { } c
+        ? c.Decode(body, "").Map(o => (T)o)
+        : Left<string, T>(GeneratedCodecs.NoCodec(typeof(T)));
 
     /// <summary>Decodes a JSON object into a record of the given type.</summary>
-    public static Either<string, object> Decode(Type type, Json.Obj body) => RecordCodec.For(type).DecodeObject(body, "");
+    public static Either<string, object> Decode(Type type, Json.Obj body) => GeneratedCodecs.For(type) is { } c
+        ? c.Decode(body, "")
+        : Left<string, object>(GeneratedCodecs.NoCodec(type));
 
     /// <summary>Encodes a record as a JSON object (None fields are left out).</summary>
-    public static Json.Obj Encode(object record) => RecordCodec.For(record.GetType()).EncodeObject(record);
-
-    static readonly ConcurrentDictionary<Type, FieldCodec> Cache = new();
-
-    internal static FieldCodec CodecFor(Type t) => Cache.GetOrAdd(t, Build);
-
-    static FieldCodec Build(Type t)
+    /// <exception cref="ArgumentNullException">The record is null.</exception>
+    /// <exception cref="ArgumentException">The type is not a wire record of this assembly (a programming error).</exception>
+    public static Json.Obj Encode(object record)
     {
-        if (t == typeof(string)) return new StringCodec();
-        if (t == typeof(long)) return new IntegerCodec(long.MinValue, long.MaxValue, v => v);
-        if (t == typeof(int)) return new IntegerCodec(int.MinValue, int.MaxValue, v => (int)v);
-        if (t == typeof(short)) return new IntegerCodec(short.MinValue, short.MaxValue, v => (short)v);
-        if (t == typeof(bool)) return new BoolCodec();
-        if (t == typeof(decimal)) return new DecimalCodec();
-        if (t == typeof(Json)) return new AnyCodec();
-        if (t == typeof(Json.Obj)) return new ObjCodec();
-        if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(Option<>))
-            return (FieldCodec)Activator.CreateInstance(typeof(OptionCodec<>).MakeGenericType(t.GetGenericArguments()))!;
-        if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(Seq<>))
-            return (FieldCodec)Activator.CreateInstance(typeof(SeqCodec<>).MakeGenericType(t.GetGenericArguments()))!;
-        return RecordCodec.For(t);
+        ArgumentNullException.ThrowIfNull(record);
+        return GeneratedCodecs.For(record.GetType()) is { } c ? c.Encode(record) : throw new ArgumentException(GeneratedCodecs.NoCodec(record.GetType()), nameof(record));
     }
 
-    internal abstract class FieldCodec
+    /// <summary>Every record type the codec maps.</summary>
+    public static IEnumerable<Type> Types => GeneratedCodecs.All;
+
+    static class Typed<T>
     {
-        public virtual bool Optional => false;
-        public abstract Either<string, object> Decode(Json value, string path);
-        public abstract Option<Json> Encode(object? value);
-        public virtual object? Missing => null;
+        public static readonly GeneratedCodecs.RecordCodec? Codec = GeneratedCodecs.For(typeof(T));
+    }
+}
+
+/// <summary>The generated table (the other half of this class is written by src/Generators).</summary>
+static partial class GeneratedCodecs
+{
+    internal sealed record RecordCodec(Func<Json.Obj, string, Either<string, object>> Decode, Func<object, Json.Obj> Encode);
+
+    static readonly Dictionary<Type, RecordCodec> Table = Build();
+
+    static Dictionary<Type, RecordCodec> Build()
+    {
+        var table = new Dictionary<Type, RecordCodec>();
+        Register(table);
+        return table;
     }
 
-    static Either<string, object> Wrong(string path, string expected, Json got) =>
-        Left<string, object>($"field '{path}' must be {expected}, got {got.Kind}");
+    static partial void Register(Dictionary<Type, RecordCodec> table);
 
-    // Explicit: a decoded string must never be taken for an error message by the implicit conversion.
-    static Either<string, object> Ok(object value) => Right<string, object>(value);
+    internal static RecordCodec? For(Type t) => Table.TryGetValue(t, out var c) ? c : null;
 
-    sealed class StringCodec : FieldCodec
+    internal static IEnumerable<Type> All => Table.Keys;
+
+    internal static string NoCodec(Type t) => $"no codec for '{t.FullName}': not a wire record of EventSourced.Domain";
+}
+
+/// <summary>What the generated codec calls: the decoding of one JSON value, and the error texts (the same for every record).</summary>
+static class CodecSupport
+{
+    internal static string Field(string path, string wire) => path.Length == 0 ? wire : $"{path}.{wire}";
+    internal static string Item(string path, int i) => $"{path}[{i}]";
+    internal static string Missing(string path) => $"missing field '{path}'";
+    internal static string IsNull(string path) => $"field '{path}' is null";
+    internal static string Wrong(string path, string expected, Json got) => $"field '{path}' must be {expected}, got {got.Kind}";
+    internal static string IntegerIn(long min, long max) => $"an integer in [{min}, {max}]";
+
+    internal static bool String(Json v, out string value)
     {
-        public override Either<string, object> Decode(Json v, string path) => v switch
+        switch (v)
         {
-            Json.Str s => Ok(s.Value),
-            Json.Number n => Ok(n.Value.ToString(CultureInfo.InvariantCulture)),
-            _ => Wrong(path, "a string", v),
-        };
-        public override Option<Json> Encode(object? v) => new Json.Str((string)v!);
-    }
-
-    sealed class IntegerCodec(long min, long max, Func<long, object> box) : FieldCodec
-    {
-        public override Either<string, object> Decode(Json v, string path) =>
-            v is Json.Number n && n.Value == decimal.Truncate(n.Value) && n.Value >= min && n.Value <= max
-                ? Ok(box((long)n.Value))
-                : Wrong(path, $"an integer in [{min}, {max}]", v);
-        public override Option<Json> Encode(object? v) => new Json.Number(Convert.ToInt64(v, CultureInfo.InvariantCulture));
-    }
-
-    sealed class BoolCodec : FieldCodec
-    {
-        public override Either<string, object> Decode(Json v, string path) => v switch
-        {
-            Json.Bool b => Ok(b.Value),
-            Json.Number { Value: 0m } => Ok(false),
-            Json.Number { Value: 1m } => Ok(true),
-            _ => Wrong(path, "a boolean", v),
-        };
-        public override Option<Json> Encode(object? v) => new Json.Bool((bool)v!);
-    }
-
-    sealed class DecimalCodec : FieldCodec
-    {
-        public override Either<string, object> Decode(Json v, string path) =>
-            v is Json.Number n ? Ok(n.Value) : Wrong(path, "a number", v);
-        public override Option<Json> Encode(object? v) => new Json.Number((decimal)v!);
-    }
-
-    sealed class AnyCodec : FieldCodec
-    {
-        public override Either<string, object> Decode(Json v, string path) => Ok(v);
-        public override Option<Json> Encode(object? v) => (Json)v!;
-    }
-
-    sealed class ObjCodec : FieldCodec
-    {
-        public override Either<string, object> Decode(Json v, string path) => v is Json.Obj o ? Ok(o) : Wrong(path, "an object", v);
-        public override Option<Json> Encode(object? v) => (Json)v!;
-    }
-
-    sealed class OptionCodec<T> : FieldCodec
-    {
-        readonly FieldCodec inner = CodecFor(typeof(T));
-        public override bool Optional => true;
-        public override object? Missing => Option<T>.None;
-        public override Either<string, object> Decode(Json v, string path) =>
-            v is Json.Null ? Ok(Option<T>.None) : inner.Decode(v, path).Map(x => (object)Some((T)x));
-        public override Option<Json> Encode(object? v) => ((Option<T>)v!).Match(x => inner.Encode(x), () => None);
-    }
-
-    sealed class SeqCodec<T> : FieldCodec
-    {
-        readonly FieldCodec inner = CodecFor(typeof(T));
-        public override Either<string, object> Decode(Json v, string path)
-        {
-            if (v is not Json.Arr a) return Wrong(path, "an array", v);
-            var items = new T[a.Items.Count];
-            var i = 0;
-            foreach (var item in a.Items)
-            {
-                var d = inner.Decode(item, $"{path}[{i}]");
-                if (d.IsLeft) return d;
-                items[i++] = (T)d.IfLeft(_ => null!);
-            }
-            return Ok(toSeq(items).Strict());
+            case Json.Str s: value = s.Value; return true;
+            case Json.Number n: value = n.Value.ToString(CultureInfo.InvariantCulture); return true;
+            default: value = ""; return false;
         }
-        public override Option<Json> Encode(object? v) =>
-            new Json.Arr(((Seq<T>)v!).Map(x => inner.Encode(x).IfNone(Json.Null.Value)).Strict());
     }
 
-    sealed class RecordCodec : FieldCodec
+    internal static bool Integer(Json v, long min, long max, out long value)
     {
-        sealed record Field(string Wire, FieldCodec Codec, bool Inline, PropertyInfo Property, Option<object> WhenMissing);
-
-        static readonly ConcurrentDictionary<Type, RecordCodec> Records = new();
-        public static RecordCodec For(Type t) => Records.GetOrAdd(t, x => new RecordCodec(x));
-
-        readonly ConstructorInfo ctor;
-        readonly Field[] fields;
-        readonly Type type;
-
-        RecordCodec(Type t)
+        if (v is Json.Number n && n.Value == decimal.Truncate(n.Value) && n.Value >= min && n.Value <= max)
         {
-            type = t;
-            ctor = t.GetConstructors().Where(c => c.GetParameters().All(p => p.ParameterType != t))
-                .OrderByDescending(c => c.GetParameters().Length).First();
-            fields = ctor.GetParameters().Select(p => new Field(
-                p.GetCustomAttribute<WireNameAttribute>()?.Name ?? CamelCase(p.Name!),
-                CodecFor(p.ParameterType),
-                p.GetCustomAttribute<InlineAttribute>() is not null,
-                t.GetProperty(p.Name!)!,
-                Optional(p.GetCustomAttribute<WhenMissingAttribute>()).Map(d => Convert.ChangeType(d.Value, p.ParameterType, CultureInfo.InvariantCulture)))).ToArray();
+            value = (long)n.Value;
+            return true;
         }
+        value = 0;
+        return false;
+    }
 
-        static string CamelCase(string s) => char.ToLowerInvariant(s[0]) + s[1..];
-
-        public override Either<string, object> Decode(Json v, string path) =>
-            v is Json.Obj o ? DecodeObject(o, path) : Wrong(path, "an object", v);
-
-        public Either<string, object> DecodeObject(Json.Obj o, string path)
+    internal static bool Boolean(Json v, out bool value)
+    {
+        switch (v)
         {
-            var args = new object?[fields.Length];
-            for (var i = 0; i < fields.Length; i++)
-            {
-                var f = fields[i];
-                var fieldPath = path.Length == 0 ? f.Wire : $"{path}.{f.Wire}";
-                if (f.Inline)
-                {
-                    var inner = ((RecordCodec)f.Codec).DecodeObject(o, path);
-                    if (inner.IsLeft) return inner;
-                    args[i] = inner.IfLeft(_ => null!);
-                    continue;
-                }
-                var present = o.Fields.Find(f.Wire);
-                if (present.IsNone || (Json)present is Json.Null)
-                {
-                    if (f.WhenMissing.Case is { } fallback)
-                    {
-                        args[i] = fallback;
-                        continue;
-                    }
-                    if (!f.Codec.Optional) return Left<string, object>(present.IsNone ? $"missing field '{fieldPath}'" : $"field '{fieldPath}' is null");
-                    args[i] = f.Codec.Missing;
-                    continue;
-                }
-                var d = f.Codec.Decode((Json)present, fieldPath);
-                if (d.IsLeft) return d;
-                args[i] = d.IfLeft(_ => null!);
-            }
-            return Ok(ctor.Invoke(args));
+            case Json.Bool b: value = b.Value; return true;
+            case Json.Number { Value: 0m }: value = false; return true;
+            case Json.Number { Value: 1m }: value = true; return true;
+            default: value = false; return false;
         }
-
-        public Json.Obj EncodeObject(object record)
-        {
-            var map = Map<OrdStringOrdinal, string, Json>();
-            foreach (var f in fields)
-            {
-                var value = f.Property.GetValue(record);
-                if (f.Inline)
-                {
-                    foreach (var (k, j) in ((RecordCodec)f.Codec).EncodeObject(value!).Fields) map = map.AddOrUpdate(k, j);
-                    continue;
-                }
-                foreach (var j in f.Codec.Encode(value)) map = map.AddOrUpdate(f.Wire, j);
-            }
-            return new Json.Obj(map);
-        }
-
-        public override Option<Json> Encode(object? v) => EncodeObject(v!);
-        public override string ToString() => type.Name;
     }
 }
