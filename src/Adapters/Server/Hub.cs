@@ -391,7 +391,8 @@ public sealed partial class Hub : IAsyncDisposable
         ServerEvent.CallStarted => "server/calls",
         ServerEvent.TicketCreated => "server/tickets",
         ServerEvent.IdEpochStarted => "server/ids",
-        _ => $"server/conversation/{Recording.KeyPart(e.GetType().GetProperty("ConvId")?.GetValue(e) as string ?? "none")}",
+        IInConversation c => $"server/conversation/{Recording.KeyPart(c.ConvId)}",
+        _ => "server/conversation/none",
     };
 
     // Ids are encoded as in the client's keys, so no id can name another's stream.

@@ -25,8 +25,6 @@ public sealed record ProjectConfig(long Id, string Name, KeyConfig[] Keys, Widge
 public sealed record ServerConfig(ProjectConfig[] Projects, long PingIntervalMs = 30_000, long LivenessGraceMs = 15_000, int MaxFrameBytes = 1 << 20,
     int SendQueueCapacity = 1024, int MaxUnauthenticatedPackets = 5, string Outbox = "outbox")
 {
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never };
-
     /// <summary>The secret of the built-in configuration: public, so a server using it binds to loopback only.</summary>
     public const string BuiltInSecret = "local-development-secret-not-for-production";
 
@@ -68,7 +66,7 @@ public sealed record ServerConfig(ProjectConfig[] Projects, long PingIntervalMs 
     {
         try
         {
-            var config = JsonSerializer.Deserialize<ServerConfig>(File.ReadAllText(path), Json);
+            var config = JsonSerializer.Deserialize(File.ReadAllText(path), ServerConfigJson.Default.ServerConfig);
             return config is null || config.Projects is null or { Length: 0 }
                 ? Error.New($"{path}: no projects configured")
                 : config;
@@ -80,16 +78,18 @@ public sealed record ServerConfig(ProjectConfig[] Projects, long PingIntervalMs 
     }
 
     /// <summary>The configuration as JSON (what <c>--config</c> files look like).</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, ServerConfigJson.Default.ServerConfig);
 
     /// <summary>Looks an API key up by SID.</summary>
     public Option<ApiKey> Key(string sid) => Projects.SelectMany(p => p.Keys.Select(k => new ApiKey(k.Sid, k.Secret, p.Id)))
         .FirstOrDefault(k => k.Sid == sid) is { } key ? Some(key) : None;
 
     /// <summary>The first key of the first project (what <c>token</c> signs with by default).</summary>
+    [JsonIgnore]
     public ApiKey DefaultKey => new(Projects[0].Keys[0].Sid, Projects[0].Keys[0].Secret, Projects[0].Id);
 
     /// <summary>The routing rules the server's decisions use.</summary>
+    [JsonIgnore]
     public ServerRules Rules => new(Projects.SelectMany(p => p.Queues).Aggregate(Map<OrdStringOrdinal, string, QueueRules>(),
         (m, q) => m.AddOrUpdate(q.Id, new QueueRules(q.Id, q.Name, toSeq(q.Agents), q.AgentTimeoutMs, q.QueueTimeoutMs))))
     {
@@ -97,9 +97,15 @@ public sealed record ServerConfig(ProjectConfig[] Projects, long PingIntervalMs 
     };
 
     /// <summary>True when any key of the configuration is the public built-in one.</summary>
+    [JsonIgnore]
     public bool UsesBuiltInSecret => Projects.Any(p => p.Keys.Any(k => k.Secret == BuiltInSecret));
 
     /// <summary>A widget by key, with its project.</summary>
     public Option<(ProjectConfig Project, WidgetConfig Widget)> Widget(string key) =>
         Projects.SelectMany(p => p.Widgets.Select(w => (p, w))).FirstOrDefault(x => x.w.Key == key) is { p: not null } found ? Some(found) : None;
 }
+
+/// <summary>The configuration file's JSON (camelCase, as the web defaults), read and written by generated code.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(ServerConfig))]
+internal sealed partial class ServerConfigJson : JsonSerializerContext;
