@@ -45,8 +45,17 @@ public abstract record Json
     };
 
     /// <summary>Builds an object from key/value pairs (later keys win).</summary>
-    public static Obj Object(params (string Key, Json Value)[] fields) =>
-        new(fields.Aggregate(Map<OrdStringOrdinal, string, Json>(), (m, f) => m.AddOrUpdate(f.Key, f.Value)));
+    public static Obj Object(params (string Key, Json Value)[] fields) => ObjectOf(new List<(string, Json)>(fields));
+
+    /// <summary>An object of the fields in order, a later key winning over an earlier one; <paramref name="fields"/> is reused.</summary>
+    // LanguageExt builds a map from a sequence in place (one node per field), where adding the fields one at a time copies a
+    // path of the tree per field. Its bulk build keeps the first of equal keys, so it is handed the fields last first.
+    internal static Obj ObjectOf(List<(string Key, Json Value)> fields)
+    {
+        if (fields.Count == 0) return Obj.Empty;
+        fields.Reverse();
+        return new Obj(new Map<OrdStringOrdinal, string, Json>(fields, tryAdd: true));
+    }
 
     /// <summary>Parses UTF-8 JSON text. Never throws: malformed or too deeply nested text is a Left with the reason.</summary>
     public static Either<string, Json> Parse(ReadOnlySpan<byte> utf8)
@@ -98,16 +107,16 @@ public abstract record Json
             }
             case JsonTokenType.StartObject:
             {
-                var fields = Map<OrdStringOrdinal, string, Json>();
+                var fields = new List<(string, Json)>();
                 while (r.Read() && r.TokenType != JsonTokenType.EndObject)
                 {
                     var key = r.GetString() ?? "";
                     r.Read();
                     var item = ReadValue(ref r);
                     if (item.IsLeft) return item;
-                    fields = fields.AddOrUpdate(key, (Json)item);
+                    fields.Add((key, (Json)item));
                 }
-                return new Obj(fields);
+                return ObjectOf(fields);
             }
             default: return $"unexpected token {r.TokenType}";
         }

@@ -65,9 +65,9 @@ public sealed class BodyCodecGenerator : IIncrementalGenerator
 
         w.Line($"static {ObjType} Encode_{name}({full} r)");
         w.Open();
-        w.Line($"var m = global::LanguageExt.Prelude.Map<global::LanguageExt.ClassInstances.OrdStringOrdinal, string, {JsonType}>();");
+        w.Line($"var m = new global::System.Collections.Generic.List<(string, {JsonType})>({parameters.Length});");
         foreach (var p in parameters) EncodeParameter(w, p);
-        w.Line($"return new {ObjType}(m);");
+        w.Line($"return {JsonType}.ObjectOf(m);");
         w.Close();
         return new Generated(full, w.ToString());
     }
@@ -298,19 +298,19 @@ public sealed class BodyCodecGenerator : IIncrementalGenerator
         var get = $"r.{p.Name}";
         if (Inline(p))
         {
-            w.Line($"foreach (var (k, j) in Encode_{Mangle(type)}({get}).Fields) m = m.AddOrUpdate(k, j);");
+            w.Line($"foreach (var kv in Encode_{Mangle(type)}({get}).Fields) m.Add(kv);");
             return;
         }
         var wire = SymbolDisplay.FormatLiteral(Wire(p), quote: true);
         if (IsGeneric(type, "Option"))
         {
             var id = w.Next();
-            w.Line($"if ({get}.IsSome) {{ var o{id} = ({Full(type.TypeArguments[0])}){get}; m = m.AddOrUpdate({wire}, {EncodeValue(type.TypeArguments[0], $"o{id}")}); }}");
+            w.Line($"if ({get}.IsSome) {{ var o{id} = ({Full(type.TypeArguments[0])}){get}; m.Add(({wire}, {EncodeValue(type.TypeArguments[0], $"o{id}")})); }}");
             return;
         }
         // A null Json (possible only in a record built by hand) is left out, as the reflective codec does.
-        if (IsJson(type)) w.Line($"if ({get} is not null) m = m.AddOrUpdate({wire}, {EncodeValue(type, get)});");
-        else w.Line($"m = m.AddOrUpdate({wire}, {EncodeValue(type, get)});");
+        if (IsJson(type)) w.Line($"if ({get} is not null) m.Add(({wire}, {EncodeValue(type, get)}));");
+        else w.Line($"m.Add(({wire}, {EncodeValue(type, get)}));");
     }
 
     static string EncodeValue(ITypeSymbol type, string value)

@@ -16,6 +16,18 @@ public sealed class JsonTests
     public Property Parsing_arbitrary_text_never_throws(NonNull<string> text) =>
         (Json.Parse(text.Get).IsLeft || Json.Parse(text.Get).IsRight).ToProperty();
 
+    // Objects are built in bulk (one tree node per field): the last of equal keys wins, as when fields are set one by one.
+    [Property(MaxTest = 300)]
+    public Property An_object_is_its_fields_set_one_by_one_in_order() =>
+        Prop.ForAll(Gen.Elements("a", "b", "c", "d", "é").Zip(Generators.JsonValue(1)).ListOf(8).ToArbitrary(), fields =>
+        {
+            var pairs = fields.Select(f => (f.Item1, f.Item2)).ToArray();
+            var oneByOne = pairs.Aggregate(Json.Obj.Empty, (o, f) => o.With(f.Item1, f.Item2));
+            Assert.Equal(oneByOne, Json.Object(pairs));
+            var text = "{" + string.Join(",", pairs.Select(f => $"{new Json.Str(f.Item1).ToJsonString()}:{f.Item2.ToJsonString()}")) + "}";
+            Assert.Equal(Right<string, Json>(oneByOne), Json.Parse(text));
+        });
+
     [Fact]
     public void Nesting_deeper_than_the_limit_is_an_error_not_a_crash()
     {
