@@ -47,22 +47,40 @@ public static class Personal
     public static Seq<PersonalField> Find(Json evt, Option<string> custodian)
     {
         var found = new List<PersonalField>();
-        Walk(evt, custodian, Seq<string>(), found);
+        Walk(evt, custodian, new List<string>(8), found);
         return toSeq(found);
     }
 
     static Option<string> StringAt(Json.Obj o, string key) => o[key].Bind(v => v is Json.Str s && s.Value.Length > 0 ? Some(s.Value) : None);
 
-    static void Walk(Json value, Option<string> owner, Seq<string> path, List<PersonalField> found)
+    static Option<string> OwnerIn(Json.Obj o)
+    {
+        foreach (var k in OwnerKeys)
+            if (StringAt(o, k) is { IsSome: true } v) return v;
+        return None;
+    }
+
+    static readonly string[] Indexes = Enumerable.Range(0, 64).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
+    static string Index(int i) => i < Indexes.Length ? Indexes[i] : i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    // The path walked so far is one list, pushed and popped on the way: a field's path is copied only when it is personal
+    // (replay walks every stored event, and most fields are not).
+    static void Walk(Json value, Option<string> owner, List<string> path, List<PersonalField> found)
     {
         switch (value)
         {
             case Json.Arr a:
                 var i = 0;
-                foreach (var item in a.Items) Walk(item, owner, path.Add((i++).ToString(System.Globalization.CultureInfo.InvariantCulture)), found);
+                foreach (var item in a.Items)
+                {
+                    path.Add(Index(i++));
+                    Walk(item, owner, path, found);
+                    path.RemoveAt(path.Count - 1);
+                }
                 break;
             case Json.Obj o:
-                var own = OwnerKeys.Select(k => StringAt(o, k)).FirstOrDefault(v => v.IsSome);
+                var own = OwnerIn(o);
                 var here = own.IsSome ? own : owner;
                 var email = StringAt(o, "email");
                 var ticket = here.IsNone && email.IsSome;
@@ -74,14 +92,17 @@ public static class Personal
                     var paired = OwnedBy.Find(key).Bind(k => StringAt(o, k));
                     if (!personal)
                     {
-                        Walk(v, paired | here, path.Add(key), found);
+                        if (v is not (Json.Obj or Json.Arr)) continue; // a scalar that is not personal holds nothing personal
+                        path.Add(key);
+                        Walk(v, paired | here, path, found);
+                        path.RemoveAt(path.Count - 1);
                         continue;
                     }
                     var subject = paired | here | (ticket ? email.Map(EmailSubject) : None);
                     var senderOf = key == "newContent" && own.IsNone
                         ? from c in StringAt(o, "convId") from m in StringAt(o, "msgId") select (c, m)
                         : None;
-                    foreach (var s in subject) found.Add(new PersonalField(path.Add(key), s, senderOf));
+                    foreach (var s in subject) found.Add(new PersonalField(toSeq(path.Append(key).ToArray()), s, senderOf));
                 }
                 break;
         }
