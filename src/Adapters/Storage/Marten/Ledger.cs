@@ -262,7 +262,6 @@ public sealed class Ledger
                 return;
             }
         var frontier = Merkle.Frontier.Empty;
-        var serializer = store.Options.Serializer();
         var last = 0L;
         while (true)
         {
@@ -273,7 +272,7 @@ public sealed class Ledger
                 page.Parameters.AddWithValue("from", last);
                 await using var reader = await page.ExecuteReaderAsync(ct).ConfigureAwait(false);
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                    items.Add(new Item(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), serializer.FromJson<StoredRecord>(reader, 3)));
+                    items.Add(new Item(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), StoredRecord.FromRow(reader, 3)));
             }
             if (items.Count == 0) break;
             await AppendAsync(conn, frontier, items, ct).ConfigureAwait(false);

@@ -466,12 +466,11 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     // Records: the kept events of the page, decoded; Read: how many rows the query returned; Last: the position of the last of them.
     sealed record Page(List<T> Records, int Read, long Last);
 
-    // One page as plain SQL over Marten's event table (the columns the import writes), read with Marten's own serializer:
+    // One page as plain SQL over Marten's event table (the columns the import writes), each row read in one pass (StoredRecord.FromRow):
     // the same events QueryAllRawEvents returns, without building and compiling a LINQ query for every page.
     // Sealed values are opened with the keys read so far in this replay (keys), and those the page adds.
     async Task<Page> PageAsync(long from, string? streamPrefix, Func<string, bool> keep, int size, Erasure.Sealer.KeyCache? keys, CancellationToken ct)
     {
-        var serializer = store.Options.Serializer();
         await using var conn = dataSource.CreateConnection();
         await conn.OpenAsync(ct).ConfigureAwait(false);
         await using var cmd = new Npgsql.NpgsqlCommand(
@@ -490,7 +489,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
                 read++;
                 last = reader.GetInt64(0);
                 var stream = reader.GetString(1);
-                if (keep(stream)) rows.Add((stream, serializer.FromJson<StoredRecord>(reader, 3), last, reader.GetInt64(2)));
+                if (keep(stream)) rows.Add((stream, StoredRecord.FromRow(reader, 3), last, reader.GetInt64(2)));
             }
         if (keys is not null) await OpenAsync(conn, rows.Select(r => (r.Stream, r.Record)).ToList(), keys, ct).ConfigureAwait(false);
         return new Page(rows.Select(r => Decode(r.Record, r.Stream, r.Position, r.Version)).ToList(), read, last);

@@ -34,7 +34,6 @@ public static class Proofs
         var tree = await TreeAsync(conn, schema, head.Size, ct).ConfigureAwait(false);
         var wanted = positions.Where(p => p > 0).Distinct().ToArray();
         var proofs = new Dictionary<long, Inclusion>();
-        var serializer = log.Serializer;
         await using var cmd = new NpgsqlCommand(
             $"select l.seq_id, l.leaf_index, e.stream_id, e.version, e.data from {schema}.evidence_leaves l join {schema}.mt_events e on e.seq_id = l.seq_id where l.seq_id = any(@p) and l.leaf_index < @n", conn);
         cmd.Parameters.AddWithValue("p", wanted);
@@ -44,7 +43,7 @@ public static class Proofs
         {
             var position = reader.GetInt64(0);
             var index = reader.GetInt64(1);
-            var entry = Ledger.Entry(position, reader.GetString(2), reader.GetInt64(3), serializer.FromJson<StoredRecord>(reader, 4));
+            var entry = Ledger.Entry(position, reader.GetString(2), reader.GetInt64(3), StoredRecord.FromRow(reader, 4));
             proofs[position] = new Inclusion(position, index, entry, tree.InclusionProof(index, head.Size));
         }
         return (head, proofs);

@@ -43,6 +43,44 @@ public sealed class StoredRecord
     // The event's JSON as encoded for this append, or as opened by a read (not stored): the sealing step walks it and the
     // decoder reads it instead of parsing Data again.
     internal Json? Parsed { get; set; }
+
+    /// <summary>
+    /// A record from a row's <c>data</c> column (jsonb, as Marten's System.Text.Json serializer writes it), read in one pass:
+    /// every read of the log (replay, attach, verify, proofs) takes its rows this way rather than through the serializer's
+    /// reflection. Unknown properties are skipped, as the serializer skips them.
+    /// </summary>
+    /// <exception cref="System.Text.Json.JsonException">The column is not a stored record's JSON.</exception>
+    public static StoredRecord FromRow(System.Data.Common.DbDataReader reader, int column)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        return FromJson(reader.GetFieldValue<byte[]>(column));
+    }
+
+    /// <summary>A record from its JSON (the shape <see cref="FromRow"/> reads).</summary>
+    /// <exception cref="System.Text.Json.JsonException">The text is not a stored record's JSON.</exception>
+    public static StoredRecord FromJson(ReadOnlySpan<byte> utf8)
+    {
+        var r = new System.Text.Json.Utf8JsonReader(utf8);
+        if (!r.Read() || r.TokenType != System.Text.Json.JsonTokenType.StartObject) throw new System.Text.Json.JsonException("a stored record is not a JSON object");
+        var s = new StoredRecord();
+        while (r.Read() && r.TokenType == System.Text.Json.JsonTokenType.PropertyName)
+        {
+            ReadOnlySpan<byte> name = r.ValueIsEscaped ? System.Text.Encoding.UTF8.GetBytes(r.GetString()!) : r.ValueSpan;
+            r.Read();
+            var isNull = r.TokenType == System.Text.Json.JsonTokenType.Null;
+            if (name.SequenceEqual("Type"u8)) s.Type = isNull ? "" : r.GetString()!;
+            else if (name.SequenceEqual("Data"u8)) s.Data = isNull ? "" : r.GetString()!;
+            else if (name.SequenceEqual("Raw"u8)) s.Raw = isNull ? [] : r.GetBytesFromBase64();
+            else if (name.SequenceEqual("ReceivedAt"u8)) s.ReceivedAt = r.GetInt64();
+            else if (name.SequenceEqual("ServerTime"u8)) s.ServerTime = isNull ? null : r.GetInt64();
+            else if (name.SequenceEqual("Seq"u8)) s.Seq = isNull ? null : r.GetInt64();
+            else if (name.SequenceEqual("Origin"u8)) s.Origin = r.GetInt32();
+            else if (name.SequenceEqual("Service"u8)) s.Service = isNull ? null : r.GetInt16();
+            else if (name.SequenceEqual("RequestId"u8)) s.RequestId = isNull ? null : r.GetInt64();
+            else r.Skip();
+        }
+        return s;
+    }
 }
 
 /// <summary>The stable names of every event type, and the conversion between recorded events and what Marten stores.</summary>

@@ -62,7 +62,6 @@ public static class Verifier
         IProgress<long>? progress = null, CancellationToken ct = default)
     {
         var schema = ledger.Log;
-        var serializer = store.Options.Serializer();
         var findings = new List<Finding>();
         void Found(string kind, long position, string stream, long version, string detail)
         {
@@ -118,7 +117,7 @@ public static class Verifier
                         {
                             var rowStream = reader.GetString(9);
                             var rowVersion = reader.GetInt64(10);
-                            var record = serializer.FromJson<StoredRecord>(reader, 11);
+                            var record = StoredRecord.FromRow(reader, 11);
                             leaf = Merkle.LeafHash(Ledger.Entry(seq, rowStream, rowVersion, record));
                             checkedEvents++;
                             if (rowStream != stream || rowVersion != version)
