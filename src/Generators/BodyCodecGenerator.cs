@@ -222,7 +222,8 @@ public sealed class BodyCodecGenerator : IIncrementalGenerator
     }
 
     /// <summary>Statements that decode the JSON in <paramref name="value"/> into <paramref name="target"/> or return the error;
-    /// <paramref name="path"/> is an expression evaluated only where it is needed.</summary>
+    /// <paramref name="path"/> is an expression evaluated only where it is needed. An <c>Option</c> is only ever a field
+    /// (<see cref="Supported"/>), decoded by <see cref="DecodeParameter"/>, so it never reaches here.</summary>
     static void DecodeValue(Writer w, ITypeSymbol type, string value, string path, string target, bool declare)
     {
         var decl = declare ? $"{Full(type)} " : "";
@@ -259,18 +260,6 @@ public sealed class BodyCodecGenerator : IIncrementalGenerator
             return;
         }
         var n = (INamedTypeSymbol)type;
-        if (IsGeneric(n, "Option"))
-        {
-            var inner = n.TypeArguments[0];
-            if (declare) w.Line($"{Full(type)} {target};");
-            w.Line($"if ({value} is {JsonType}.Null) {target} = {Full(type)}.None;");
-            w.Line("else");
-            w.Open();
-            DecodeValue(w, inner, value, path, $"x{id}", declare: true);
-            w.Line($"{target} = global::LanguageExt.Prelude.Some(x{id});");
-            w.Close();
-            return;
-        }
         if (IsGeneric(n, "Seq"))
         {
             var inner = n.TypeArguments[0];
