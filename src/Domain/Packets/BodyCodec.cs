@@ -39,9 +39,7 @@ public sealed class InlineAttribute : Attribute;
 public static class BodyCodec
 {
     /// <summary>Decodes a JSON object into a record of type <typeparamref name="T"/>.</summary>
-    public static Either<string, T> Decode<T>(Json.Obj body) => Typed<T>.Codec is { } c
-        ? c.Decode(body, "").Map(o => (T)o)
-        : Left<string, T>(GeneratedCodecs.NoCodec(typeof(T)));
+    public static Either<string, T> Decode<T>(Json.Obj body) => Decode(typeof(T), body).Map(o => (T)o);
 
     /// <summary>Decodes a JSON object into a record of the given type.</summary>
     public static Either<string, object> Decode(Type type, Json.Obj body) => GeneratedCodecs.For(type) is { } c
@@ -59,11 +57,6 @@ public static class BodyCodec
 
     /// <summary>Every record type the codec maps.</summary>
     public static IEnumerable<Type> Types => GeneratedCodecs.All;
-
-    static class Typed<T>
-    {
-        public static readonly GeneratedCodecs.RecordCodec? Codec = GeneratedCodecs.For(typeof(T));
-    }
 }
 
 /// <summary>The generated table (the other half of this class is written by src/Generators).</summary>
