@@ -89,10 +89,11 @@ public static class Personal
                     if (v is Json.Null) continue;
                     var personal = PersonalKeys.Contains(key) && !(key == "message" && o["r"].IsSome)
                         || ticket && key is "name" or "note";
+                    // A scalar that is not personal holds nothing personal: nothing to look up or walk.
+                    if (!personal && v is not (Json.Obj or Json.Arr)) continue;
                     var paired = OwnedBy.Find(key).Bind(k => StringAt(o, k));
                     if (!personal)
                     {
-                        if (v is not (Json.Obj or Json.Arr)) continue; // a scalar that is not personal holds nothing personal
                         path.Add(key);
                         Walk(v, paired | here, path, found);
                         path.RemoveAt(path.Count - 1);
