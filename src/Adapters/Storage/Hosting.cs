@@ -15,7 +15,10 @@ public sealed class StringeeMartenLogOptions
     public bool ApplySchema { get; set; } = true;
     /// <summary>A signed tree head every this many events.</summary>
     public int TreeHeadEvery { get; set; } = 1_000;
-    /// <summary>Runs Marten's async daemon for the analytics tables (<c>analytics_*</c>) in this process.</summary>
+    /// <summary>
+    /// Joins the processes that keep the analytics tables (<c>analytics_*</c>) with Marten's async daemon in hot/cold mode:
+    /// one process of the database runs it, the others stand by and take over when it stops.
+    /// </summary>
     public bool RunAnalytics { get; set; }
 }
 

@@ -10,7 +10,7 @@ namespace EventSourced.Tests.Integration.Storage;
 /// <summary>The async daemon keeps the analytics tables equal to the always-current views.</summary>
 public sealed class AnalyticsTests
 {
-    static async Task<long> CountAsync(string cs, string sql)
+    internal static async Task<long> CountAsync(string cs, string sql)
     {
         await using var conn = new NpgsqlConnection(cs);
         await conn.OpenAsync();
@@ -42,6 +42,40 @@ public sealed class AnalyticsTests
         var cs = pg.ConnectionString;
         Assert.True(await CountAsync(cs, $"select count(*) from {schema}.analytics_messages") > 0);
         Assert.True(await CountAsync(cs, $"select count(*) from {schema}.analytics_edits") > 0);
+        await AssertTablesEqualViewsAsync(cs, schema);
+        Assert.Equal(3, await CountAsync(cs, $"select count(*) from {schema}.analytics_participants where conv_id = 'c1'"));
+    }
+
+    [Fact]
+    public async Task The_logs_of_one_database_elect_their_daemons_apart_and_a_second_process_of_one_log_stands_by()
+    {
+        // Each log's schema has its own hot/cold lock (Marten derives it from the schema-qualified shard name): were it one per
+        // database, one log's daemon would keep every other log of the database from ever running its analytics.
+        var pg = await Postgres.Instance;
+        string a = Postgres.Schema(), b = Postgres.Schema();
+        await using var first = new MartenClientLog(pg.ConnectionString, a);
+        await using var other = new MartenClientLog(pg.ConnectionString, b);
+        await using var standby = new MartenClientLog(pg.ConnectionString, a);
+        foreach (var log in new[] { first, other, standby }) await log.InitializeAsync();
+        await first.StartAnalyticsAsync();
+        await other.StartAnalyticsAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!(await first.RunsAnalyticsAsync() && await other.RunsAnalyticsAsync()) && DateTime.UtcNow < deadline) await Task.Delay(200);
+        Assert.True(await first.RunsAnalyticsAsync(), $"schema {a} never ran its analytics");
+        Assert.True(await other.RunsAnalyticsAsync(), $"schema {b} never ran its analytics while {a} ran its own");
+        await standby.StartAnalyticsAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.False(await standby.RunsAnalyticsAsync(), "two processes ran one log's analytics at once");
+        // Stopped cleanly, the active one lets go of the lock, and the standby takes over.
+        await first.DisposeAsync();
+        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!await standby.RunsAnalyticsAsync() && DateTime.UtcNow < deadline) await Task.Delay(200);
+        Assert.True(await standby.RunsAnalyticsAsync(), "the standby did not take over");
+    }
+
+    /// <summary>Each analytics table the daemon keeps holds exactly the rows of the view computed from the events.</summary>
+    internal static async Task AssertTablesEqualViewsAsync(string cs, string schema)
+    {
         Assert.Equal(0, await DifferenceAsync(cs, $"select msg_id, conv_id, seq, sender, msg_type, created, text, first_recorded_by from {schema}.messages",
             $"select msg_id, conv_id, seq, sender, msg_type, created, text, first_recorded_by from {schema}.analytics_messages"));
         Assert.Equal(0, await DifferenceAsync(cs, $"select conv_id, msg_id, new_content, received_at, recorded_by from {schema}.edits",
@@ -52,6 +86,5 @@ public sealed class AnalyticsTests
             $"select conv_id, msg_id, is_pin, received_at, recorded_by from {schema}.analytics_pins"));
         Assert.Equal(0, await DifferenceAsync(cs, $"select conv_id, customer, agent, created_at, accepted_at, ended_at, waiting_ms, handling_ms from {schema}.live_chat_requests",
             $"select conv_id, customer, agent, created_at, accepted_at, ended_at, waiting_ms, handling_ms from {schema}.analytics_live_chat where created_at is not null"));
-        Assert.Equal(3, await CountAsync(cs, $"select count(*) from {schema}.analytics_participants where conv_id = 'c1'"));
     }
 }

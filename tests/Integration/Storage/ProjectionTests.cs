@@ -44,6 +44,26 @@ public sealed class ProjectionTests
     }
 
     [Fact]
+    public async Task Two_writers_of_one_user_keep_the_rows_equal_to_the_fold_of_everything_both_wrote()
+    {
+        // Two recorders (two stores, as two processes would have) write one user's streams in turn: each one's
+        // remembered state of that user goes stale whenever the other writes, and must be caught up, never trusted.
+        var schema = Postgres.Schema();
+        await using var first = await ClientLogs.OpenAsync(schema);
+        await using var second = await ClientLogs.OpenAsync(schema);
+        var turns = Generators.Mixed.Sample(12, 8).ToList();
+        var all = Seq<Event>();
+        for (var i = 0; i < turns.Count; i++)
+        {
+            var writer = i % 2 == 0 ? first : second;
+            await AppendAllAsync(writer, "shared", turns[i], 1_000 * (i + 1));
+            all += turns[i];
+            await ClientLogs.AssertRowsEqualFoldAsync(writer, "shared", all);
+        }
+        await ClientLogs.AssertRowsEqualFoldAsync(first, "shared", all);
+    }
+
+    [Fact]
     public async Task A_rejected_append_leaves_the_rows_as_they_were()
     {
         await using var log = await ClientLogs.OpenAsync(Postgres.Schema());

@@ -42,7 +42,7 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
             applySchema: applySchema)
     {
         this.rows = rows;
-        rows.Attach((user, ct) => FoldedOfAsync(user, ct));
+        rows.Attach(CatchUpAsync);
     }
 
     MartenClientLog(Npgsql.NpgsqlDataSource dataSource, string schema, RowsProjection rows, Evidence.TreeHeadSigner? signer, int treeHeadEvery, bool applySchema)
@@ -50,13 +50,13 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
             applySchema: applySchema)
     {
         this.rows = rows;
-        rows.Attach((user, ct) => FoldedOfAsync(user, ct));
+        rows.Attach(CatchUpAsync);
     }
 
     /// <summary>An import writes the rows its events change in the same transaction, set-based (<see cref="RowsCopy"/>).</summary>
     protected override async Task<Func<Npgsql.NpgsqlConnection, CancellationToken, Task>> BesideImportAsync(IReadOnlyList<Recorded> stored, CancellationToken ct)
     {
-        var changes = await rows.PlanAsync(stored.Select(r => (r.Meta.Stream, r.Event)), ct).ConfigureAwait(false);
+        var changes = await rows.PlanAsync(stored.Select(r => (r.Meta.Stream, r.Event, r.Meta.Position)), ct).ConfigureAwait(false);
         return async (connection, token) =>
             await RowsCopy.WriteAsync(connection, Schema, Store.Options.Serializer(), WithoutEvidence ? changes : await SealedAsync(connection, changes, token).ConfigureAwait(false), token).ConfigureAwait(false);
     }
@@ -64,9 +64,15 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
     /// <summary>An append writes the rows its events change through the session that saves them.</summary>
     protected override async Task BesideAppendAsync(IDocumentOperations session, Npgsql.NpgsqlConnection conn, IReadOnlyList<(string Stream, Recorded Record)> appended, CancellationToken ct)
     {
-        var changes = await rows.PlanAsync(appended.Select(a => (a.Stream, a.Record.Event)), ct).ConfigureAwait(false);
+        var changes = await rows.PlanAsync(appended.Select(a => (a.Stream, a.Record.Event, 0L)), ct).ConfigureAwait(false);
         foreach (var change in WithoutEvidence ? changes : await SealedAsync(conn, changes, ct).ConfigureAwait(false)) RowsProjection.Write(session, change);
     }
+
+    /// <summary>Another process recorded since this one's last transaction: the users' remembered states are caught up before use.</summary>
+    protected override void OthersWrote() => rows.OthersWrote();
+
+    /// <summary>Where the appended events were saved, so each user's state knows the last of its events.</summary>
+    protected override void Saved(IReadOnlyList<Ledger.Item> items) => rows.Saved(items.Select(i => (i.Stream, i.Position)));
 
     // A message row keeps every version of its content sealed under the sender's key, as the events do (the sender's erasure shreds them).
     static async Task<List<Rows.Change>> SealedAsync(Npgsql.NpgsqlConnection conn, List<Rows.Change> changes, CancellationToken ct)
@@ -85,20 +91,41 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
     static void Configure(StoreOptions o, string schema)
     {
         o.Projections.Add(new AnalyticsProjection(schema), ProjectionLifecycle.Async);
-        // This log runs the daemon itself (StartAnalyticsAsync), one node per database.
-        o.Projections.AsyncMode = DaemonMode.Solo;
+        // Any number of processes may run the analytics (StartAnalyticsAsync): Marten's hot/cold coordination lets one of them
+        // hold the projection's advisory lock and run it, the others wait to take over. Marten derives the lock from the
+        // schema-qualified shard name, so the logs of one database elect their leaders apart.
+        o.Projections.AsyncMode = DaemonMode.HotCold;
         o.Schema.For<Rows.ConversationRow>().DocumentAlias("conversation_row").Duplicate(r => r.User).Duplicate(r => r.ConvId);
         o.Schema.For<Rows.MessageRow>().DocumentAlias("message_row").Duplicate(r => r.User).Duplicate(r => r.ConvId).Duplicate(r => r.Seq);
     }
 
-    IProjectionDaemon? daemon;
+    global::Marten.Events.Daemon.Coordination.ProjectionCoordinator? coordinator;
 
-    /// <summary>Starts the async daemon that keeps the analytics tables (<c>analytics_*</c>) current.</summary>
+    /// <summary>
+    /// Joins the processes that keep the analytics tables (<c>analytics_*</c>) current: Marten's async daemon in hot/cold mode.
+    /// One process in the database runs the projection; when it stops or dies (its connection, and with it the advisory
+    /// lock, goes), another takes over within Marten's leadership polling time and goes on from the progress it left.
+    /// </summary>
     public async Task StartAnalyticsAsync(CancellationToken ct = default)
     {
-        if (daemon is not null) return;
-        daemon = await Store.BuildProjectionDaemonAsync().ConfigureAwait(false);
-        await daemon.StartAllAsync().ConfigureAwait(false);
+        if (coordinator is not null) return;
+        var started = new global::Marten.Events.Daemon.Coordination.ProjectionCoordinator(Store, new ForwardingLogger<global::Marten.Events.Daemon.Coordination.ProjectionCoordinator>(Logger));
+        if (Interlocked.CompareExchange(ref coordinator, started, null) is not null)
+        {
+            await started.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+        await started.StartAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether this process is the one running the analytics projection now (false when it waits as a standby, or runs none).</summary>
+    public async Task<bool> RunsAnalyticsAsync()
+    {
+        var running = coordinator;
+        if (running?.Distributor is not { } distributor) return false;
+        foreach (var set in await distributor.BuildDistributionAsync().ConfigureAwait(false))
+            if (distributor.HasLock(set)) return true;
+        return false;
     }
 
     /// <summary>Waits until the analytics tables include every event appended so far, or the timeout passes (false).</summary>
@@ -118,11 +145,12 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
     /// <inheritdoc />
     public override async ValueTask DisposeAsync()
     {
-        var running = Interlocked.Exchange(ref daemon, null);
+        var running = Interlocked.Exchange(ref coordinator, null);
         if (running is not null)
         {
-            await running.StopAllAsync().ConfigureAwait(false);
-            running.Dispose();
+            // Stops the agents and releases the lock, so a standby takes over at once rather than after a dead connection is noticed.
+            await running.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await running.DisposeAsync().ConfigureAwait(false);
         }
         await base.DisposeAsync().ConfigureAwait(false);
     }
@@ -130,11 +158,17 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
     /// <summary>A user's read models folded from every event of that user's streams (session and conversations).</summary>
     public async Task<ReadModels> ReadModelsOfAsync(string user, CancellationToken ct = default) => (await FoldedOfAsync(user, ct).ConfigureAwait(false)).State;
 
-    async Task<Folded<ReadModels>> FoldedOfAsync(string user, CancellationToken ct)
+    async Task<Folded<ReadModels>> FoldedOfAsync(string user, CancellationToken ct) => (await CatchUpAsync(user, ReadModels.Reducer.Start, 0, ct).ConfigureAwait(false)).State;
+
+    // A user's state moved on by the user's committed events after a position, and the position of the last of them.
+    async Task<(Folded<ReadModels> State, long AsOf)> CatchUpAsync(string user, Folded<ReadModels> state, long asOf, CancellationToken ct)
     {
-        var state = ReadModels.Reducer.Start;
-        await foreach (var r in ReadUserAsync(user, ct).ConfigureAwait(false)) state = ReadModels.Reducer.Step(state, r.Event);
-        return state;
+        await foreach (var r in ReadUserAsync(user, asOf + 1, ct).ConfigureAwait(false))
+        {
+            state = ReadModels.Reducer.Step(state, r.Event);
+            asOf = r.Meta.Position;
+        }
+        return (state, asOf);
     }
 
     /// <summary>Conversation rows of a user, as the inline projection keeps them.</summary>
@@ -162,4 +196,13 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
         }
         return rows.Select(r => r with { Versions = r.Versions.Select(v => Erasure.Sealer.OpenText(v, keys)).ToList() }).ToList();
     }
+}
+
+// Marten's coordinator logs through the log's own logger.
+sealed class ForwardingLogger<TCategory>(Microsoft.Extensions.Logging.ILogger inner) : Microsoft.Extensions.Logging.ILogger<TCategory>
+{
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => inner.BeginScope(state);
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => inner.IsEnabled(logLevel);
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+        Func<TState, Exception?, string> formatter) => inner.Log(logLevel, eventId, state, exception, formatter);
 }

@@ -59,9 +59,10 @@ public partial class MartenEventLog<T>
             T[] stored;
             try
             {
-                stored = await InTransactionAsync(async (conn, _) =>
+                (stored, var size) = await InTransactionAsync(async (conn, _) =>
                 {
                     var frontier = WithoutEvidence ? default : await ledger.LockAsync(conn, ct).ConfigureAwait(false);
+                    Locked(frontier);
                     var (reserved, now) = await ReserveAsync(conn, chunk, ct).ConfigureAwait(false);
                     var records = reserved.Select(codec.Store).ToArray();
                     if (sealer is not null && !WithoutEvidence) await sealer.SealAsync(conn, reserved.Select((r, i) => (r.Meta.Stream, records[i])).ToList(), ct).ConfigureAwait(false);
@@ -74,8 +75,9 @@ public partial class MartenEventLog<T>
                     await Task.WhenAll(CopyEventsAsync(conn, reserved, records, now, ct), beside, leaves).ConfigureAwait(false);
                     await (await beside.ConfigureAwait(false))(conn, ct).ConfigureAwait(false);
                     if (!WithoutEvidence) await ledger.AppendAsync(conn, frontier!, items, await leaves.ConfigureAwait(false), ct).ConfigureAwait(false);
-                    return reserved;
+                    return (reserved, frontier is null ? -1 : frontier.Size + items.Count);
                 }, ct).ConfigureAwait(false);
+                treeAfterOurs = size;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -253,10 +253,11 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
         try
         {
             // One transaction (one commit, one fsync) however many sessions the batch needs.
-            return await InTransactionAsync(async (conn, tx) =>
+            var written = await InTransactionAsync(async (conn, tx) =>
             {
                 // The tree's lock first: positions are drawn under it, so they follow the tree's order across processes.
                 var frontier = WithoutEvidence ? default : await ledger.LockAsync(conn, CancellationToken.None).ConfigureAwait(false);
+                Locked(frontier);
                 var refused = await CheckVersionsAsync(conn, batch).ConfigureAwait(false);
                 var storedOf = await StoreAsync(conn, batch.Where(p => !refused.Contains(p)).ToList(), CancellationToken.None).ConfigureAwait(false);
                 var saved = new List<IReadOnlyList<IEvent>>(batch.Count);
@@ -288,9 +289,12 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
                 }
                 var items = saved.SelectMany(events => events).OrderBy(e => e.Sequence)
                     .Select(e => new Ledger.Item(e.Sequence, e.StreamKey!, e.Version, (StoredRecord)e.Data)).ToList();
+                Saved(items);
                 if (!WithoutEvidence) await ledger.AppendAsync(conn, frontier!, items, CancellationToken.None).ConfigureAwait(false);
-                return saved;
+                return (saved, Size: frontier is null ? -1 : frontier.Size + items.Count);
             }, CancellationToken.None).ConfigureAwait(false);
+            treeAfterOurs = written.Size;
+            return written.saved;
         }
         catch (Exception ex) when (ex is EventStreamUnexpectedMaxEventIdException or JasperFx.Events.ExistingStreamIdCollisionException
             or global::Marten.Exceptions.ExistingStreamIdCollisionException or ConcurrencyException)
@@ -307,6 +311,30 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
             if (Logger.IsEnabled(LogLevel.Warning)) LogAppendFailed(Logger, batch.Sum(b => b.Events.Count), schema, ex);
             return Error.New($"append failed: {ex.GetBaseException().Message}");
         }
+    }
+
+    // The tree's size after this log's last committed transaction (-1 before the first): a lock that finds it larger means
+    // another writer (another process on the same database) committed in between.
+    long treeAfterOurs = -1;
+
+    void Locked(EventSourced.Projections.Merkle.Frontier? frontier)
+    {
+        if (frontier is not null && frontier.Size != treeAfterOurs) OthersWrote();
+    }
+
+    /// <summary>
+    /// Told under the tree's lock, before the transaction writes anything, when the log holds events this log did not write
+    /// since its own last transaction (another process recording into the same database, or a commit whose outcome was unknown here).
+    /// Whatever the log remembers of the stored events must be read again before use. (A log written without evidence
+    /// takes no lock and is never told: it must be the only writer.)
+    /// </summary>
+    protected virtual void OthersWrote()
+    {
+    }
+
+    /// <summary>The events of the transaction as saved (positions and versions), in position order, before it commits.</summary>
+    protected virtual void Saved(IReadOnlyList<Ledger.Item> items)
+    {
     }
 
     /// <summary>
@@ -434,8 +462,8 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     public IAsyncEnumerable<T> ReadAllAsync(long fromPosition = 1, CancellationToken ct = default) => StoredAsync(fromPosition, null, static _ => true, ct);
 
     /// <summary>Every event of one user's streams (<c>user/…</c>), in position order.</summary>
-    protected IAsyncEnumerable<T> ReadUserAsync(string user, CancellationToken ct = default) =>
-        StoredAsync(1, Recording.UserPrefix(user), stream => Recording.UserOfStream(stream) == Some(user), ct);
+    protected IAsyncEnumerable<T> ReadUserAsync(string user, long fromPosition = 1, CancellationToken ct = default) =>
+        StoredAsync(fromPosition, Recording.UserPrefix(user), stream => Recording.UserOfStream(stream) == Some(user), ct);
 
     // Stored events from a position on (of the streams whose key starts with a prefix, when given), decoded, a page at a time.
     // The next page is read and decoded while the caller works through the current one (one page ahead, never more),

@@ -20,27 +20,47 @@ public interface ICommitObserver
 /// calls it for each append and import, with the events in plaintext), it folds them with the same pure
 /// <see cref="ReadModels.Reducer"/> the in-process read models use and plans the conversation and message
 /// rows (<see cref="Rows"/>) that changed. Rows are per user; a user's state is kept in memory once known
-/// (this process is the log's only writer) and rebuilt from that user's streams the first time it is needed.
+/// and rebuilt from that user's streams the first time it is needed.
 /// </summary>
+/// <remarks>
+/// Other processes may record into the same log (many clients, one database). Every transaction runs under the
+/// evidence tree's lock, so the log can tell whether anyone else committed since its own last transaction
+/// (<see cref="OthersWrote"/>). When someone did, each remembered state is caught up from the log (the user's events
+/// after the last one it folded) before it is used again; when no one did, the states are used as they are.
+/// </remarks>
 public sealed class RowsProjection : ICommitObserver
 {
-    readonly OrderedDictionary<string, Folded<ReadModels>> committed = new(StringComparer.Ordinal);
-    readonly Dictionary<string, Folded<ReadModels>> tentative = new(StringComparer.Ordinal);
+    // A user's state, the position of the last of that user's events folded into it, and the epoch it was last known current in.
+    sealed record Known(Folded<ReadModels> State, long AsOf, long Epoch);
+
+    internal delegate Task<(Folded<ReadModels> State, long AsOf)> CatchUp(string user, Folded<ReadModels> state, long asOf, CancellationToken ct);
+
+    readonly OrderedDictionary<string, Known> committed = new(StringComparer.Ordinal);
+    readonly Dictionary<string, Known> tentative = new(StringComparer.Ordinal);
     readonly Lock gate = new();
     readonly int capacity;
-    Func<string, CancellationToken, Task<Folded<ReadModels>>>? load;
+    // Moves on whenever another writer committed since this log's last transaction: a state from an earlier epoch may be stale.
+    long epoch;
+    CatchUp? load;
 
     /// <summary>A projection that keeps the state of at most <paramref name="capacity"/> users in memory (the least recently written are rebuilt when needed).</summary>
     public RowsProjection(int capacity = 64) => this.capacity = capacity;
 
-    /// <summary>Set by the log once its store exists: how to rebuild a user's read models from what is already committed.</summary>
-    internal void Attach(Func<string, CancellationToken, Task<Folded<ReadModels>>> loader) => load = loader;
+    /// <summary>Set by the log once its store exists: how to fold a user's committed events after a position into a state.</summary>
+    internal void Attach(CatchUp loader) => load = loader;
+
+    /// <summary>Told under the tree's lock, before a transaction plans anything: another writer committed since this log's last transaction.</summary>
+    internal void OthersWrote()
+    {
+        lock (gate) epoch++;
+    }
 
     /// <summary>
     /// The rows that events about to be committed change, per user, folded from each user's state so far;
-    /// the new states count once the log says the transaction committed (<see cref="Committed"/>).
+    /// the new states count once the log says the transaction committed (<see cref="Committed"/>). Each event's
+    /// position is given when known (an import), else told later (<see cref="Saved"/>).
     /// </summary>
-    internal async Task<List<Rows.Change>> PlanAsync(IEnumerable<(string Stream, EventSourced.Domain.Client.Event Event)> events, CancellationToken ct)
+    internal async Task<List<Rows.Change>> PlanAsync(IEnumerable<(string Stream, EventSourced.Domain.Client.Event Event, long Position)> events, CancellationToken ct)
     {
         var changes = new List<Rows.Change>();
         // Events arrive in the order they are appended (the log's position order); grouping keeps that order per user.
@@ -48,11 +68,21 @@ public sealed class RowsProjection : ICommitObserver
         {
             if (group.Key.Length == 0) continue;
             var before = await StateOfAsync(group.Key, ct).ConfigureAwait(false);
-            var (after, touched) = Rows.Fold(before, Rows.Touched.Nothing, group.Select(e => e.Event));
-            changes.Add(Rows.Changes(group.Key, before.State, after.State, touched));
-            lock (gate) tentative[group.Key] = after;
+            var (after, touched) = Rows.Fold(before.State, Rows.Touched.Nothing, group.Select(e => e.Event));
+            changes.Add(Rows.Changes(group.Key, before.State.State, after.State, touched));
+            var asOf = Math.Max(before.AsOf, group.Max(e => e.Position));
+            lock (gate) tentative[group.Key] = new Known(after, asOf, epoch);
         }
         return changes;
+    }
+
+    /// <summary>The positions the transaction's events were saved at (before it commits).</summary>
+    internal void Saved(IEnumerable<(string Stream, long Position)> events)
+    {
+        lock (gate)
+            foreach (var (stream, position) in events)
+                if (Recording.UserOfStream(stream).Case is string user && tentative.TryGetValue(user, out var t) && t.AsOf < position)
+                    tentative[user] = t with { AsOf = position };
     }
 
     /// <summary>Writes a change through a session (in its transaction).</summary>
@@ -65,14 +95,21 @@ public sealed class RowsProjection : ICommitObserver
         if (!change.Messages.IsEmpty) operations.Store(change.Messages.ToArray());
     }
 
-    async Task<Folded<ReadModels>> StateOfAsync(string user, CancellationToken ct)
+    async Task<Known> StateOfAsync(string user, CancellationToken ct)
     {
+        Known? known;
+        long now;
         lock (gate)
         {
             if (tentative.TryGetValue(user, out var t)) return t;
-            if (committed.TryGetValue(user, out var c)) return c;
+            now = epoch;
+            known = committed.GetValueOrDefault(user);
+            if (known is not null && known.Epoch == now) return known;
         }
-        return load is null ? ReadModels.Reducer.Start : await load(user, ct).ConfigureAwait(false);
+        // Not known, or known from before another writer committed: fold what the log holds after it (all of it when not known).
+        if (load is null) return new Known(known?.State ?? ReadModels.Reducer.Start, known?.AsOf ?? 0, now);
+        var (state, asOf) = await load(user, known?.State ?? ReadModels.Reducer.Start, known?.AsOf ?? 0, ct).ConfigureAwait(false);
+        return new Known(state, asOf, now);
     }
 
     /// <inheritdoc />
