@@ -56,6 +56,8 @@ public static partial class Program
         root.Subcommands.Add(TokenCommand());
         root.Subcommands.Add(ConfigCommand());
         root.Subcommands.Add(DemoCommand());
+        root.Subcommands.Add(ScaleOutCommands.Record(PgOption(), DataOption(), ConfigOption()));
+        root.Subcommands.Add(ScaleOutCommands.Analytics(PgOption(), DataOption()));
         root.Subcommands.Add(DbCommand());
         root.Subcommands.Add(ReplayCommand());
         root.Subcommands.Add(AuditCommand());
