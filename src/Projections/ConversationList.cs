@@ -16,7 +16,7 @@ public static class ConversationList
     /// <summary>One conversation.</summary>
     public sealed record Conversation(string Id, Option<string> Name, Option<string> Avatar, Option<string> Creator, long Created,
         Map<OrdStringOrdinal, string, Participant> Participants, bool IsGroup, bool IsDistinct, int ChannelType, Option<string> CustomData,
-        Option<string> OaId, long LastSeq, long ReadSeq, Set<long> UnreadSeqs, int ServerUnread, Option<LastMessage> Last,
+        Option<string> OaId, long LastSeq, long ReadSeq, SeqMap<Unit> UnreadSeqs, int ServerUnread, Option<LastMessage> Last,
         long LastUpdate, Option<string> PinnedMsgId, bool Ended, Option<string> EndedBy, bool Left, bool Deleted)
     {
         /// <summary>Unread messages: those from others past this user's read seq (the server's count until any is known).</summary>
@@ -24,7 +24,7 @@ public static class ConversationList
 
         /// <summary>An empty conversation with an id.</summary>
         public static Conversation Empty(string id) => new(id, None, None, None, 0, Map<OrdStringOrdinal, string, Participant>(), false, false, 0, None, None,
-            0, 0, Set<long>(), 0, None, 0, None, false, None, false, false);
+            0, 0, SeqMap<Unit>.Empty, 0, None, 0, None, false, None, false, false);
     }
 
     /// <summary>Read model state.</summary>
@@ -120,7 +120,7 @@ public static class ConversationList
             Name = i.ConvName || c.Name, Avatar = i.AvatarUrl || c.Avatar, Creator = i.Creator || c.Creator, Created = i.Created.IfNone(c.Created),
             Participants = participants, IsGroup = i.IsGroup.IfNone(c.IsGroup), IsDistinct = i.IsDistinct.IfNone(c.IsDistinct),
             ChannelType = i.ChannelType.IfNone(c.ChannelType), CustomData = i.CustomData || c.CustomData, OaId = i.OaId || c.OaId,
-            LastSeq = lastSeq, ReadSeq = readSeq, UnreadSeqs = c.UnreadSeqs.Filter(q => q > readSeq), ServerUnread = i.Unread.IfNone(c.ServerUnread),
+            LastSeq = lastSeq, ReadSeq = readSeq, UnreadSeqs = c.UnreadSeqs.RemoveUpTo(readSeq), ServerUnread = i.Unread.IfNone(c.ServerUnread),
             Last = last, LastUpdate = Math.Max(c.LastUpdate, i.LastUpdate.IfNone(0)),
             PinnedMsgId = Chat.PinnedAfter(i, c.PinnedMsgId),
             Ended = c.Ended || i.Ended.Map(j => j is Json.Bool { Value: true } || j is Json.Number { Value: not 0m }).IfNone(false),
@@ -147,7 +147,7 @@ public static class ConversationList
         var newer = last is null || m.Seq > last.Seq || (m.Seq == last.Seq && string.CompareOrdinal(m.Id, last.Id) > 0);
         var fromOther = s.Me.IsNone || (string)s.Me != m.Sender;
         // TryAdd leaves the count unchanged when the seq is already unread.
-        var unreadSeqs = fromOther && m.Seq > c.ReadSeq ? c.UnreadSeqs.TryAdd(m.Seq) : c.UnreadSeqs;
+        var unreadSeqs = fromOther && m.Seq > c.ReadSeq ? c.UnreadSeqs.TryAdd(m.Seq, unit) : c.UnreadSeqs;
         var unread = unreadSeqs.Count != c.UnreadSeqs.Count;
         if (found.IsSome && !newer && !unread && m.Seq <= c.LastSeq && m.Created <= c.LastUpdate) return s;
         var n = c with
@@ -175,7 +175,7 @@ public static class ConversationList
     }
 
     static State Read(State s, string convId, long seq) => Change(s, convId, c => c.ReadSeq >= seq ? c
-        : c with { ReadSeq = seq, UnreadSeqs = c.UnreadSeqs.Filter(q => q > seq), ServerUnread = 0 });
+        : c with { ReadSeq = seq, UnreadSeqs = c.UnreadSeqs.RemoveUpTo(seq), ServerUnread = 0 });
 
     static State Add(State s, string convId, Seq<EventSourced.Domain.Packets.Participant> added) => Change(s, convId, c =>
     {

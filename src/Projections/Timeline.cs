@@ -41,11 +41,11 @@ public static class Timeline
     public sealed record Outgoing(string LocalId, string ConvId, int Type, Json.Obj Content, long Order);
 
     /// <summary>One conversation's messages.</summary>
-    public sealed record Conversation(string Id, Map<long, Message> BySeq, Map<OrdStringOrdinal, string, long> SeqOf, Map<OrdStringOrdinal, string, Reads> Reports,
+    public sealed record Conversation(string Id, SeqMap<Message> BySeq, Map<OrdStringOrdinal, string, long> SeqOf, Map<OrdStringOrdinal, string, Reads> Reports,
         Option<string> Pinned, long ClearedUpTo, Set<OrdStringOrdinal, string> RevokedIds, Set<OrdStringOrdinal, string> DeletedIds, bool Deleted)
     {
         /// <summary>No message.</summary>
-        public static Conversation Empty(string id) => new(id, Map<long, Message>(), Map<OrdStringOrdinal, string, long>(), Map<OrdStringOrdinal, string, Reads>(), None, 0,
+        public static Conversation Empty(string id) => new(id, SeqMap<Message>.Empty, Map<OrdStringOrdinal, string, long>(), Map<OrdStringOrdinal, string, Reads>(), None, 0,
             Set<OrdStringOrdinal, string>(), Set<OrdStringOrdinal, string>(), false);
     }
 
