@@ -84,6 +84,37 @@ public abstract record Json
     /// <summary>The deepest nesting accepted by <see cref="Parse(ReadOnlySpan{byte})"/>.</summary>
     public const int MaxDepth = 64;
 
+    // The protocol's field names, shared by every object that has them instead of a copy per object (a replay keeps millions
+    // of message contents, each with its "content" key). A fixed set: names a peer makes up are never interned.
+    static readonly System.Collections.Generic.HashSet<string> CommonKeys = new(StringComparer.Ordinal)
+    {
+        "content", "convId", "msgId", "from", "createdTime", "seq", "type", "message", "localDbId", "status", "lastMsgSeq", "newContent",
+        "r", "requestId", "id", "user", "userId", "name", "participants", "role", "displayName", "avatarUrl", "metadata", "customData",
+        "isGroup", "created", "lastMsg", "msgs", "listMsgs", "listConvs", "deletedStatus", "revoked", "photo", "file", "location", "contact",
+        "sticker", "filePath", "fileName", "fileLength", "thumbnail", "ratio", "duration", "lat", "lon", "vcard", "unread", "lastUpdate",
+    };
+
+    static readonly System.Collections.Generic.HashSet<string>.AlternateLookup<ReadOnlySpan<char>> CommonKeyLookup =
+        CommonKeys.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    // A property name: the shared instance when it is one of the protocol's, a new string otherwise.
+    static string KeyOf(ref Utf8JsonReader r)
+    {
+        if (!r.ValueIsEscaped && !r.HasValueSequence && r.ValueSpan.Length <= 16)
+        {
+            Span<char> chars = stackalloc char[16];
+            var ascii = r.ValueSpan;
+            var n = 0;
+            foreach (var b in ascii)
+            {
+                if (b >= 0x80) break;
+                chars[n++] = (char)b;
+            }
+            if (n == ascii.Length && CommonKeyLookup.TryGetValue(chars[..n], out var shared)) return shared;
+        }
+        return r.GetString() ?? "";
+    }
+
     static Either<string, Json> ReadValue(ref Utf8JsonReader r)
     {
         switch (r.TokenType)
@@ -110,7 +141,7 @@ public abstract record Json
                 var fields = new List<(string, Json)>();
                 while (r.Read() && r.TokenType != JsonTokenType.EndObject)
                 {
-                    var key = r.GetString() ?? "";
+                    var key = KeyOf(ref r);
                     r.Read();
                     var item = ReadValue(ref r);
                     if (item.IsLeft) return item;

@@ -28,6 +28,21 @@ public sealed class JsonTests
             Assert.Equal(Right<string, Json>(oneByOne), Json.Parse(text));
         });
 
+    // The protocol's field names are shared instances when parsed; a name that only resembles one (a prefix, a longer name,
+    // another case, an escape, a non-ASCII letter) must still come back as written.
+    [Property(MaxTest = 300)]
+    public Property Field_names_come_back_as_written_whether_or_not_the_protocol_uses_them() =>
+        Prop.ForAll(Gen.Elements("content", "conten", "contents", "Content", "convId", "seq", "seqq", "r", "", "cöntent", "lastMsgSeqSeenByEveryone", "msgld", "from ")
+            .Zip(Gen.Elements(false, true)).ListOf(6).ToArbitrary(), keys =>
+        {
+            var pairs = keys.Select((k, i) => (k.Item1, k.Item2, Value: (Json)new Json.Number(i))).ToArray();
+            // Escaped as \u0063... when asked: the reader then hands the name over unescaped only through GetString.
+            static string Written(string key, bool escape) => escape ? "\"" + string.Concat(key.Select(c => $"\\u{(int)c:x4}")) + "\"" : new Json.Str(key).ToJsonString();
+            var text = "{" + string.Join(",", pairs.Select(p => $"{Written(p.Item1, p.Item2)}:{p.Value.ToJsonString()}")) + "}";
+            var expected = pairs.Aggregate(Json.Obj.Empty, (o, p) => o.With(p.Item1, p.Value));
+            return (Json.Parse(text) == Right<string, Json>(expected)).Label(text);
+        });
+
     [Fact]
     public void Nesting_deeper_than_the_limit_is_an_error_not_a_crash()
     {
