@@ -26,12 +26,31 @@ public static class Timeline
     public sealed record Message(string Id, string ConvId, long Seq, Option<string> LocalId, string Sender, int Type, long Created,
         bool Deleted, bool Revoked, Seq<Json.Obj> Versions)
     {
+        // Most messages are never edited: the original is held alone, and a sequence only for the edits (an unedited
+        // message holds no sequence at all; a replay keeps millions of them).
+        readonly Json.Obj? original = Versions.IsEmpty ? null : Versions.Head;
+        readonly Seq<Json.Obj> edits = Versions.Count > 1 ? Versions.Tail.Strict() : Seq<Json.Obj>();
+
+        /// <summary>The original first, then every edit.</summary>
+        public Seq<Json.Obj> Versions
+        {
+            get => original is null ? Seq<Json.Obj>() : edits.IsEmpty ? Seq1(original) : original.Cons(edits);
+            init
+            {
+                original = value.IsEmpty ? null : value.Head;
+                edits = value.Count > 1 ? value.Tail.Strict() : Seq<Json.Obj>();
+            }
+        }
+
         /// <summary>The current content (the last version).</summary>
-        public Json.Obj Content => Versions.Last;
+        public Json.Obj Content => edits.IsEmpty ? original ?? throw new InvalidOperationException("a message without content") : edits.Last;
         /// <summary>The content as first sent.</summary>
-        public Json.Obj Original => Versions.Head;
+        public Json.Obj Original => original ?? throw new InvalidOperationException("a message without content");
         /// <summary>True once edited.</summary>
-        public bool Edited => Versions.Count > 1;
+        public bool Edited => !edits.IsEmpty;
+
+        /// <summary>This message with one more version.</summary>
+        public Message WithEdit(Json.Obj content) => this with { Versions = Versions.Add(content) };
     }
 
     /// <summary>How far a participant has received and read.</summary>
@@ -245,7 +264,7 @@ public static class Timeline
         if (m.Revoked) return m; // an edit never resurrects revoked content
         // A notice carries the changed fields; a reload carries the whole content as the server holds it.
         var merged = fromReload ? newContent : new Json.Obj(newContent.Fields.Fold(m.Content.Fields, (acc, kv) => acc.AddOrUpdate(kv.Key, kv.Value)));
-        return merged == m.Content || (fromReload && m.Versions.Exists(v => v == merged)) ? m : m with { Versions = m.Versions.Add(merged) };
+        return merged == m.Content || (fromReload && m.Versions.Exists(v => v == merged)) ? m : m.WithEdit(merged);
     });
 
     static State Revoke(State s, string convId, string msgId) => ChangeMessage(
