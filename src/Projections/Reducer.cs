@@ -15,7 +15,16 @@ public sealed record Reducer<TState>(string Name, TState Initial, Func<TState, F
     public Folded<TState> Start => new(Initial, Correlation.State.Empty);
 
     /// <summary>One event: its facts, applied in order (the same instance when nothing changed).</summary>
-    public Folded<TState> Step(Folded<TState> f, Event e) => StepWithFacts(f, e).Folded;
+    public Folded<TState> Step(Folded<TState> f, Event e)
+    {
+        // The facts apart, so that a fold builds no sequence for an event that abandons no command (nearly every one).
+        var (requests, abandoned, fact) = Correlation.StepOne(f.Requests, e);
+        var state = f.State;
+        if (!abandoned.IsEmpty)
+            foreach (var a in abandoned) state = Apply(state, a);
+        state = Apply(state, fact);
+        return ReferenceEquals(state, f.State) && ReferenceEquals(requests, f.Requests) ? f : new Folded<TState>(state, requests);
+    }
 
     /// <summary><see cref="Step"/>, with the facts the event stood for.</summary>
     public (Folded<TState> Folded, Seq<Fact> Facts) StepWithFacts(Folded<TState> f, Event e)

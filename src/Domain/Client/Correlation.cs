@@ -76,30 +76,45 @@ public static class Correlation
     /// </summary>
     public static (State State, Seq<Fact> Facts) Step(State s, Event e)
     {
+        var (state, abandoned, fact) = StepOne(s, e);
+        return (state, abandoned.IsEmpty ? Seq1<Fact>(fact) : abandoned.Add(fact));
+    }
+
+    /// <summary>
+    /// <see cref="Step"/> with its facts apart: the commands <paramref name="e"/> abandons (none for nearly every event)
+    /// and the one fact that stands for it. A fold takes this form, which builds no sequence for an event that abandons nothing.
+    /// </summary>
+    public static (State State, Seq<Fact> Abandoned, Fact.Of Fact) StepOne(State s, Event e)
+    {
         switch (e)
         {
             case RequestTimedOut t:
-                return s.Outstanding.Find(t.RequestId).Match(
-                    Some: w => w.TimedOut
-                        ? (s, Seq1<Fact>(new Fact.Observed(e)))
-                        : (new State(s.Outstanding.SetItem(t.RequestId, w with { TimedOut = true })),
-                            Seq<Fact>(new Fact.Abandoned(w.Command, t.RequestId, Abandonment.TimedOut), new Fact.Observed(e))),
-                    None: () => (s, Seq1<Fact>(new Fact.Observed(e))));
+                var timedOut = s.Outstanding.Find(t.RequestId);
+                if (timedOut.IsNone || ((Waiting)timedOut).TimedOut) return (s, Seq<Fact>(), new Fact.Observed(e));
+                var w = (Waiting)timedOut;
+                return (new State(s.Outstanding.SetItem(t.RequestId, w with { TimedOut = true })),
+                    Seq1<Fact>(new Fact.Abandoned(w.Command, t.RequestId, Abandonment.TimedOut)), new Fact.Observed(e));
             case Disconnected or DisconnectRequested or TransportOpened:
-                if (s.Outstanding.IsEmpty) return (s, Seq1<Fact>(new Fact.Observed(e)));
-                var closed = s.Outstanding.Filter(w => !w.TimedOut).Map((id, w) => (Fact)new Fact.Abandoned(w.Command, id, Abandonment.ConnectionClosed)).Values.ToSeq();
-                return (State.Empty, closed.Add(new Fact.Observed(e)));
+                if (s.Outstanding.IsEmpty) return (s, Seq<Fact>(), new Fact.Observed(e));
+                var closed = s.Outstanding.Filter(x => !x.TimedOut).Map((id, x) => (Fact)new Fact.Abandoned(x.Command, id, Abandonment.ConnectionClosed)).Values.ToSeq();
+                return (State.Empty, closed, new Fact.Observed(e));
         }
-        foreach (var (id, answer) in AnswerOf(e))
-            return s.Outstanding.Find(id).Filter(w => Answers(e, w.Command)).Match(
-                Some: w => (new State(s.Outstanding.Remove(id)), Seq1(Outcome(w, answer, e))),
-                None: () => (s, Seq1<Fact>(new Fact.Observed(e))));
-        foreach (var id in Tracked(e))
-            return (new State(s.Outstanding.AddOrUpdate(id, new Waiting(e, false))), Seq1<Fact>(new Fact.Observed(e)));
-        return (s, Seq1<Fact>(new Fact.Observed(e)));
+        var answerOf = AnswerOf(e);
+        if (answerOf.IsSome)
+        {
+            var (id, answer) = ((long, IResponse))answerOf;
+            var waiting = s.Outstanding.Find(id);
+            return waiting.IsSome && Answers(e, ((Waiting)waiting).Command)
+                ? (new State(s.Outstanding.Remove(id)), Seq<Fact>(), Outcome((Waiting)waiting, answer, e))
+                : (s, Seq<Fact>(), new Fact.Observed(e));
+        }
+        var tracked = Tracked(e);
+        return tracked.IsSome
+            ? (new State(s.Outstanding.AddOrUpdate((long)tracked, new Waiting(e, false))), Seq<Fact>(), new Fact.Observed(e))
+            : (s, Seq<Fact>(), new Fact.Observed(e));
     }
 
-    static Fact Outcome(Waiting w, IResponse answer, Event e) => e switch
+    static Fact.Of Outcome(Waiting w, IResponse answer, Event e) => e switch
     {
         RequestFailed f => new Fact.Rejected(w.Command, e, f.Result.R, f.Result.Message.IfNone("Generic error"), w.TimedOut),
         ConnectFailed f => new Fact.Rejected(w.Command, e, f.Result.R, f.Result.Message.IfNone(AuthenCodes.Message(f.Result.R)), w.TimedOut),

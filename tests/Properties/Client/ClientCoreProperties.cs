@@ -41,6 +41,22 @@ public sealed class ClientCoreProperties
             return law(sim).Label(string.Join(", ", run.Select(a => a.ToString().Replace("Act+", "", StringComparison.Ordinal))) + " | " + why(sim) + " | log: " + sim.Describe());
         });
 
+    // A fold steps without building a sequence of facts per event; it must still see every fact correlation gives (the
+    // commands a timeout or a drop abandons included), in order, with the requests left waiting.
+    [Property(MaxTest = 200)]
+    public Property A_fold_sees_every_fact_correlation_gives_in_order() => Holds([], sim =>
+        {
+            var seen = new Reducer<Seq<Fact>>("facts", Seq<Fact>(), (s, f) => s.Add(f));
+            var folded = seen.Run(seen.Start, sim.Log);
+            var (requests, facts) = Correlation.Run(Correlation.State.Empty, sim.Log);
+            return folded.State == facts && folded.Requests == requests;
+        },
+        sim =>
+        {
+            var seen = new Reducer<Seq<Fact>>("facts", Seq<Fact>(), (s, f) => s.Add(f));
+            return $"fold saw {seen.Fold(sim.Log).Count} facts, correlation gave {Correlation.Run(Correlation.State.Empty, sim.Log).Facts.Count}";
+        });
+
     [Property(MaxTest = 200)]
     public Property Every_caller_is_told_an_outcome() => Holds([], sim =>
             sim.Sends.All(s => sim.SendCompletions.ContainsKey(s.LocalId)) && sim.Calls.All(id => sim.Completions.ContainsKey(id)),
