@@ -31,6 +31,10 @@ public static class Timeline
         readonly Json.Obj? original = Versions.IsEmpty ? null : Versions.Head;
         readonly Seq<Json.Obj> edits = Versions.Count > 1 ? Versions.Tail.Strict() : Seq<Json.Obj>();
 
+        /// <summary>A message as first sent: one version, <paramref name="content"/>.</summary>
+        public Message(string id, string convId, long seq, Option<string> localId, string sender, int type, long created, bool deleted, bool revoked, Json.Obj content)
+            : this(id, convId, seq, localId, sender, type, created, deleted, revoked, Seq<Json.Obj>()) => original = content;
+
         /// <summary>The original first, then every edit.</summary>
         public Seq<Json.Obj> Versions
         {
@@ -206,7 +210,7 @@ public static class Timeline
         var t = local.Match(o => s.Outbox.ContainsKey(o.LocalId) ? s with { Outbox = s.Outbox.Remove(o.LocalId) } : s, () => s);
         var content = local.Map(o => o.Content).IfNone(Json.Obj.Empty);
         return Add(t, new Message(r.MsgId, r.ConvId, r.Seq, r.LocalDbId || local.Map(o => o.LocalId), s.Me.IfNone(""),
-            local.Map(o => o.Type).IfNone(1), r.Created, false, false, Seq1(content)));
+            local.Map(o => o.Type).IfNone(1), r.Created, false, false, content));
     }
 
     static State Loaded(State s, MessageInfo i) => i.ConvId.Match(
@@ -216,7 +220,7 @@ public static class Timeline
             var revoked = i.Revoked.IfNone(0) != 0;
             var deleted = i.DeletedStatus.IfNone(0) != 0;
             var t = Find(s, convId, i.Id).IsNone
-                ? Add(s, new Message(i.Id, convId, i.Seq, i.LocalDbId, i.User.IfNone(""), i.Type.IfNone(1), i.Created.IfNone(0), false, false, Seq1(content)))
+                ? Add(s, new Message(i.Id, convId, i.Seq, i.LocalDbId, i.User.IfNone(""), i.Type.IfNone(1), i.Created.IfNone(0), false, false, content))
                 : s;
             // A reload only adds facts: a later version, a revocation, a deletion. It never resurrects or rewinds.
             t = revoked ? Revoke(t, convId, i.Id) : t;
@@ -229,13 +233,18 @@ public static class Timeline
     static State Received(State s, MessageNotice p)
     {
         var t = p.LocalDbId.IsSome && s.Outbox.ContainsKey((string)p.LocalDbId) ? s with { Outbox = s.Outbox.Remove((string)p.LocalDbId) } : s;
-        return Add(t, new Message(p.MsgId, p.ConvId, p.Seq, p.LocalDbId, p.From, p.Type, p.CreatedTime, false, false, Seq1(p.Message)));
+        // The message holds its conversation's own id string rather than the copy each notice decodes (a replay keeps millions).
+        var found = t.Conversations.Find(p.ConvId);
+        var convId = found.IsSome ? ((Conversation)found).Id : p.ConvId;
+        return Add(t, found, new Message(p.MsgId, convId, p.Seq, p.LocalDbId, p.From, p.Type, p.CreatedTime, false, false, p.Message));
     }
 
     // A message already known by id, or a seq already taken, changes nothing (the conversation is still created).
-    static State Add(State s, Message m)
+    static State Add(State s, Message m) => Add(s, s.Conversations.Find(m.ConvId), m);
+
+    // found: the conversation of m in s, looked up already.
+    static State Add(State s, Option<Conversation> found, Message m)
     {
-        var found = s.Conversations.Find(m.ConvId);
         var c = found.IsSome ? (Conversation)found : Conversation.Empty(m.ConvId);
         // TryAdd leaves the count unchanged when the key is there: one walk instead of a lookup and then an insert.
         var seqOf = c.SeqOf.TryAdd(m.Id, m.Seq);

@@ -114,4 +114,18 @@ public sealed class TimelineTests() : ReducerLaws<Timeline.State>(Timeline.Reduc
             System.Globalization.CultureInfo.CurrentCulture = before;
         }
     }
+
+    // A message holds its original alone until edited: however it was built, it is the same value with the same versions.
+    [Property(MaxTest = 200)]
+    public Property A_message_is_its_versions_however_it_was_built() =>
+        Prop.ForAll(Generators.JsonValue(2).Select(j => j as Json.Obj ?? Json.Object(("content", j))).NonEmptyListOf().ToArbitrary(), contents =>
+        {
+            var versions = toSeq(contents).Strict();
+            var one = new Timeline.Message("m", "c", 1, None, "u", 1, 5, false, false, versions.Head);
+            var built = versions.Tail.Fold(one, (m, v) => m.WithEdit(v));
+            var whole = new Timeline.Message("m", "c", 1, None, "u", 1, 5, false, false, versions);
+            return (built == whole && built.GetHashCode() == whole.GetHashCode() && built.Versions == versions && whole.Versions == versions
+                && built.Content == versions.Last && built.Original == versions.Head && built.Edited == (versions.Count > 1)
+                && (versions.Count == 1 || built != one)).Label($"{versions.Count} versions");
+        });
 }
