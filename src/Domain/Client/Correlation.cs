@@ -89,9 +89,7 @@ public static class Correlation
         switch (e)
         {
             case RequestTimedOut t:
-                var timedOut = s.Outstanding.Find(t.RequestId);
-                if (timedOut.IsNone || ((Waiting)timedOut).TimedOut) return (s, Seq<Fact>(), new Fact.Observed(e));
-                var w = (Waiting)timedOut;
+                if (s.Outstanding.Find(t.RequestId).Case is not Waiting { TimedOut: false } w) return (s, Seq<Fact>(), new Fact.Observed(e));
                 return (new State(s.Outstanding.SetItem(t.RequestId, w with { TimedOut = true })),
                     Seq1<Fact>(new Fact.Abandoned(w.Command, t.RequestId, Abandonment.TimedOut)), new Fact.Observed(e));
             case Disconnected or DisconnectRequested or TransportOpened:
@@ -103,9 +101,8 @@ public static class Correlation
         if (answerOf.IsSome)
         {
             var (id, answer) = ((long, IResponse))answerOf;
-            var waiting = s.Outstanding.Find(id);
-            return waiting.IsSome && Answers(e, ((Waiting)waiting).Command)
-                ? (new State(s.Outstanding.Remove(id)), Seq<Fact>(), Outcome((Waiting)waiting, answer, e))
+            return s.Outstanding.Find(id).Case is Waiting waiting && Answers(e, waiting.Command)
+                ? (new State(s.Outstanding.Remove(id)), Seq<Fact>(), Outcome(waiting, answer, e))
                 : (s, Seq<Fact>(), new Fact.Observed(e));
         }
         var tracked = Tracked(e);
