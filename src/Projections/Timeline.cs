@@ -28,8 +28,11 @@ public static class Timeline
     {
         // Most messages are never edited: the original is held alone, and a sequence only for the edits (an unedited
         // message holds no sequence at all; a replay keeps millions of them).
-        readonly Json.Obj? original = Versions.IsEmpty ? null : Versions.Head;
-        readonly Seq<Json.Obj> edits = Versions.Count > 1 ? Versions.Tail.Strict() : Seq<Json.Obj>();
+        readonly Json.Obj? original = OriginalOf(Versions);
+        readonly Seq<Json.Obj> edits = EditsOf(Versions);
+
+        static Json.Obj? OriginalOf(Seq<Json.Obj> versions) => versions.IsEmpty ? null : versions.Head;
+        static Seq<Json.Obj> EditsOf(Seq<Json.Obj> versions) => versions.Count > 1 ? versions.Tail.Strict() : Seq<Json.Obj>();
 
         /// <summary>A message as first sent: one version, <paramref name="content"/>.</summary>
         public Message(string id, string convId, long seq, Option<string> localId, string sender, int type, long created, bool deleted, bool revoked, Json.Obj content)
@@ -41,8 +44,8 @@ public static class Timeline
             get => original is null ? Seq<Json.Obj>() : edits.IsEmpty ? Seq1(original) : original.Cons(edits);
             init
             {
-                original = value.IsEmpty ? null : value.Head;
-                edits = value.Count > 1 ? value.Tail.Strict() : Seq<Json.Obj>();
+                original = OriginalOf(value);
+                edits = EditsOf(value);
             }
         }
 
