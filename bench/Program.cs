@@ -618,8 +618,10 @@ public static class Program
             {
                 using var doc = JsonDocument.Parse(reader.GetString(0));
                 var type = doc.RootElement.GetProperty("Type").GetString();
-                using var inner = JsonDocument.Parse(doc.RootElement.GetProperty("Data").GetString()!);
-                var p = inner.RootElement.GetProperty("packet");
+                // The event is an object in the row (text only where jsonb cannot hold it, as a log before objects were stored).
+                var data = doc.RootElement.GetProperty("Data");
+                using var inner = data.ValueKind == JsonValueKind.String ? JsonDocument.Parse(data.GetString()!) : null;
+                var p = (inner?.RootElement ?? data).GetProperty("packet");
                 switch (type)
                 {
                     case "client.message-received.v1":

@@ -20,6 +20,36 @@ public static class EvidenceCommands
     static int Fail(string message) => Tools.Fail(message);
 
     /// <summary>
+    /// <c>migrate</c>: every log's events stored as JSON text become jsonb objects where that keeps their leaf exactly (as the
+    /// database owner); says how many moved and how many stay text. Running it again moves nothing more. Exit 0, or 2 when the
+    /// database cannot be opened.
+    /// </summary>
+    public static async Task<int> MigrateAsync(string? pg, string? data, bool json, CancellationToken ct)
+    {
+        var opened = await Database.OpenAsync(pg, data, Tools.Loggers, ct);
+        if (opened.IsFail) return Fail($"migrate: {opened.Match(_ => "", e => e.Message)}");
+        await using var db = (Database)opened;
+        var results = await db.MigrateStorageAsync(ct: ct);
+        if (json)
+            return Tools.WriteJson(w =>
+            {
+                w.WriteStartArray("logs");
+                foreach (var (log, result) in results)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("log", log);
+                    w.WriteNumber("converted", result.Converted);
+                    w.WriteNumber("keptAsText", result.KeptAsText);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            });
+        foreach (var (log, result) in results)
+            Console.WriteLine($"{log}: {result.Converted} event(s) now stored as jsonb objects, {result.KeptAsText} kept as text (jsonb cannot hold them as they are)");
+        return 0;
+    }
+
+    /// <summary>
     /// <c>verify</c>: recomputes the evidence of the whole log (client and server logs), of one conversation's recordings or of one
     /// user's; or checks an evidence file without any database (<paramref name="proof"/>). Exit 0 verified, 1 a finding, 2 bad input.
     /// </summary>

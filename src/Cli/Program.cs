@@ -66,6 +66,7 @@ public static partial class Program
         root.Subcommands.Add(ReportCommand());
         root.Subcommands.Add(VerifyCommand());
         root.Subcommands.Add(TreeHeadCommand());
+        root.Subcommands.Add(MigrateCommand());
         root.Subcommands.Add(HoldCommand());
         root.Subcommands.Add(PurgeCommand());
         root.Subcommands.Add(EraseCommand());
@@ -326,6 +327,10 @@ public static partial class Program
             parse.GetValue(coverage), parse.GetValue(proof), parse.GetValue(publicKey), ct, parse.GetValue(output) == "json"));
         return command;
     }
+
+    static Command MigrateCommand() =>
+        LogCommand("migrate", "store the events a log holds as JSON text (as earlier versions wrote them) as jsonb objects: the same leaves, chains and signed tree heads",
+            EvidenceCommands.MigrateAsync);
 
     static Command TreeHeadCommand()
     {

@@ -78,6 +78,13 @@ public abstract record Json
         }
     }
 
+    /// <summary>
+    /// Reads the value at a reader's current token (a caller's reader, positioned by its own <c>Read</c>), leaving the reader on
+    /// the value's last token: a JSON value inside a larger document, read in the same pass. A number beyond a decimal is a
+    /// Left; malformed text throws the reader's own <see cref="JsonException"/>, as any read of that reader does.
+    /// </summary>
+    public static Either<string, Json> Read(ref Utf8JsonReader reader) => ReadValue(ref reader);
+
     /// <summary>Parses JSON held in a .NET string.</summary>
     public static Either<string, Json> Parse(string text) => Parse(Encoding.UTF8.GetBytes(text));
 

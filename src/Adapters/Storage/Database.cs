@@ -108,6 +108,31 @@ public sealed class Database : IAsyncDisposable
     public Task<MartenEventLog<EventSourced.Domain.Compliance.ComplianceRecorded>> ComplianceLogAsync(CancellationToken ct = default) =>
         OpenAsync("compliance_log", new ComplianceRecords(), 1, ct);
 
+    /// <summary>
+    /// Moves the events each log stores as text to jsonb objects (<see cref="MartenEventLog{T}.MigrateStorageAsync"/>), as the
+    /// owner: the application role may not change a recorded event. Leaves, chains and signed tree heads stay as they are.
+    /// </summary>
+    public async Task<IReadOnlyList<(string Log, MigrationResult Result)>> MigrateStorageAsync(IProgress<(string Log, long Done)>? progress = null,
+        CancellationToken ct = default)
+    {
+        var results = new List<(string, MigrationResult)>();
+        async Task Migrate<T>(string schema, MartenEventLog<T> log) where T : class, IRecorded<T>
+        {
+            await using (log)
+            {
+                await log.InitializeAsync(ct).ConfigureAwait(false);
+                var each = progress is null ? null : new Progress<long>(n => progress.Report((schema, n)));
+                results.Add((schema, await log.MigrateStorageAsync(progress: each, ct: ct).ConfigureAwait(false)));
+            }
+        }
+        await Migrate("client_log", new MartenClientLog(OwnerConnectionString, "client_log", Signer) { Logger = LoggerOf("client_log") }).ConfigureAwait(false);
+        await Migrate("server_log", new MartenEventLog<ServerRecorded>(OwnerConnectionString, "server_log", new ServerRecords(), signer: Signer, treeHeadEvery: 1_000)
+            { Logger = LoggerOf("server_log") }).ConfigureAwait(false);
+        await Migrate("compliance_log", new MartenEventLog<EventSourced.Domain.Compliance.ComplianceRecorded>(OwnerConnectionString, "compliance_log", new ComplianceRecords(),
+            signer: Signer, treeHeadEvery: 1) { Logger = LoggerOf("compliance_log") }).ConfigureAwait(false);
+        return results;
+    }
+
     /// <summary>Stops the private cluster if this process started it.</summary>
     public ValueTask DisposeAsync() => postgres.DisposeAsync();
 }

@@ -38,6 +38,27 @@ public static class Generators
             .ListOf(3)
             .Select(kvs => new Json.Obj(kvs.Aggregate(Map<OrdStringOrdinal, string, Json>(), (m, kv) => m.AddOrUpdate(kv.Item1, kv.Item2))));
 
+    /// <summary>
+    /// What stored JSON must survive: strings with U+0000 and other controls, escapes that only look like one, surrogate
+    /// pairs, line separators, markup, long text; numbers with trailing zeros, tiny and huge decimals; keys in any order.
+    /// </summary>
+    public static readonly string[] AwkwardTexts =
+        ["", "plain", "nul\u0000byte", "a\u0000", "\u0001sealed:v1:7:s:x:AAAA", "back\\slash \\u0000 look-alike", "tab\t cr\r lf\n \u001f \u007f",
+         "\u2028\u2029", "🎉 日本 ü", "</script><b>", "quote\" \\", new string('x', 3_000)];
+
+    public static Gen<Json> AwkwardJson(int depth) => depth <= 0
+        ? Gen.OneOf(
+            Gen.Constant<Json>(Json.Null.Value),
+            Gen.Elements(true, false).Select(b => (Json)new Json.Bool(b)),
+            Gen.Elements(0m, 1.50m, -0.25m, 0.000m, 100m, 1e-28m, decimal.MaxValue, decimal.MinValue, 9007199254740993m, -12.3400m).Select(n => (Json)new Json.Number(n)),
+            Gen.Choose(int.MinValue, int.MaxValue).Select(n => (Json)new Json.Number(n)),
+            Gen.Elements(AwkwardTexts).Select(t => (Json)new Json.Str(t)))
+        : Gen.Frequency(
+            (3, AwkwardJson(0)),
+            (1, AwkwardJson(depth - 1).ListOf(3).Select(xs => (Json)new Json.Arr(toSeq(xs).Strict()))),
+            (2, Gen.Elements(AwkwardTexts.Where(t => t.Length < 100).Append("content").Append("Content").Append("b").Append("aa").ToArray()).Zip(AwkwardJson(depth - 1))
+                .ListOf(4).Select(kvs => (Json)Json.Object(kvs.Select(kv => (kv.Item1, kv.Item2)).ToArray()))));
+
     /// <summary>A generator for any record type of the catalogue.</summary>
     // Test classes run in parallel: the cache is shared, so it is guarded (Build recurses into For, hence a re-entrant lock).
     public static Gen<object> For(Type t)

@@ -41,7 +41,7 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
         Each(items.Count, i =>
         {
             var (stream, record) = items[i];
-            var json = record.Parsed ?? (Json)Json.Parse(record.Data).IfLeft(reason => throw new InvalidDataException($"an event to append is not JSON: {reason}"));
+            var json = record.Body ?? (Json)Json.Parse(record.DataUtf8).IfLeft(reason => throw new InvalidDataException($"an event to append is not JSON: {reason}"));
             var fields = Personal.Find(json, custodian(stream));
             // The raw packet is the event's own packet: its bytes are sealed under the keys of the event's subjects. A packet can
             // hold more than its event keeps (a server event records who and what, its request the rest): where the event holds
@@ -87,8 +87,7 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
                     var value = (Json)Personal.At(json, f.Path);
                     json = Personal.SetAt(json, f.Path, Personal.Stored(SealValue(ciphers, keys[f.Subject], value.ToUtf8(), Personal.KindOf(value)), Personal.KindOf(value)));
                 }
-                record.Data = json.ToJsonString();
-                record.Parsed = null;
+                record.Body = json;
             }
             if (record.Raw.Length > 0)
                 record.Raw = SealRaw(ciphers, fields.Map(f => f.Subject).Concat(rawSubjects).Select(s => keys[s]).DistinctBy(k => k.Id).OrderBy(k => k.Id).ToArray(), record.Raw);
@@ -177,7 +176,24 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
     static bool MayBePersonal(byte[] raw) => PersonalNameBytes.Any(n => raw.AsSpan().IndexOf(n) >= 0);
 
     /// <summary>Whether a stored record holds anything sealed (a cheap test before any parsing).</summary>
-    public static bool IsSealed(StoredRecord r) => r.Raw.AsSpan().StartsWith(RawMarker) || r.Data.Contains(JsonMarker, StringComparison.Ordinal);
+    public static bool IsSealed(StoredRecord r) =>
+        r.Raw.AsSpan().StartsWith(RawMarker) || (r.Body is { } body ? HoldsToken(body) : r.Data.Contains(JsonMarker, StringComparison.Ordinal));
+
+    // Any string holding the marker (what the text test finds, without writing the text): a walk, no allocation.
+    static bool HoldsToken(Json json)
+    {
+        switch (json)
+        {
+            case Json.Str s: return s.Value.Contains(SubjectKeys.TokenPrefix, StringComparison.Ordinal);
+            case Json.Arr a:
+                foreach (var item in a.Items) if (HoldsToken(item)) return true;
+                return false;
+            case Json.Obj o:
+                foreach (var (key, value) in o.Fields) if (key.Contains(SubjectKeys.TokenPrefix, StringComparison.Ordinal) || HoldsToken(value)) return true;
+                return false;
+            default: return false;
+        }
+    }
 
     /// <summary>Keys already read during one read (a replay, a page): id to bytes, or null where erased.</summary>
     public sealed class KeyCache
@@ -193,7 +209,7 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
         foreach (var (stream, record) in items)
         {
             if (!IsSealed(record)) continue;
-            var json = (Json)Json.Parse(record.Data).IfLeft(reason => throw new InvalidDataException($"a stored event is not JSON: {reason}"));
+            var json = record.Body ?? (Json)Json.Parse(record.DataUtf8).IfLeft(reason => throw new InvalidDataException($"a stored event is not JSON: {reason}"));
             // A plain loop: replay opens every stored event, and a lazy Seq pipeline here allocated several times what the
             // tokens themselves take.
             var fields = Personal.Find(json, custodian(stream));
@@ -214,7 +230,7 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
             foreach (var (field, token) in tokens)
                 json = Personal.SetAt(json, field.Path, Open(ciphers, cache.Known.GetValueOrDefault(token.KeyId), token));
             // The opened event is handed to the decoder as it is (Data keeps the stored text: this record is a read's, not stored again).
-            record.Parsed = json;
+            record.Opened = json;
             foreach (var ids in rawKeys)
             {
                 var bytes = ids.Select(id => cache.Known.GetValueOrDefault(id)).ToArray();

@@ -8,11 +8,26 @@ namespace EventSourced.Adapters.Storage.Marten;
 /// </summary>
 public static class AnalyticsViews
 {
+    /// <summary>
+    /// The event of a row's <c>data</c> as jsonb (<c>{schema}.event_json(data->'Data')</c>): the object where the event is stored
+    /// as one, its text cast where it is stored as text. jsonb holds no U+0000, so in text a \u0000 escape (not an escaped
+    /// backslash before "u0000") reads as U+FFFD here: one such message no longer makes every query over the view fail.
+    /// </summary>
+    public static string EventJson(string schema) => $$"""
+        create or replace function {{schema}}.event_json(d jsonb) returns jsonb language sql immutable parallel safe as $f$
+          select case jsonb_typeof(d) when 'object' then d
+                   when 'string' then case when strpos(t, '\u0000') = 0 then t::jsonb else regexp_replace(t, '(?<!\\)((?:\\\\)*)\\u0000', '\1\\ufffd', 'g')::jsonb end
+                 end
+          from (select d #>> '{}' as t) x
+        $f$;
+
+        """;
+
     /// <summary>The base view every log gets.</summary>
-    public static string Recorded(string schema) => $"""
+    public static string Recorded(string schema) => EventJson(schema) + $"""
         create or replace view {schema}.recorded as
         select e.seq_id as position, e.stream_id as stream, split_part(e.stream_id, '/', 1) as user_id, e.version,
-               e.data->>'Type' as event_type, (e.data->>'Data')::jsonb as event,
+               e.data->>'Type' as event_type, {schema}.event_json(e.data->'Data') as event,
                (e.data->>'ReceivedAt')::bigint as received_at, (e.data->>'Seq')::bigint as seq, (e.data->>'ServerTime')::bigint as server_time,
                (e.data->>'Origin')::int as origin, (e.data->>'Service')::int as service, (e.data->>'RequestId')::bigint as request_id
         from {schema}.mt_events e where e.type = 'recorded';

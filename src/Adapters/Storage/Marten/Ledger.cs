@@ -46,7 +46,11 @@ public sealed class Ledger
         create table if not exists {schema}.evidence_purged (seq_id bigint primary key, leaf_index bigint not null, purged_at bigint not null, reason text not null);
         """;
 
-    /// <summary>The canonical entry of a stored event: what its leaf hash covers, byte for byte.</summary>
+    /// <summary>
+    /// The canonical entry of a stored event: what its leaf hash covers, byte for byte. The event's JSON is
+    /// <see cref="StoredRecord.Data"/>, its canonical text: an event stored as a jsonb object hashes the same as its text did,
+    /// whatever order PostgreSQL keeps the object's keys in.
+    /// </summary>
     public static byte[] Entry(long position, string stream, long version, StoredRecord r)
     {
         var b = new ArrayBufferWriter();
@@ -55,7 +59,7 @@ public sealed class Ledger
         b.Text(stream);
         b.Long(version);
         b.Text(r.Type);
-        b.Text(r.Data);
+        b.Blob(r.DataUtf8);
         b.Blob(r.Raw);
         b.Long(r.ReceivedAt);
         b.Maybe(r.ServerTime);

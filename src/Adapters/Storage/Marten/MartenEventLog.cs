@@ -150,6 +150,9 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     [LoggerMessage(Level = LogLevel.Debug, Message = "Append to a stream of {Schema} refused: it is at version {Actual}, the writer expected {Expected}")]
     static partial void LogConflict(ILogger logger, string schema, long actual, long expected);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Storage of {Schema} migrated: {Converted} event(s) now jsonb objects, {Kept} kept as text")]
+    static partial void LogMigrated(ILogger logger, string schema, long converted, long kept);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Import into {Schema} stopped; what was copied before is kept")]
     internal static partial void LogImportStopped(ILogger logger, string schema, Exception error);
 

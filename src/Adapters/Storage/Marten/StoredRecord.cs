@@ -8,8 +8,19 @@ namespace EventSourced.Adapters.Storage.Marten;
 /// <summary>
 /// What Marten stores for each recorded event (mapped as <c>recorded</c>): the event's stable type
 /// name and JSON, the raw packet bytes exactly as they crossed the wire, and the envelope's clocks.
-/// Plain properties so that PostgreSQL can index and query them (<c>data->>'type'</c>, <c>data->>'seq'</c>).
+/// Plain properties so that PostgreSQL can index and query them (<c>data->>'Type'</c>, <c>data->>'Seq'</c>,
+/// <c>data->'Data'->'packet'</c>).
 /// </summary>
+/// <remarks>
+/// The event is stored as a JSON object inside the row's jsonb (<c>Data</c>), so a read decodes it in the same pass as the
+/// row. What the ledger's leaf covers is the event's canonical text (<see cref="Data"/>: compact, keys in ordinal order,
+/// numbers as decimals write them), and an object read back from jsonb gives that same text whatever order PostgreSQL keeps
+/// its keys in. An event whose canonical text jsonb cannot hold as it is (a string with U+0000, which jsonb refuses; nesting
+/// deeper than a reader takes), and any record whose text is not canonical (a log written before objects were stored, not
+/// yet migrated, <see cref="MartenEventLog{T}.MigrateStorageAsync"/>), is stored as the JSON text in a string instead, as
+/// every event was before: readers take both.
+/// </remarks>
+[System.Text.Json.Serialization.JsonConverter(typeof(StoredRecordConverter))]
 public sealed class StoredRecord
 {
     /// <summary>The Marten event type name every record is stored under.</summary>
@@ -17,14 +28,62 @@ public sealed class StoredRecord
 
     /// <summary>Stable event type name, e.g. <c>client.message-received.v1</c>.</summary>
     public string Type { get; set; } = "";
-    /// <summary>The typed event as JSON text (the same codec as the wire); written from the encoded event when first read, so an event the sealing step rewrites is serialised once.</summary>
+
+    /// <summary>
+    /// The event's JSON text, as the ledger's leaf covers it: the canonical text of <see cref="Body"/> where the event is
+    /// known as a value (encoded for an append, or read from an object row), else the stored text as it is.
+    /// </summary>
     public string Data
     {
-        get => data ??= Parsed?.ToJsonString() ?? "";
-        set => data = value;
+        get => data ??= System.Text.Encoding.UTF8.GetString(DataUtf8);
+        set
+        {
+            data = value ?? "";
+            utf8 = null;
+            body = null;
+        }
+    }
+
+    /// <summary>The event as a value: the one to store, or the one a read found; None where only text is known and it is not JSON.</summary>
+    internal Json? Body
+    {
+        get
+        {
+            if (body is null && data is not null && Json.Parse(DataUtf8).Case is Json parsed) body = parsed;
+            return body;
+        }
+        set
+        {
+            body = value;
+            bodyIsCanonical = value is not null;
+            data = null;
+            utf8 = null;
+        }
+    }
+
+    /// <summary>The UTF-8 of <see cref="Data"/> (what the leaf hashes), computed once.</summary>
+    internal byte[] DataUtf8 => utf8 ??= body is not null && bodyIsCanonical ? body.ToUtf8() : System.Text.Encoding.UTF8.GetBytes(data ?? "");
+
+    /// <summary>Whether <see cref="Data"/> is the canonical text of a value (and so can be stored as an object and read back to the same text).</summary>
+    internal bool IsCanonical
+    {
+        get
+        {
+            if (bodyIsCanonical) return true;
+            if (Body is not { } b) return false;
+            // Text whose value writes back to the same bytes is that value's canonical text: it is the value from here on.
+            var canonical = b.ToUtf8();
+            if (!canonical.AsSpan().SequenceEqual(DataUtf8)) return false;
+            bodyIsCanonical = true;
+            return true;
+        }
     }
 
     string? data;
+    byte[]? utf8;
+    Json? body;
+    bool bodyIsCanonical;
+
     /// <summary>The exact packet bytes (empty for local facts).</summary>
     public byte[] Raw { get; set; } = [];
     /// <summary>Local time the event was recorded (epoch ms).</summary>
@@ -40,14 +99,39 @@ public sealed class StoredRecord
     /// <summary>requestId of the packet.</summary>
     public long? RequestId { get; set; }
 
-    // The event's JSON as encoded for this append, or as opened by a read (not stored): the sealing step walks it and the
-    // decoder reads it instead of parsing Data again.
-    internal Json? Parsed { get; set; }
+    /// <summary>The event as a read opened it (sealed values replaced by what their keys give), for the decoder: never stored, never hashed.</summary>
+    internal Json? Opened { get; set; }
+
+    /// <summary>Whether the stored JSON is an object in the row (true) or its text in a string (false).</summary>
+    public bool StoredAsObject => IsCanonical && Fits(DataUtf8, Body!);
+
+    // jsonb holds no U+0000 in a string (the writer escapes it as \u0000; text that merely looks so is kept as text too), and a
+    // reader of the row refuses nesting past its depth: such an event keeps its text in a string.
+    const int MaxObjectDepth = 48;
+
+    static bool Fits(ReadOnlySpan<byte> canonical, Json value) => canonical.IndexOf("\\u0000"u8) < 0 && Depth(value, 0) <= MaxObjectDepth;
+
+    static int Depth(Json value, int depth)
+    {
+        if (depth > MaxObjectDepth) return depth;
+        var deepest = depth;
+        switch (value)
+        {
+            case Json.Obj o:
+                foreach (var (_, v) in o.Fields) deepest = Math.Max(deepest, Depth(v, depth + 1));
+                return Math.Max(deepest, depth + 1);
+            case Json.Arr a:
+                foreach (var v in a.Items) deepest = Math.Max(deepest, Depth(v, depth + 1));
+                return Math.Max(deepest, depth + 1);
+            default:
+                return depth;
+        }
+    }
 
     /// <summary>
-    /// A record from a row's <c>data</c> column (jsonb, as Marten's System.Text.Json serializer writes it), read in one pass:
-    /// every read of the log (replay, attach, verify, proofs) takes its rows this way rather than through the serializer's
-    /// reflection. Unknown properties are skipped, as the serializer skips them.
+    /// A record from a row's <c>data</c> column (jsonb), read in one pass: every read of the log (replay, attach, verify,
+    /// proofs) takes its rows this way rather than through the serializer's reflection. Unknown properties are skipped, as the
+    /// serializer skips them.
     /// </summary>
     /// <exception cref="System.Text.Json.JsonException">The column is not a stored record's JSON.</exception>
     public static StoredRecord FromRow(System.Data.Common.DbDataReader reader, int column)
@@ -56,12 +140,18 @@ public sealed class StoredRecord
         return FromJson(reader.GetFieldValue<byte[]>(column));
     }
 
-    /// <summary>A record from its JSON (the shape <see cref="FromRow"/> reads).</summary>
+    /// <summary>A record from its JSON (the shape <see cref="FromRow"/> reads: the event as an object or as text in a string).</summary>
     /// <exception cref="System.Text.Json.JsonException">The text is not a stored record's JSON.</exception>
     public static StoredRecord FromJson(ReadOnlySpan<byte> utf8)
     {
-        var r = new System.Text.Json.Utf8JsonReader(utf8);
-        if (!r.Read() || r.TokenType != System.Text.Json.JsonTokenType.StartObject) throw new System.Text.Json.JsonException("a stored record is not a JSON object");
+        var r = new System.Text.Json.Utf8JsonReader(utf8, new System.Text.Json.JsonReaderOptions { MaxDepth = MaxObjectDepth + 16 });
+        if (!r.Read()) throw new System.Text.Json.JsonException("a stored record is empty");
+        return Read(ref r);
+    }
+
+    internal static StoredRecord Read(ref System.Text.Json.Utf8JsonReader r)
+    {
+        if (r.TokenType != System.Text.Json.JsonTokenType.StartObject) throw new System.Text.Json.JsonException("a stored record is not a JSON object");
         var s = new StoredRecord();
         while (r.Read() && r.TokenType == System.Text.Json.JsonTokenType.PropertyName)
         {
@@ -69,7 +159,12 @@ public sealed class StoredRecord
             r.Read();
             var isNull = r.TokenType == System.Text.Json.JsonTokenType.Null;
             if (name.SequenceEqual("Type"u8)) s.Type = isNull ? "" : r.GetString()!;
-            else if (name.SequenceEqual("Data"u8)) s.Data = isNull ? "" : r.GetString()!;
+            else if (name.SequenceEqual("Data"u8))
+            {
+                if (r.TokenType == System.Text.Json.JsonTokenType.StartObject)
+                    s.Body = Json.Read(ref r).IfLeft(reason => throw new System.Text.Json.JsonException($"a stored event cannot be read: {reason}"));
+                else s.Data = isNull ? "" : r.GetString()!;
+            }
             else if (name.SequenceEqual("Raw"u8)) s.Raw = isNull ? [] : r.GetBytesFromBase64();
             else if (name.SequenceEqual("ReceivedAt"u8)) s.ReceivedAt = r.GetInt64();
             else if (name.SequenceEqual("ServerTime"u8)) s.ServerTime = isNull ? null : r.GetInt64();
@@ -79,7 +174,47 @@ public sealed class StoredRecord
             else if (name.SequenceEqual("RequestId"u8)) s.RequestId = isNull ? null : r.GetInt64();
             else r.Skip();
         }
+        if (r.TokenType != System.Text.Json.JsonTokenType.EndObject) throw new System.Text.Json.JsonException("a stored record ends early");
         return s;
+    }
+
+    internal void Write(System.Text.Json.Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteString("Type"u8, Type);
+        if (StoredAsObject)
+        {
+            w.WritePropertyName("Data"u8);
+            w.WriteRawValue(DataUtf8, skipInputValidation: true);
+        }
+        else w.WriteString("Data"u8, Data);
+        w.WriteBase64String("Raw"u8, Raw);
+        w.WriteNumber("ReceivedAt"u8, ReceivedAt);
+        if (ServerTime is { } t) w.WriteNumber("ServerTime"u8, t); else w.WriteNull("ServerTime"u8);
+        if (Seq is { } q) w.WriteNumber("Seq"u8, q); else w.WriteNull("Seq"u8);
+        w.WriteNumber("Origin"u8, Origin);
+        if (Service is { } v) w.WriteNumber("Service"u8, v); else w.WriteNull("Service"u8);
+        if (RequestId is { } id) w.WriteNumber("RequestId"u8, id); else w.WriteNull("RequestId"u8);
+        w.WriteEndObject();
+    }
+}
+
+/// <summary>
+/// How Marten's serializer writes and reads a <see cref="StoredRecord"/>: by hand, in one pass, the event as an object
+/// (no reflection, and the same reader as <see cref="StoredRecord.FromRow"/>).
+/// </summary>
+public sealed class StoredRecordConverter : System.Text.Json.Serialization.JsonConverter<StoredRecord>
+{
+    /// <inheritdoc />
+    public override StoredRecord Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) =>
+        StoredRecord.Read(ref reader);
+
+    /// <inheritdoc />
+    public override void Write(System.Text.Json.Utf8JsonWriter writer, StoredRecord value, System.Text.Json.JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(value);
+        value.Write(writer);
     }
 }
 
@@ -117,7 +252,7 @@ public static class EventNames
         return new()
         {
             Type = Of(e), Raw = m.Raw.ToArray(), ReceivedAt = m.ReceivedAt, ServerTime = m.ServerTime.ToNullable(), Seq = m.Seq.ToNullable(),
-            Origin = (int)m.Origin, Service = m.Service.ToNullable(), RequestId = m.RequestId.ToNullable(), Parsed = json,
+            Origin = (int)m.Origin, Service = m.Service.ToNullable(), RequestId = m.RequestId.ToNullable(), Body = json,
         };
     }
 
@@ -127,7 +262,7 @@ public static class EventNames
         if (!Types.TryGetValue(r.Type, out var type)) return $"unknown event type '{r.Type}'";
         var meta = new Envelope(stream, position, version, r.ReceivedAt, Optional(r.ServerTime), Optional(r.Seq), (Origin)r.Origin,
             Optional(r.Service), Optional(r.RequestId), new Raw(r.Raw));
-        return (r.Parsed is { } parsed ? Right<string, Json>(parsed) : Json.Parse(r.Data))
+        return ((r.Opened ?? r.Body) is { } parsed ? Right<string, Json>(parsed) : Json.Parse(r.DataUtf8))
             .Bind(j => j is Json.Obj o ? BodyCodec.Decode(type, o) : Left<string, object>("event data is not an object"))
             .Map(e => (meta, e));
     }
@@ -203,9 +338,9 @@ public sealed class ComplianceRecords : IRecordCodec<ComplianceRecorded>
     /// <inheritdoc />
     public StoredRecord Store(ComplianceRecorded r) => EventNames.Store(r.Meta, r.Event);
     /// <inheritdoc />
-    public string Views(string schema) => $"""
+    public string Views(string schema) => AnalyticsViews.EventJson(schema) + $"""
         create or replace view {schema}.compliance_history as
-        select e.seq_id as position, (e.data->>'ReceivedAt')::bigint as at, e.data->>'Type' as event_type, (e.data->>'Data')::jsonb as detail
+        select e.seq_id as position, (e.data->>'ReceivedAt')::bigint as at, e.data->>'Type' as event_type, {schema}.event_json(e.data->'Data') as detail
         from {schema}.mt_events e order by e.seq_id;
         """;
     /// <inheritdoc />
