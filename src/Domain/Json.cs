@@ -85,6 +85,94 @@ public abstract record Json
     /// </summary>
     public static Either<string, Json> Read(ref Utf8JsonReader reader) => ReadValue(ref reader);
 
+    /// <summary>
+    /// The canonical text of JSON text: byte for byte what <see cref="Parse(ReadOnlySpan{byte})"/> then <see cref="ToUtf8"/>
+    /// give (keys in ordinal order, the last of equal keys kept, strings and numbers written as this type writes them), without
+    /// building the value: what checking a stored event against its hash needs. Never throws: what Parse refuses is a Left.
+    /// </summary>
+    public static Either<string, byte[]> Canonical(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = MaxDepth });
+            if (!reader.Read()) return "empty JSON text";
+            var buffer = new ArrayBufferWriter<byte>(utf8.Length + 16);
+            using (var w = new Utf8JsonWriter(buffer, WriterOptions))
+            {
+                var failed = CopyCanonical(utf8, ref reader, w);
+                if (failed is not null) return failed;
+            }
+            return reader.Read() ? "trailing data after the JSON value" : buffer.WrittenSpan.ToArray();
+        }
+        catch (JsonException ex)
+        {
+            return $"malformed JSON: {ex.Message}";
+        }
+        catch (InvalidOperationException ex)
+        {
+            return $"malformed JSON: {ex.Message}";
+        }
+    }
+
+    // Writes the value at the reader's token canonically, leaving the reader on its last token; the reason where Parse would refuse it.
+    // An object's fields are found first (each value skipped), sorted, and each value is then read again from its own bytes.
+    static string? CopyCanonical(ReadOnlySpan<byte> utf8, ref Utf8JsonReader r, Utf8JsonWriter w)
+    {
+        switch (r.TokenType)
+        {
+            case JsonTokenType.Null: w.WriteNullValue(); return null;
+            case JsonTokenType.True: w.WriteBooleanValue(true); return null;
+            case JsonTokenType.False: w.WriteBooleanValue(false); return null;
+            case JsonTokenType.String:
+                // Text with no escape is written from its bytes (the writer escapes UTF-8 as it escapes the same text in UTF-16).
+                if (!r.ValueIsEscaped && !r.HasValueSequence) w.WriteStringValue(r.ValueSpan);
+                else w.WriteStringValue(r.GetString());
+                return null;
+            case JsonTokenType.Number:
+                if (!r.TryGetDecimal(out var d)) return "number out of range";
+                w.WriteNumberValue(d);
+                return null;
+            case JsonTokenType.StartArray:
+                w.WriteStartArray();
+                while (r.Read() && r.TokenType != JsonTokenType.EndArray)
+                {
+                    var failed = CopyCanonical(utf8, ref r, w);
+                    if (failed is not null) return failed;
+                }
+                w.WriteEndArray();
+                return null;
+            case JsonTokenType.StartObject:
+            {
+                var fields = new List<(string Key, int Index, int Start, int Length)>();
+                while (r.Read() && r.TokenType != JsonTokenType.EndObject)
+                {
+                    var key = KeyOf(ref r);
+                    r.Read();
+                    var start = (int)r.TokenStartIndex;
+                    r.Skip();
+                    fields.Add((key, fields.Count, start, (int)r.BytesConsumed - start));
+                }
+                // Ordinal order, and of equal keys the last (as an object built from its fields keeps it).
+                fields.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key) is var c && c != 0 ? c : a.Index.CompareTo(b.Index));
+                w.WriteStartObject();
+                for (var i = 0; i < fields.Count; i++)
+                {
+                    if (i + 1 < fields.Count && string.Equals(fields[i].Key, fields[i + 1].Key, StringComparison.Ordinal)) continue;
+                    var (key, _, start, length) = fields[i];
+                    w.WritePropertyName(key);
+                    var value = utf8.Slice(start, length);
+                    var inner = new Utf8JsonReader(value, new JsonReaderOptions { MaxDepth = MaxDepth });
+                    inner.Read();
+                    var failed = CopyCanonical(value, ref inner, w);
+                    if (failed is not null) return failed;
+                }
+                w.WriteEndObject();
+                return null;
+            }
+            default: return $"unexpected token {r.TokenType}";
+        }
+    }
+
     /// <summary>Parses JSON held in a .NET string.</summary>
     public static Either<string, Json> Parse(string text) => Parse(Encoding.UTF8.GetBytes(text));
 

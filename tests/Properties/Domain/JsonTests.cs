@@ -43,6 +43,51 @@ public sealed class JsonTests
             return (Json.Parse(text) == Right<string, Json>(expected)).Label(text);
         });
 
+    // Text as another writer could give it (PostgreSQL's jsonb: its own key order, spaces; or a peer: escapes, a key twice).
+    static string Written(Json value, Random rng)
+    {
+        static string Str(string s, Random rng) => rng.Next(4) == 0
+            ? "\"" + string.Concat(s.Select(c => $"\\u{(int)c:x4}")) + "\""
+            : new Json.Str(s).ToJsonString();
+        var sp = rng.Next(3) == 0 ? " " : "";
+        switch (value)
+        {
+            case Json.Str s: return Str(s.Value, rng);
+            case Json.Arr a: return "[" + sp + string.Join("," + sp, a.Items.Select(i => Written(i, rng))) + "]";
+            case Json.Obj o:
+            {
+                var fields = o.Fields.Select(kv => Str(kv.Key, rng) + ":" + sp + Written(kv.Value, rng)).ToList();
+                // A key given twice: the earlier one, with another value, is the one an object drops.
+                if (fields.Count > 0 && rng.Next(3) == 0) fields.Insert(0, Str(o.Fields.Keys.Last(), rng) + ":[1,\"dropped\"]");
+                var shuffled = fields.Skip(1).OrderBy(_ => rng.Next()).Prepend(fields.FirstOrDefault() ?? "").Where(f => f.Length > 0);
+                return "{" + sp + string.Join("," + sp, rng.Next(2) == 0 ? fields : shuffled) + sp + "}";
+            }
+            default: return value.ToJsonString();
+        }
+    }
+
+    [Property(MaxTest = 500)]
+    public Property The_canonical_text_of_any_text_is_what_its_value_writes() =>
+        Prop.ForAll(Generators.AwkwardJson(4).ToArbitrary(), Gen.Choose(0, int.MaxValue).ToArbitrary(), (value, seed) =>
+        {
+            var text = Written(value, new Random(seed));
+            var bytes = Encoding.UTF8.GetBytes(text);
+            var expected = Json.Parse(bytes).Map(v => Convert.ToHexString(v.ToUtf8()));
+            return (Json.Canonical(bytes).Map(Convert.ToHexString) == expected).Label(text.Length > 300 ? text[..300] : text);
+        });
+
+    [Property(MaxTest = 300)]
+    public Property The_canonical_text_refuses_what_parsing_refuses(byte[] bytes) =>
+        (Json.Canonical(bytes).IsLeft == Json.Parse(bytes).IsLeft).ToProperty();
+
+    [Fact]
+    public void The_canonical_text_refuses_what_parsing_refuses_by_name()
+    {
+        foreach (var text in new[] { "", "{\"a\":1e400}", "[1] 2", "{\"a\":\"\\ud800\"}", new string('[', Json.MaxDepth + 5) + new string(']', Json.MaxDepth + 5), "{\"a\":[1,}" })
+            Assert.Equal(Json.Parse(Encoding.UTF8.GetBytes(text)).IsLeft, Json.Canonical(Encoding.UTF8.GetBytes(text)).IsLeft);
+        Assert.True(Json.Canonical("{\"a\":1e400}"u8).IsLeft);
+    }
+
     [Fact]
     public void Nesting_deeper_than_the_limit_is_an_error_not_a_crash()
     {

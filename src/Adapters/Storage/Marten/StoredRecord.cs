@@ -41,6 +41,7 @@ public sealed class StoredRecord
             data = value ?? "";
             utf8 = null;
             body = null;
+            stored = null;
         }
     }
 
@@ -49,7 +50,12 @@ public sealed class StoredRecord
     {
         get
         {
-            if (body is null && data is not null && Json.Parse(DataUtf8).Case is Json parsed) body = parsed;
+            if (body is null && stored is not null && Json.Parse(stored).Case is Json fromObject)
+            {
+                body = fromObject;
+                bodyIsCanonical = true;
+            }
+            else if (body is null && data is not null && Json.Parse(DataUtf8).Case is Json parsed) body = parsed;
             return body;
         }
         set
@@ -58,18 +64,24 @@ public sealed class StoredRecord
             bodyIsCanonical = value is not null;
             data = null;
             utf8 = null;
+            stored = null;
         }
     }
 
     /// <summary>The UTF-8 of <see cref="Data"/> (what the leaf hashes), computed once.</summary>
-    internal byte[] DataUtf8 => utf8 ??= body is not null && bodyIsCanonical ? body.ToUtf8() : System.Text.Encoding.UTF8.GetBytes(data ?? "");
+    // An object row's text is made from its bytes (Json.Canonical), not from a value built for the purpose: verify and proofs
+    // only hash. Bytes that are not a value (altered in the database) are hashed as they are, and so do not match their leaf.
+    internal byte[] DataUtf8 => utf8 ??=
+        stored is not null ? Json.Canonical(stored).IfLeft(stored)
+        : body is not null && bodyIsCanonical ? body.ToUtf8()
+        : System.Text.Encoding.UTF8.GetBytes(data ?? "");
 
     /// <summary>Whether <see cref="Data"/> is the canonical text of a value (and so can be stored as an object and read back to the same text).</summary>
     internal bool IsCanonical
     {
         get
         {
-            if (bodyIsCanonical) return true;
+            if (bodyIsCanonical || stored is not null) return true;
             if (Body is not { } b) return false;
             // Text whose value writes back to the same bytes is that value's canonical text: it is the value from here on.
             var canonical = b.ToUtf8();
@@ -81,6 +93,8 @@ public sealed class StoredRecord
 
     string? data;
     byte[]? utf8;
+    // The event's bytes as an object row holds them (read by FromJson), made into a value or its canonical text when asked.
+    byte[]? stored;
     Json? body;
     bool bodyIsCanonical;
 
@@ -103,7 +117,7 @@ public sealed class StoredRecord
     internal Json? Opened { get; set; }
 
     /// <summary>Whether the stored JSON is an object in the row (true) or its text in a string (false).</summary>
-    public bool StoredAsObject => IsCanonical && Fits(DataUtf8, Body!);
+    public bool StoredAsObject => IsCanonical && Body is { } value && Fits(DataUtf8, value);
 
     // jsonb holds no U+0000 in a string (the writer escapes it as \u0000; text that merely looks so is kept as text too), and a
     // reader of the row refuses nesting past its depth: such an event keeps its text in a string.
@@ -146,10 +160,12 @@ public sealed class StoredRecord
     {
         var r = new System.Text.Json.Utf8JsonReader(utf8, new System.Text.Json.JsonReaderOptions { MaxDepth = MaxObjectDepth + 16 });
         if (!r.Read()) throw new System.Text.Json.JsonException("a stored record is empty");
-        return Read(ref r);
+        return Read(ref r, utf8);
     }
 
-    internal static StoredRecord Read(ref System.Text.Json.Utf8JsonReader r)
+    // With the reader's own bytes (source), an object event is kept as its bytes until a value or its text is asked for;
+    // without them (a reader over a sequence, Marten's serializer), it is made into a value now.
+    internal static StoredRecord Read(ref System.Text.Json.Utf8JsonReader r, ReadOnlySpan<byte> source = default)
     {
         if (r.TokenType != System.Text.Json.JsonTokenType.StartObject) throw new System.Text.Json.JsonException("a stored record is not a JSON object");
         var s = new StoredRecord();
@@ -161,7 +177,13 @@ public sealed class StoredRecord
             if (name.SequenceEqual("Type"u8)) s.Type = isNull ? "" : r.GetString()!;
             else if (name.SequenceEqual("Data"u8))
             {
-                if (r.TokenType == System.Text.Json.JsonTokenType.StartObject)
+                if (r.TokenType == System.Text.Json.JsonTokenType.StartObject && !source.IsEmpty && !r.HasValueSequence)
+                {
+                    var start = (int)r.TokenStartIndex;
+                    r.Skip();
+                    s.stored = source[start..(int)r.BytesConsumed].ToArray();
+                }
+                else if (r.TokenType == System.Text.Json.JsonTokenType.StartObject)
                     s.Body = Json.Read(ref r).IfLeft(reason => throw new System.Text.Json.JsonException($"a stored event cannot be read: {reason}"));
                 else s.Data = isNull ? "" : r.GetString()!;
             }
