@@ -13,7 +13,7 @@ public sealed class EvidenceTests
     static readonly string KeyFile = Path.Combine(Path.GetTempPath(), $"stringee-es-test-key-{Guid.NewGuid():N}.pem");
     static readonly Lazy<TreeHeadSigner> Signer = new(() => TreeHeadSigner.Create(KeyFile).Match(s => s, e => throw new InvalidOperationException(e.Message)));
 
-    static Recorded Message(string user, string conv, long seq, string text) =>
+    internal static Recorded Message(string user, string conv, long seq, string text) =>
         Recording.Local(user, new Event.MessageReceived(new MessageNotice(conv, $"msg-{seq}", "bob", 1_000 + seq, seq, 1, Json.Object(("content", text)), None, None, None, None, None, None)), 1_000 + seq);
 
     // A log of 3 users' recordings of two conversations, 60 events, tree heads every 16.
@@ -169,7 +169,7 @@ public sealed class EvidenceTests
         Assert.Equal(101, v.Leaves);
     }
 
-    static async Task<List<Recorded>> All(MartenClientLog log)
+    internal static async Task<List<Recorded>> All(MartenClientLog log)
     {
         var all = new List<Recorded>();
         await foreach (var r in log.ReadAllAsync()) all.Add(r);

@@ -62,22 +62,12 @@ public sealed class JsonbStorageTests
         Assert.True(objects > 100 && strings > 10, $"{objects} objects, {strings} strings");
     }
 
-    static Recorded Message(string user, string conv, long seq, string text) =>
-        Recording.Local(user, new Event.MessageReceived(new MessageNotice(conv, $"msg-{seq}", "bob", 1_000 + seq, seq, 1, Json.Object(("content", text)), None, None, None, None, None, None)), 1_000 + seq);
-
     static string Shown(Recorded r) => r.Event switch
     {
         Event.MessageReceived m => m.Packet.Message["content"].Map(c => ((Json.Str)c).Value).IfNone(""),
         Event.Disconnected d => d.Reason,
         _ => "",
     };
-
-    static async Task<List<Recorded>> AllAsync(MartenClientLog log)
-    {
-        var list = new List<Recorded>();
-        await foreach (var r in log.ReadAllAsync()) list.Add(r);
-        return list;
-    }
 
     [Fact]
     public async Task A_log_stored_as_text_migrates_to_objects_with_the_same_leaves_heads_and_events()
@@ -92,14 +82,14 @@ public sealed class JsonbStorageTests
         for (var i = 0; i < texts.Count; i++)
         {
             var user = i % 2 == 0 ? "alice" : "bob";
-            var record = i == 16 ? Recording.Local(user, new Event.Disconnected(texts[i], false), 2_000) : Message(user, "c/1", i + 1, texts[i]);
+            var record = i == 16 ? Recording.Local(user, new Event.Disconnected(texts[i], false), 2_000) : EvidenceTests.Message(user, "c/1", i + 1, texts[i]);
             var appended = await log.AppendAsync(Recording.ConversationStream(user, "c/1"), ExpectedVersion.Any, [record]);
             Assert.True(appended.IsSucc, appended.Match(_ => "", e => e.Message));
         }
         await log.SignTreeHeadAsync();
         await using var conn = await OpenAsync();
         Assert.Equal(29, await CountAsync(conn, $"select count(*) from {schema}.mt_events where jsonb_typeof(data->'Data') = 'object'"));
-        var live = await AllAsync(log);
+        var live = await EvidenceTests.All(log);
         Assert.Equal(texts, live.Select(Shown));
 
         // The format before: every event's text in a string, byte for byte what its leaf covers.
@@ -117,7 +107,7 @@ public sealed class JsonbStorageTests
         Assert.Equal(30, await CountAsync(conn, $"select count(*) from {schema}.mt_events where jsonb_typeof(data->'Data') = 'string'"));
         var before = await log.VerifyAsync();
         Assert.True(before.Ok, string.Join("\n", before.Findings));
-        Assert.Equal(live, await AllAsync(log));
+        Assert.Equal(live, await EvidenceTests.All(log));
         // The analytics views read both shapes, and a message with U+0000 no longer breaks a query over them.
         Assert.Equal(30, await CountAsync(conn, $"select count(*) from {schema}.recorded where jsonb_typeof(event) = 'object'"));
 
@@ -128,7 +118,7 @@ public sealed class JsonbStorageTests
         Assert.True(after.Ok, string.Join("\n", after.Findings));
         Assert.Equal(before.Checked, after.Checked);
         Assert.Equal(before.Heads.Map(h => (h.Size, Convert.ToHexString(h.Root))), after.Heads.Map(h => (h.Size, Convert.ToHexString(h.Root))));
-        Assert.Equal(live, await AllAsync(log));
+        Assert.Equal(live, await EvidenceTests.All(log));
         Assert.Equal(30, await CountAsync(conn, $"select count(*) from {schema}.recorded where jsonb_typeof(event) = 'object'"));
         // Once is enough: what stays text is what must.
         Assert.Equal(new MigrationResult(0, 1), await log.MigrateStorageAsync());
