@@ -81,8 +81,17 @@ public sealed class Database : IAsyncDisposable
     }
 
     /// <summary>The client event log (schema <c>client_log</c>).</summary>
-    public Task<MartenClientLog> ClientLogAsync(CancellationToken ct = default) =>
-        OpenAsync<Recorded, MartenClientLog>("client_log", (cs, apply) => new MartenClientLog(cs, "client_log", Signer, applySchema: apply) { Logger = LoggerOf("client_log") }, ct);
+    public Task<MartenClientLog> ClientLogAsync(CancellationToken ct = default) => OpenAsync<Recorded, MartenClientLog>("client_log", ClientLog, ct);
+
+    // How each log is made on a connection string (the owner's or the application's): opening and migrating share them.
+    MartenClientLog ClientLog(string cs, bool apply) => new(cs, "client_log", Signer, applySchema: apply) { Logger = LoggerOf("client_log") };
+
+    MartenEventLog<ServerRecorded> ServerLog(string cs, bool apply) => Log(cs, apply, "server_log", new ServerRecords(), 1_000);
+
+    MartenEventLog<EventSourced.Domain.Compliance.ComplianceRecorded> ComplianceLog(string cs, bool apply) => Log(cs, apply, "compliance_log", new ComplianceRecords(), 1);
+
+    MartenEventLog<T> Log<T>(string cs, bool apply, string schema, IRecordCodec<T> codec, int treeHeadEvery) where T : class, IRecorded<T> =>
+        new(cs, schema, codec, signer: Signer, treeHeadEvery: treeHeadEvery, applySchema: apply) { Logger = LoggerOf(schema) };
 
     // Where there is an application role, the owner applies the schema and grants, and the application's log changes no schema.
     async Task<TLog> OpenAsync<T, TLog>(string schema, Func<string, bool, TLog> make, CancellationToken ct) where T : class, IRecorded<T> where TLog : MartenEventLog<T>
@@ -97,16 +106,12 @@ public sealed class Database : IAsyncDisposable
         return log;
     }
 
-    Task<MartenEventLog<T>> OpenAsync<T>(string schema, IRecordCodec<T> codec, int treeHeadEvery, CancellationToken ct) where T : class, IRecorded<T> =>
-        OpenAsync<T, MartenEventLog<T>>(schema, (cs, apply) => new MartenEventLog<T>(cs, schema, codec, signer: Signer, treeHeadEvery: treeHeadEvery, applySchema: apply)
-            { Logger = LoggerOf(schema) }, ct);
-
     /// <summary>The server event log (schema <c>server_log</c>).</summary>
-    public Task<MartenEventLog<ServerRecorded>> ServerLogAsync(CancellationToken ct = default) => OpenAsync("server_log", new ServerRecords(), 1_000, ct);
+    public Task<MartenEventLog<ServerRecorded>> ServerLogAsync(CancellationToken ct = default) => OpenAsync<ServerRecorded, MartenEventLog<ServerRecorded>>("server_log", ServerLog, ct);
 
     /// <summary>The compliance log (schema <c>compliance_log</c>): holds, purges, erasures and refusals, with their own evidence.</summary>
     public Task<MartenEventLog<EventSourced.Domain.Compliance.ComplianceRecorded>> ComplianceLogAsync(CancellationToken ct = default) =>
-        OpenAsync("compliance_log", new ComplianceRecords(), 1, ct);
+        OpenAsync<EventSourced.Domain.Compliance.ComplianceRecorded, MartenEventLog<EventSourced.Domain.Compliance.ComplianceRecorded>>("compliance_log", ComplianceLog, ct);
 
     /// <summary>
     /// Moves the events each log stores as text to jsonb objects (<see cref="MartenEventLog{T}.MigrateStorageAsync"/>), as the
@@ -125,11 +130,9 @@ public sealed class Database : IAsyncDisposable
                 results.Add((schema, await log.MigrateStorageAsync(progress: each, ct: ct).ConfigureAwait(false)));
             }
         }
-        await Migrate("client_log", new MartenClientLog(OwnerConnectionString, "client_log", Signer) { Logger = LoggerOf("client_log") }).ConfigureAwait(false);
-        await Migrate("server_log", new MartenEventLog<ServerRecorded>(OwnerConnectionString, "server_log", new ServerRecords(), signer: Signer, treeHeadEvery: 1_000)
-            { Logger = LoggerOf("server_log") }).ConfigureAwait(false);
-        await Migrate("compliance_log", new MartenEventLog<EventSourced.Domain.Compliance.ComplianceRecorded>(OwnerConnectionString, "compliance_log", new ComplianceRecords(),
-            signer: Signer, treeHeadEvery: 1) { Logger = LoggerOf("compliance_log") }).ConfigureAwait(false);
+        await Migrate("client_log", ClientLog(OwnerConnectionString, true)).ConfigureAwait(false);
+        await Migrate("server_log", ServerLog(OwnerConnectionString, true)).ConfigureAwait(false);
+        await Migrate("compliance_log", ComplianceLog(OwnerConnectionString, true)).ConfigureAwait(false);
         return results;
     }
 
