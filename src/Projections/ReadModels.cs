@@ -22,12 +22,15 @@ public sealed record ReadModels(
     public static readonly Reducer<ReadModels> Reducer = new("all", Initial, Apply);
 
     /// <summary>Applies one fact to every read model.</summary>
-    public static ReadModels Apply(ReadModels s, Fact f)
+    public static ReadModels Apply(ReadModels s, Fact f) => Apply(s, f, timeline: true);
+
+    /// <summary>Applies one fact to every read model, or to every one but the timeline (which then stays as it is).</summary>
+    public static ReadModels Apply(ReadModels s, Fact f, bool timeline)
     {
         var n = new ReadModels(
             SessionView.Reducer.Apply(s.Session, f),
             ConversationList.Apply(s.Conversations, f),
-            Projections.Timeline.Apply(s.Timeline, f),
+            timeline ? Projections.Timeline.Apply(s.Timeline, f) : s.Timeline,
             Projections.Pins.Apply(s.Pins, f),
             EditHistory.Apply(s.Edits, f),
             Projections.Revokes.Apply(s.Revokes, f),
