@@ -13,7 +13,7 @@ public sealed class ScopesTests
     static Gen<Event> Of<T>() where T : Event => Generators.For<T>().Select(e => (Event)e);
 
     /// <summary>Commands, answers and notices of the timeline over three conversations, with request ids and local ids that collide.</summary>
-    static readonly Gen<Seq<Event>> Crossing = Gen.OneOf(
+    internal static readonly Gen<Seq<Event>> Crossing = Gen.OneOf(
             Of<MessageSendRequested>(), Of<MessageSent>(), Of<MessageReceived>(), Of<MessageEditRequested>(), Of<MessageEdited>(),
             Of<MessagePinRequested>(), Of<MessagePinAnswered>(), Of<MessagePinChanged>(), Of<HistoryClearRequested>(), Of<RequestAcknowledged>(),
             Of<RequestFailed>(), Of<RequestTimedOut>(), Of<ConversationCreated>(), Of<MessagesLoaded>(), Of<MessagesRevoked>(), Of<Disconnected>(),
@@ -24,7 +24,7 @@ public sealed class ScopesTests
     /// Commands of the timeline under a few request ids in three conversations, and answers to them recorded in another
     /// conversation's stream or the session's; creation answers whose first message names another conversation.
     /// </summary>
-    static readonly Gen<Seq<Event>> Colliding =
+    internal static readonly Gen<Seq<Event>> Colliding =
         (from id in Gen.Choose(0, 3).Select(n => Some((long)n))
          from conv in Gen.Elements("a", "b", "c")
          from other in Gen.Elements("a", "b", "c")

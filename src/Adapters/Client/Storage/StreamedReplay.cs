@@ -1,0 +1,102 @@
+using EventSourced.Projections;
+
+namespace EventSourced.Adapters.Storage;
+
+/// <summary>
+/// A replay of a log of any length in memory that follows its conversations, not its messages: one pass folds each
+/// user's <see cref="Outline"/> (every read model but the timeline, and each conversation's scope), then each
+/// conversation's timeline is folded from its own streams and the session stream when it is asked for, and let go.
+/// The pass holds O(users × conversations); a conversation's fold holds that conversation.
+/// </summary>
+public static class StreamedReplay
+{
+    /// <summary>
+    /// One user's outline. <c>Misplaced</c>: events found in a stream other than the one <see cref="Recording.StreamOf"/>
+    /// names for them (a log written by another writer); a conversation of such a user is folded from the user's whole
+    /// log, filtered, rather than from its streams, so that the result stays the fold of the whole log.
+    /// </summary>
+    public sealed record UserOutline(string User, Folded<Outline> Folded, long Events, long Misplaced)
+    {
+        /// <summary>The outline at the end of the log.</summary>
+        public Outline State => Folded.State;
+
+        /// <summary>Every conversation the user's timeline may hold, in ordinal order.</summary>
+        public Seq<string> Conversations => State.Scopes.Known.ToSeq();
+    }
+
+    /// <summary>Reads the whole log once and folds every user's outline.</summary>
+    public static async Task<IReadOnlyDictionary<string, UserOutline>> OutlinesAsync(IEventLog log, CancellationToken ct = default)
+    {
+        var byUser = new Dictionary<string, UserOutline>(StringComparer.Ordinal);
+        await foreach (var r in log.ReadAllAsync(1, ct).ConfigureAwait(false))
+        {
+            var user = UserOf(r);
+            var o = byUser.TryGetValue(user, out var found) ? found : new UserOutline(user, Outline.Reducer.Start, 0, 0);
+            var misplaced = r.Meta.Stream != Recording.StreamOf(user, r.Event) ? 1 : 0;
+            byUser[user] = new UserOutline(user, Outline.Reducer.Step(o.Folded, r.Event), o.Events + 1, o.Misplaced + misplaced);
+        }
+        return byUser;
+    }
+
+    /// <summary>
+    /// Every read model of one user's fold restricted to one conversation's scope: its <c>Timeline</c> holds that
+    /// conversation (with the others of its scope) exactly as a fold of the user's whole log holds it.
+    /// </summary>
+    public static async Task<ReadModels> ConversationAsync(IEventLog log, UserOutline outline, string convId, CancellationToken ct = default)
+    {
+        var folded = ReadModels.Reducer.Start;
+        var events = outline.Misplaced > 0
+            ? Filter(log.ReadAllAsync(1, ct), r => UserOf(r) == outline.User, ct)
+            : Merge(Outline.StreamsOf(outline.State, outline.User, convId).Map(s => log.ReadStreamAsync(s, 1, ct)).ToArray(), ct);
+        await foreach (var r in events.ConfigureAwait(false))
+            if (Outline.Concerns(outline.State, convId, r.Event)) folded = ReadModels.Reducer.Step(folded, r.Event);
+        return folded.State;
+    }
+
+    static string UserOf(Recorded r) => Recording.UserOfStream(r.Meta.Stream).IfNone(r.Meta.Stream);
+
+    static async IAsyncEnumerable<Recorded> Filter(IAsyncEnumerable<Recorded> source, Func<Recorded, bool> keep,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await foreach (var r in source.WithCancellation(ct).ConfigureAwait(false))
+            if (keep(r)) yield return r;
+    }
+
+    // Streams in global position order (each stream is in that order already).
+    static async IAsyncEnumerable<Recorded> Merge(IAsyncEnumerable<Recorded>[] streams, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var heads = new IAsyncEnumerator<Recorded>?[streams.Length];
+        try
+        {
+            for (var i = 0; i < streams.Length; i++)
+            {
+                var e = streams[i].GetAsyncEnumerator(ct);
+                heads[i] = e;
+                if (!await e.MoveNextAsync().ConfigureAwait(false))
+                {
+                    await e.DisposeAsync().ConfigureAwait(false);
+                    heads[i] = null;
+                }
+            }
+            while (true)
+            {
+                var next = -1;
+                for (var i = 0; i < heads.Length; i++)
+                    if (heads[i] is { } h && (next < 0 || h.Current.Meta.Position < heads[next]!.Current.Meta.Position)) next = i;
+                if (next < 0) yield break;
+                var head = heads[next]!;
+                yield return head.Current;
+                if (!await head.MoveNextAsync().ConfigureAwait(false))
+                {
+                    await head.DisposeAsync().ConfigureAwait(false);
+                    heads[next] = null;
+                }
+            }
+        }
+        finally
+        {
+            foreach (var h in heads)
+                if (h is not null) await h.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
