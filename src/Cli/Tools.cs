@@ -103,32 +103,63 @@ public static class Tools
 
     static string UserOf(Recorded r) => Recording.UserOfStream(r.Meta.Stream).IfNone(r.Meta.Stream);
 
-    /// <summary>Rebuilds every read model of every user from the log and reports the rate.</summary>
+    /// <summary>
+    /// Rebuilds every read model of every user from the log and reports the rate, in the memory of its conversations, not of
+    /// its messages: one pass folds every user's outline, then each conversation is folded from its recorders' streams, counted
+    /// and let go (<see cref="StreamedReplay"/>).
+    /// </summary>
     public static async Task<int> ReplayAsync(string? pg, string? data, bool json, CancellationToken ct)
     {
-        var read = await ReadLogAsync(pg, data, progress: !json, ct);
-        if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
-        var log = (List<Recorded>)read;
+        var opened = await Database.OpenAsync(pg, data, Tools.Loggers, ct);
+        if (opened.IsFail) return Fail(opened.Match(_ => "", e => e.Message));
+        await using var db = (Database)opened;
+        await using var log = await db.ClientLogAsync(ct);
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var byUser = log.GroupBy(UserOf).ToDictionary(g => g.Key, g => ReadModels.Reducer.Fold(g.Select(r => r.Event)));
+        var (outlines, convs, messages, counts) = await WithProgressAsync(!json, "replaying the event log", log.LastPosition, async bar =>
+        {
+            var outlines = await StreamedReplay.OutlinesAsync(log, ct);
+            bar?.Report(log.LastPosition / 2);
+            var convs = outlines.Values.SelectMany(o => o.Conversations).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var messages = 0L;
+            var counts = new Transcript.Counts(0, 0, 0, 0, 0, 0);
+            var done = 0;
+            foreach (var c in convs)
+            {
+                // Every recording of this conversation, merged as the transcript merges them, then counted and let go.
+                var merged = Transcript.Merged.Empty;
+                foreach (var o in outlines.Values.Where(o => o.State.Scopes.Known.Contains(c)))
+                {
+                    var events = new List<Recorded>();
+                    await foreach (var r in StreamedReplay.ConversationEventsAsync(log, o, c, ct)) events.Add(r);
+                    var timeline = Timeline.Reducer.Fold(events.Select(r => r.Event));
+                    messages += timeline.Conversations.Find(c).Map(x => (long)x.BySeq.Count).IfNone(0);
+                    merged = Transcript.Merge(merged, Transcript.Of(o.User, timeline, Transcript.FirstSeen(events)));
+                }
+                var one = Transcript.CountsOf(merged, x => x == c);
+                counts = new Transcript.Counts(counts.Conversations + one.Conversations, counts.Messages + one.Messages, counts.ChatMessages + one.ChatMessages,
+                    counts.Edited + one.Edited, counts.Revoked + one.Revoked, counts.Disagreements + one.Disagreements);
+                bar?.Report(log.LastPosition / 2 + log.LastPosition / 2 * ++done / Math.Max(1, convs.Count));
+            }
+            return (outlines, convs, messages, counts);
+        });
         watch.Stop();
-        var table = new Table().AddColumns("users", "events", "conversations", "messages", "fold time", "events/s");
-        table.AddRow(byUser.Count.ToString(Inv), log.Count.ToString(Inv),
-            byUser.Values.Sum(m => m.Conversations.ById.Count).ToString(Inv),
-            byUser.Values.Sum(m => m.Timeline.Conversations.Values.Sum(c => c.BySeq.Count)).ToString(Inv),
-            $"{watch.Elapsed.TotalMilliseconds:0.0} ms", (log.Count / Math.Max(watch.Elapsed.TotalSeconds, 1e-6)).ToString("N0", Inv));
-        var counts = Transcript.CountsOf(Transcript.OfLog(log));
+        var events = outlines.Values.Sum(o => o.Events);
+        var conversations = outlines.Values.Sum(o => o.State.Models.Conversations.ById.Count);
+        var rate = events / Math.Max(watch.Elapsed.TotalSeconds, 1e-6);
         if (json)
             return WriteJson(w =>
             {
-                w.WriteNumber("users", byUser.Count);
-                w.WriteNumber("events", log.Count);
-                w.WriteNumber("conversations", byUser.Values.Sum(m => m.Conversations.ById.Count));
-                w.WriteNumber("messages", byUser.Values.Sum(m => m.Timeline.Conversations.Values.Sum(c => c.BySeq.Count)));
+                w.WriteNumber("users", outlines.Count);
+                w.WriteNumber("events", events);
+                w.WriteNumber("conversations", conversations);
+                w.WriteNumber("messages", messages);
                 w.WriteNumber("foldMilliseconds", Math.Round(watch.Elapsed.TotalMilliseconds, 1));
-                w.WriteNumber("eventsPerSecond", Math.Round(log.Count / Math.Max(watch.Elapsed.TotalSeconds, 1e-6)));
+                w.WriteNumber("eventsPerSecond", Math.Round(rate));
                 WriteCounts(w, counts);
             });
+        var table = new Table().AddColumns("users", "events", "conversations", "messages", "read and fold time", "events/s");
+        table.AddRow(outlines.Count.ToString(Inv), events.ToString(Inv), conversations.ToString(Inv), messages.ToString(Inv),
+            $"{watch.Elapsed.TotalMilliseconds:0.0} ms", rate.ToString("N0", Inv));
         AnsiConsole.Write(table);
         Console.WriteLine(Terminal.Plain(counts.ToString()));
         return 0;

@@ -45,12 +45,20 @@ public static class StreamedReplay
     public static async Task<ReadModels> ConversationAsync(IEventLog log, UserOutline outline, string convId, CancellationToken ct = default)
     {
         var folded = ReadModels.Reducer.Start;
+        await foreach (var r in ConversationEventsAsync(log, outline, convId, ct).ConfigureAwait(false)) folded = ReadModels.Reducer.Step(folded, r.Event);
+        return folded.State;
+    }
+
+    /// <summary>
+    /// The events of one user that a conversation's timeline is folded from, in log order: the session stream's and those
+    /// of the conversation's scope (read from the user's whole log, filtered, when the user has misplaced events).
+    /// </summary>
+    public static IAsyncEnumerable<Recorded> ConversationEventsAsync(IEventLog log, UserOutline outline, string convId, CancellationToken ct = default)
+    {
         var events = outline.Misplaced > 0
             ? Filter(log.ReadAllAsync(1, ct), r => UserOf(r) == outline.User, ct)
             : Merge(Outline.StreamsOf(outline.State, outline.User, convId).Map(s => log.ReadStreamAsync(s, 1, ct)).ToArray(), ct);
-        await foreach (var r in events.ConfigureAwait(false))
-            if (Outline.Concerns(outline.State, convId, r.Event)) folded = ReadModels.Reducer.Step(folded, r.Event);
-        return folded.State;
+        return Filter(events, r => Outline.Concerns(outline.State, convId, r.Event), ct);
     }
 
     static string UserOf(Recorded r) => Recording.UserOfStream(r.Meta.Stream).IfNone(r.Meta.Stream);
