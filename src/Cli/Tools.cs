@@ -32,6 +32,29 @@ public static class Tools
     static async Task<Fin<List<Recorded>>> ReadLogAsync(string? pg, string? data, bool progress, CancellationToken ct) =>
         (await ReadLogsAsync(pg, data, progress, server: false, ct)).Map(r => r.Client);
 
+    /// <summary>
+    /// Each recorder's events a conversation is folded from (the session stream's and its scope's, in log order), by user: the
+    /// users with an event of the conversation. One pass over the log folds the outlines; only these events are kept.
+    /// </summary>
+    static async Task<Fin<Dictionary<string, List<Recorded>>>> ConversationLogsAsync(string? pg, string? data, string convId, bool progress, CancellationToken ct)
+    {
+        var opened = await Database.OpenAsync(pg, data, Tools.Loggers, ct);
+        if (opened.IsFail) return opened.Map(_ => new Dictionary<string, List<Recorded>>());
+        await using var db = (Database)opened;
+        await using var log = await db.ClientLogAsync(ct);
+        return await WithProgressAsync(progress, "reading the event log", 1, async _ =>
+        {
+            var byUser = new Dictionary<string, List<Recorded>>(StringComparer.Ordinal);
+            foreach (var o in (await StreamedReplay.OutlinesAsync(log, ct)).Values.Where(o => o.State.Scopes.Known.Contains(convId)))
+            {
+                var events = new List<Recorded>();
+                await foreach (var r in StreamedReplay.ConversationEventsAsync(log, o, convId, ct)) events.Add(r);
+                if (events.Exists(r => Recording.ConversationOf(r.Event) == Some(convId))) byUser[o.User] = events;
+            }
+            return byUser;
+        });
+    }
+
     /// <summary>Whether progress bars are drawn: only on a terminal, so redirected output is the command's answer alone.</summary>
     internal static bool ShowProgress => !Console.IsOutputRedirected;
 
@@ -172,10 +195,10 @@ public static class Tools
     public static async Task<int> AuditAsync(string? pg, string? data, string convId, string? user, string? asOf, long? seq, CancellationToken ct, string? trueAt = null,
         bool json = false)
     {
-        var read = await ReadLogAsync(pg, data, progress: !json, ct);
+        var read = await ConversationLogsAsync(pg, data, convId, progress: !json, ct);
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
-        var log = (List<Recorded>)read;
-        var recorders = log.Where(r => Recording.ConversationOf(r.Event) == Some(convId)).Select(UserOf).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var byUser = (Dictionary<string, List<Recorded>>)read;
+        var recorders = byUser.Keys.Order(StringComparer.Ordinal).ToList();
         if (recorders.Count == 0) return Fail($"conversation {convId} is not in the log");
         if (user is not null && !recorders.Contains(user, StringComparer.Ordinal)) return Fail($"{user} has no recording of conversation {convId}");
         static long? Parse(string? text) => text is null ? null
@@ -185,7 +208,6 @@ public static class Tools
         var trueAtMs = Parse(trueAt);
         if (at == -1 || trueAtMs == -1) return Fail("--as-of and --true-at take epoch milliseconds or an ISO-8601 time");
         var users = user is null ? recorders : [user];
-        var byUser = log.GroupBy(UserOf, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         Timeline.State StateOf(List<Recorded> mine) => seq is { } s ? AsOf.Seq(mine, convId, s, Timeline.Reducer)
             : trueAtMs is { } tt ? AsOf.TrueAt(mine, convId, tt, Timeline.Reducer)
             : at is { } t2 ? AsOf.Time(mine, t2, Timeline.Reducer)
