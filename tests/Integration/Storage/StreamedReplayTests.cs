@@ -38,12 +38,13 @@ public sealed class StreamedReplayTests
             await RecordAsync(user, new MessageSendRequested(new SendMessage(Some(9L), "c1", 1, Json.Object(("content", "mine")), Some("l9"))));
             await RecordAsync(user, new MessageSent(new SendMessageResult(0, Some(9L), "c/2", "c/2/mine", 41, 2_000, Some("l9"), None)));
         }
-        // Another writer filed one of bob's notices in a stream of no conversation: bob's conversations are folded from his whole log.
+        // Another writer filed one of bob's notices in a stream of no conversation: each of bob's conversations reads that stream too.
         await RecordAsync("bob/ops", new MessageReceived(Notice("c1", 99, "misfiled")), Recording.ConversationStream("bob/ops", "elsewhere"));
 
         var outlines = await StreamedReplay.OutlinesAsync(log);
         Assert.Equal(users.Order(StringComparer.Ordinal), outlines.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(1, outlines["bob/ops"].Misplaced);
+        Assert.Equal([Recording.ConversationStream("bob/ops", "elsewhere")], outlines["bob/ops"].MisplacedIn.ToArray());
         Assert.Equal(0, outlines["alice"].Misplaced);
         foreach (var user in users)
         {
@@ -59,7 +60,7 @@ public sealed class StreamedReplayTests
                 Assert.Equal(Timeline.View(whole.Timeline, c), Timeline.View(one, c));
             }
         }
-        // The misfiled notice is bob's: his c1 holds it, from the whole log's fold.
+        // The misfiled notice is bob's: his c1 holds it, as the whole log's fold does.
         Assert.True(Timeline.Find((await StreamedReplay.ConversationAsync(log, outlines["bob/ops"], "c1")).Timeline, "c1", "c1/99").IsSome);
     }
 }

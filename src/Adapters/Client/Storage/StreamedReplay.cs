@@ -6,22 +6,27 @@ namespace EventSourced.Adapters.Storage;
 /// A replay of a log of any length in memory that follows its conversations, not its messages: one pass folds each
 /// user's <see cref="Outline"/> (every read model but the timeline, and each conversation's scope), then each
 /// conversation's timeline is folded from its own streams and the session stream when it is asked for, and let go.
+/// Every stream is read by its key, never the whole log again.
 /// The pass holds O(users × conversations); a conversation's fold holds that conversation.
 /// </summary>
 public static class StreamedReplay
 {
     /// <summary>
     /// One user's outline. <c>Misplaced</c>: events found in a stream other than the one <see cref="Recording.StreamOf"/>
-    /// names for them (a log written by another writer); a conversation of such a user is folded from the user's whole
-    /// log, filtered, rather than from its streams, so that the result stays the fold of the whole log.
+    /// names for them (a log written by another writer), and <c>MisplacedIn</c> the streams that hold them: each
+    /// conversation's fold reads those streams too, so that the result stays the fold of the user's whole log.
     /// </summary>
-    public sealed record UserOutline(string User, Folded<Outline> Folded, long Events, long Misplaced)
+    public sealed record UserOutline(string User, Folded<Outline> Folded, long Events, long Misplaced, Set<OrdStringOrdinal, string> MisplacedIn)
     {
         /// <summary>The outline at the end of the log.</summary>
         public Outline State => Folded.State;
 
         /// <summary>Every conversation the user's timeline may hold, in ordinal order.</summary>
         public Seq<string> Conversations => State.Scopes.Known.ToSeq();
+
+        /// <summary>The streams a conversation's timeline is folded from: the session stream, its scope's, and those holding misplaced events.</summary>
+        public Seq<string> StreamsOf(string convId) =>
+            Outline.StreamsOf(State, User, convId).Concat(MisplacedIn).Distinct().ToSeq();
     }
 
     /// <summary>Reads the whole log once and folds every user's outline.</summary>
@@ -31,9 +36,10 @@ public static class StreamedReplay
         await foreach (var r in log.ReadAllAsync(1, ct).ConfigureAwait(false))
         {
             var user = UserOf(r);
-            var o = byUser.TryGetValue(user, out var found) ? found : new UserOutline(user, Outline.Reducer.Start, 0, 0);
-            var misplaced = r.Meta.Stream != Recording.StreamOf(user, r.Event) ? 1 : 0;
-            byUser[user] = new UserOutline(user, Outline.Reducer.Step(o.Folded, r.Event), o.Events + 1, o.Misplaced + misplaced);
+            var o = byUser.TryGetValue(user, out var found) ? found : new UserOutline(user, Outline.Reducer.Start, 0, 0, Set<OrdStringOrdinal, string>());
+            var misplaced = r.Meta.Stream != Recording.StreamOf(user, r.Event);
+            byUser[user] = new UserOutline(user, Outline.Reducer.Step(o.Folded, r.Event), o.Events + 1, o.Misplaced + (misplaced ? 1 : 0),
+                misplaced ? o.MisplacedIn.TryAdd(r.Meta.Stream) : o.MisplacedIn);
         }
         return byUser;
     }
@@ -50,16 +56,11 @@ public static class StreamedReplay
     }
 
     /// <summary>
-    /// The events of one user that a conversation's timeline is folded from, in log order: the session stream's and those
-    /// of the conversation's scope (read from the user's whole log, filtered, when the user has misplaced events).
+    /// The events of one user that a conversation's timeline is folded from, in log order: the session stream's, those of
+    /// the conversation's scope, and those of its scope among the streams that hold misplaced events.
     /// </summary>
-    public static IAsyncEnumerable<Recorded> ConversationEventsAsync(IEventLog log, UserOutline outline, string convId, CancellationToken ct = default)
-    {
-        var events = outline.Misplaced > 0
-            ? Filter(log.ReadAllAsync(1, ct), r => UserOf(r) == outline.User, ct)
-            : Merge(Outline.StreamsOf(outline.State, outline.User, convId).Map(s => log.ReadStreamAsync(s, 1, ct)).ToArray(), ct);
-        return Filter(events, r => Outline.Concerns(outline.State, convId, r.Event), ct);
-    }
+    public static IAsyncEnumerable<Recorded> ConversationEventsAsync(IEventLog log, UserOutline outline, string convId, CancellationToken ct = default) =>
+        Filter(Merge(outline.StreamsOf(convId).Map(s => log.ReadStreamAsync(s, 1, ct)).ToArray(), ct), r => Outline.Concerns(outline.State, convId, r.Event), ct);
 
     static string UserOf(Recorded r) => Recording.UserOfStream(r.Meta.Stream).IfNone(r.Meta.Stream);
 
