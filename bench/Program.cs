@@ -283,7 +283,7 @@ public static class Program
                 "events/s", sustained.ToArray(), "one INSERT per transaction, fsync on", insertRate.ToArray(), "≥ 4× the ceiling, p99 ≤ 5 ms at half rate",
                 (m, l) => m >= 4 * l && p99 <= 5 && lostLive == 0));
             if (streamed.Count > 0) rows.Add(new Row("7", string.Create(Inv,
-                $"memory: working set added by a streamed replay: one pass folds every read model but the timeline, then each of the {streamed[0].Conversations:N0} conversations' timelines is folded from its own streams and let go ({Median(streamed.Select(r => r.Rate).ToArray()):N0} events/s in all, the pass alone {Median(streamed.Select(r => r.Rate2).ToArray()):N0} events/s; {Held(Median(streamed.Select(r => r.HeldMb).ToArray()))} held once it ends). #3's replay, which holds every message with every version, adds {Median(peak.ToArray()):N0} MB, its read models {Median(models.ToArray()):N0} MB"),
+                $"memory: working set added by a streamed replay: one pass folds every read model but the timeline, then each of the {streamed[0].Conversations:N0} conversations' timelines is folded from its own streams and let go ({Median(streamed.Select(r => r.Rate).ToArray()):N0} events/s in all, the pass alone {Median(streamed.Select(r => r.PassRate).ToArray()):N0} events/s; {Held(Median(streamed.Select(r => r.HeldMb).ToArray()))} held once it ends). #3's replay, which holds every message with every version, adds {Median(peak.ToArray()):N0} MB, its read models {Median(models.ToArray()):N0} MB"),
                 "MB", streamed.Select(r => r.PeakMb).ToArray(), "—", [], "≤ 300 MB", (m, _) => m <= 300));
         }
 
@@ -610,7 +610,7 @@ public static class Program
 
     // #7: the streamed replay's rate (every event through the pass, then every conversation folded again from its streams), the
     // pass's own rate, the peak working set it adds (sampled while it runs) and what stays reachable at its end (the outlines).
-    sealed record StreamedRun(double Rate, double Rate2, double PeakMb, double HeldMb, int Conversations);
+    sealed record StreamedRun(double Rate, double PassRate, double PeakMb, double HeldMb, int Conversations);
 
     static string Held(double mb) => mb < 1 ? "under 1 MB" : string.Create(Inv, $"{mb:N0} MB");
 

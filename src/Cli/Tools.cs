@@ -47,8 +47,7 @@ public static class Tools
             var byUser = new Dictionary<string, List<Recorded>>(StringComparer.Ordinal);
             foreach (var o in (await StreamedReplay.OutlinesAsync(log, ct)).Values.Where(o => o.State.Scopes.Known.Contains(convId)))
             {
-                var events = new List<Recorded>();
-                await foreach (var r in StreamedReplay.ConversationEventsAsync(log, o, convId, ct)) events.Add(r);
+                var events = await StreamedReplay.ConversationEventsAsync(log, o, convId, ct).ToListAsync(ct);
                 if (events.Exists(r => Recording.ConversationOf(r.Event) == Some(convId))) byUser[o.User] = events;
             }
             return byUser;
@@ -124,8 +123,6 @@ public static class Tools
         return 2;
     }
 
-    static string UserOf(Recorded r) => Recording.UserOfStream(r.Meta.Stream).IfNone(r.Meta.Stream);
-
     /// <summary>
     /// Rebuilds every read model of every user from the log and reports the rate, in the memory of its conversations, not of
     /// its messages: one pass folds every user's outline, then each conversation is folded from its recorders' streams, counted
@@ -138,13 +135,13 @@ public static class Tools
         await using var db = (Database)opened;
         await using var log = await db.ClientLogAsync(ct);
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var (outlines, convs, messages, counts) = await WithProgressAsync(!json, "replaying the event log", log.LastPosition, async bar =>
+        var (outlines, messages, counts) = await WithProgressAsync(!json, "replaying the event log", log.LastPosition, async bar =>
         {
             var outlines = await StreamedReplay.OutlinesAsync(log, ct);
             bar?.Report(log.LastPosition / 2);
             var convs = outlines.Values.SelectMany(o => o.Conversations).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
             var messages = 0L;
-            var counts = new Transcript.Counts(0, 0, 0, 0, 0, 0);
+            var counts = Transcript.Counts.None;
             var done = 0;
             foreach (var c in convs)
             {
@@ -152,18 +149,15 @@ public static class Tools
                 var merged = Transcript.Merged.Empty;
                 foreach (var o in outlines.Values.Where(o => o.State.Scopes.Known.Contains(c)))
                 {
-                    var events = new List<Recorded>();
-                    await foreach (var r in StreamedReplay.ConversationEventsAsync(log, o, c, ct)) events.Add(r);
+                    var events = await StreamedReplay.ConversationEventsAsync(log, o, c, ct).ToListAsync(ct);
                     var timeline = Timeline.Reducer.Fold(events.Select(r => r.Event));
                     messages += timeline.Conversations.Find(c).Map(x => (long)x.BySeq.Count).IfNone(0);
                     merged = Transcript.Merge(merged, Transcript.Of(o.User, timeline, Transcript.FirstSeen(events)));
                 }
-                var one = Transcript.CountsOf(merged, x => x == c);
-                counts = new Transcript.Counts(counts.Conversations + one.Conversations, counts.Messages + one.Messages, counts.ChatMessages + one.ChatMessages,
-                    counts.Edited + one.Edited, counts.Revoked + one.Revoked, counts.Disagreements + one.Disagreements);
+                counts += Transcript.CountsOf(merged, x => x == c);
                 bar?.Report(log.LastPosition / 2 + log.LastPosition / 2 * ++done / Math.Max(1, convs.Count));
             }
-            return (outlines, convs, messages, counts);
+            return (outlines, messages, counts);
         });
         watch.Stop();
         var events = outlines.Values.Sum(o => o.Events);
@@ -277,7 +271,7 @@ public static class Tools
         var read = await ReadLogAsync(pg, data, progress: true, ct);
         if (read.IsFail) return Fail(read.Match(_ => "", e => e.Message));
         var log = (List<Recorded>)read;
-        var history = Audit.History(user is null ? log : log.Where(r => UserOf(r) == user), msgId);
+        var history = Audit.History(user is null ? log : log.Where(r => Recording.UserOf(r.Meta.Stream) == user), msgId);
         if (history.IsEmpty) return Fail(user is null ? $"message {msgId} is not in the log" : $"{user} has no record of message {msgId}");
         static string Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("yyyy-MM-dd HH:mm:ss.fff", Inv);
         var table = new Table().Title(Terminal.Escape($"message {msgId}: {history.Map(v => v.Number).Max()} versions in {history.Count} records"))

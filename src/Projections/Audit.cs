@@ -32,7 +32,7 @@ public static class Audit
     /// <summary>One live chat: how long the customer waited for an agent, and how long it was handled.</summary>
     public sealed record LiveChatFigures(string ConvId, Option<long> WaitMs, Option<long> HandleMs, Option<string> Agent);
 
-    static string UserOf(Envelope m) => Recording.UserOfStream(m.Stream).IfNone(m.Stream);
+    static string UserOf(Envelope m) => Recording.UserOf(m.Stream);
 
     /// <summary>
     /// A conversation's audit trail as one user's client recorded it, in log order: what the server

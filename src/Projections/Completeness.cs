@@ -43,7 +43,7 @@ public static class Completeness
     /// <summary>Every recording's certificate, by conversation then user (ordinal).</summary>
     public static Seq<Certificate> Of(IEnumerable<Recorded> log)
     {
-        var byUser = log.GroupBy(r => Recording.UserOfStream(r.Meta.Stream).IfNone(r.Meta.Stream), StringComparer.Ordinal);
+        var byUser = log.GroupBy(r => Recording.UserOf(r.Meta.Stream), StringComparer.Ordinal);
         var certificates = new List<Certificate>();
         foreach (var user in byUser)
         {

@@ -134,7 +134,7 @@ public static class ContactCenter
         foreach (var r in log)
         {
             var at = r.Meta.ReceivedAt;
-            var user = Recording.UserOfStream(r.Meta.Stream).IfNone(r.Meta.Stream);
+            var user = Recording.UserOf(r.Meta.Stream);
             switch (r.Event)
             {
                 case ConversationCreated c when c.Result.Conversation.ChannelType == Some(1):

@@ -33,7 +33,10 @@ public sealed record Outline(ReadModels Models, Projections.Scopes.State Scopes)
     public static Seq<string> StreamsOf(Outline s, string user, string convId) =>
         Recording.SessionStream(user).Cons(Projections.Scopes.Of(s.Scopes, convId).Map(c => Recording.ConversationStream(user, c)).ToSeq());
 
-    /// <summary>Whether an event is in the fold of a conversation's timeline (the session stream's and its scope's).</summary>
-    public static bool Concerns(Outline s, string convId, Event e) =>
-        Recording.ConversationOf(e).Match(c => Projections.Scopes.Of(s.Scopes, convId).Contains(c), () => true);
+    /// <summary>Which events are in the fold of a conversation's timeline (the session stream's and its scope's); the scope is looked up once.</summary>
+    public static Func<Event, bool> Concerns(Outline s, string convId)
+    {
+        var scope = Projections.Scopes.Of(s.Scopes, convId);
+        return e => Recording.ConversationOf(e).Match(scope.Contains, () => true);
+    }
 }

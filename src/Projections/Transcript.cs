@@ -103,7 +103,7 @@ public static class Transcript
 
     /// <summary>Every user's recording in a log merged (each event belongs to the user whose stream holds it).</summary>
     public static Merged OfLog(IEnumerable<Recorded> log) =>
-        MergeAll(log.GroupBy(r => EventSourced.Domain.Client.Recording.UserOfStream(r.Meta.Stream).IfNone(r.Meta.Stream), StringComparer.Ordinal)
+        MergeAll(log.GroupBy(r => EventSourced.Domain.Client.Recording.UserOf(r.Meta.Stream), StringComparer.Ordinal)
             .Select(g => FromLog(g.Key, g)));
 
     /// <summary>
@@ -113,6 +113,13 @@ public static class Transcript
     /// </summary>
     public sealed record Counts(int Conversations, int Messages, int ChatMessages, int Edited, int Revoked, int Disagreements)
     {
+        /// <summary>Nothing counted.</summary>
+        public static readonly Counts None = new(0, 0, 0, 0, 0, 0);
+
+        /// <summary>The counts of two disjoint sets of conversations together.</summary>
+        public static Counts operator +(Counts a, Counts b) => new(a.Conversations + b.Conversations, a.Messages + b.Messages,
+            a.ChatMessages + b.ChatMessages, a.Edited + b.Edited, a.Revoked + b.Revoked, a.Disagreements + b.Disagreements);
+
         /// <summary>The one line every tool prints.</summary>
         public override string ToString() =>
             $"{Messages} messages ({ChatMessages} chat, {Messages - ChatMessages} server) in {Conversations} conversations; {Edited} edited, {Revoked} revoked; {Disagreements} disagreements between recordings";

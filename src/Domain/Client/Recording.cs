@@ -49,6 +49,8 @@ public static class Recording
     public static string SessionStream(string user) => $"{KeyPart(user)}/session";
     /// <summary>The stream of one of a user's conversations.</summary>
     public static string ConversationStream(string user, string convId) => $"{KeyPart(user)}/conversation/{KeyPart(convId)}";
+    /// <summary>Whose recording a stream is: its user, or the key itself for a key this module does not give.</summary>
+    public static string UserOf(string stream) => UserOfStream(stream).IfNone(stream);
     /// <summary>The user whose recording a stream is (None for a key this module does not give).</summary>
     public static Option<string> UserOfStream(string stream)
     {

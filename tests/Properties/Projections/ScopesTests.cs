@@ -62,7 +62,7 @@ public sealed class ScopesTests
         foreach (var c in full.Timeline.Conversations.Keys)
         {
             if (!outline.Scopes.Known.Contains(c)) return false;
-            var part = Timeline.Reducer.Fold(events.Filter(e => Outline.Concerns(outline, c, e)));
+            var part = Timeline.Reducer.Fold(events.Filter(Outline.Concerns(outline, c)));
             if (part.Conversations.Find(c) != full.Timeline.Conversations.Find(c) || Timeline.Pending(part, c) != Timeline.Pending(full.Timeline, c)
                 || Timeline.View(part, c) != Timeline.View(full.Timeline, c))
                 return false;
@@ -119,7 +119,7 @@ public sealed class ScopesTests
         Assert.Equal(Set<OrdStringOrdinal, string>("a", "b"), Scopes.Of(outline.Scopes, "b"));
         Assert.Equal(Set<OrdStringOrdinal, string>("c"), Scopes.Of(outline.Scopes, "c"));
         Assert.Equal(["user/session", "user/conversation/a", "user/conversation/b"], Outline.StreamsOf(outline, "user", "b").ToArray());
-        Assert.Equal(Some("hi"), Timeline.ViewAt(Timeline.Reducer.Fold(events.Filter(e => Outline.Concerns(outline, "b", e))), "b", 1).Map(v => v.Text));
+        Assert.Equal(Some("hi"), Timeline.ViewAt(Timeline.Reducer.Fold(events.Filter(Outline.Concerns(outline, "b"))), "b", 1).Map(v => v.Text));
         Assert.True(SameTimelines(events));
     }
 
@@ -136,7 +136,7 @@ public sealed class ScopesTests
         });
         var outline = Outline.Reducer.Fold(events);
         Assert.Equal(Set<OrdStringOrdinal, string>("a", "b"), Scopes.Of(outline.Scopes, "a"));
-        Assert.Equal(Some("first"), Timeline.ViewAt(Timeline.Reducer.Fold(events.Filter(e => Outline.Concerns(outline, "a", e))), "a", 1).Map(v => v.Text));
+        Assert.Equal(Some("first"), Timeline.ViewAt(Timeline.Reducer.Fold(events.Filter(Outline.Concerns(outline, "a"))), "a", 1).Map(v => v.Text));
         Assert.True(SameTimelines(events));
     }
 

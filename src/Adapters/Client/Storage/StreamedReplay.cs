@@ -32,16 +32,28 @@ public static class StreamedReplay
     /// <summary>Reads the whole log once and folds every user's outline.</summary>
     public static async Task<IReadOnlyDictionary<string, UserOutline>> OutlinesAsync(IEventLog log, CancellationToken ct = default)
     {
-        var byUser = new Dictionary<string, UserOutline>(StringComparer.Ordinal);
+        var byUser = new Dictionary<string, Pass>(StringComparer.Ordinal);
         await foreach (var r in log.ReadAllAsync(1, ct).ConfigureAwait(false))
         {
-            var user = UserOf(r);
-            var o = byUser.TryGetValue(user, out var found) ? found : new UserOutline(user, Outline.Reducer.Start, 0, 0, Set<OrdStringOrdinal, string>());
-            var misplaced = r.Meta.Stream != Recording.StreamOf(user, r.Event);
-            byUser[user] = new UserOutline(user, Outline.Reducer.Step(o.Folded, r.Event), o.Events + 1, o.Misplaced + (misplaced ? 1 : 0),
-                misplaced ? o.MisplacedIn.TryAdd(r.Meta.Stream) : o.MisplacedIn);
+            var user = Recording.UserOf(r.Meta.Stream);
+            if (!byUser.TryGetValue(user, out var pass)) byUser[user] = pass = new Pass();
+            pass.Folded = Outline.Reducer.Step(pass.Folded, r.Event);
+            pass.Events++;
+            if (r.Meta.Stream == Recording.StreamOf(user, r.Event)) continue;
+            pass.Misplaced++;
+            pass.MisplacedIn = pass.MisplacedIn.TryAdd(r.Meta.Stream);
         }
-        return byUser;
+        return byUser.ToDictionary(kv => kv.Key, kv => new UserOutline(kv.Key, kv.Value.Folded, kv.Value.Events, kv.Value.Misplaced, kv.Value.MisplacedIn),
+            StringComparer.Ordinal);
+    }
+
+    // One user's outline while the pass goes: updated in place, not a new record per event.
+    sealed class Pass
+    {
+        public Folded<Outline> Folded = Outline.Reducer.Start;
+        public long Events;
+        public long Misplaced;
+        public Set<OrdStringOrdinal, string> MisplacedIn = Set<OrdStringOrdinal, string>();
     }
 
     /// <summary>
@@ -60,15 +72,13 @@ public static class StreamedReplay
     /// the conversation's scope, and those of its scope among the streams that hold misplaced events.
     /// </summary>
     public static IAsyncEnumerable<Recorded> ConversationEventsAsync(IEventLog log, UserOutline outline, string convId, CancellationToken ct = default) =>
-        Filter(Merge(outline.StreamsOf(convId).Map(s => log.ReadStreamAsync(s, 1, ct)).ToArray(), ct), r => Outline.Concerns(outline.State, convId, r.Event), ct);
+        Filter(Merge(outline.StreamsOf(convId).Map(s => log.ReadStreamAsync(s, 1, ct)).ToArray(), ct), Outline.Concerns(outline.State, convId), ct);
 
-    static string UserOf(Recorded r) => Recording.UserOfStream(r.Meta.Stream).IfNone(r.Meta.Stream);
-
-    static async IAsyncEnumerable<Recorded> Filter(IAsyncEnumerable<Recorded> source, Func<Recorded, bool> keep,
+    static async IAsyncEnumerable<Recorded> Filter(IAsyncEnumerable<Recorded> source, Func<Event, bool> keep,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
     {
         await foreach (var r in source.WithCancellation(ct).ConfigureAwait(false))
-            if (keep(r)) yield return r;
+            if (keep(r.Event)) yield return r;
     }
 
     // Streams in global position order (each stream is in that order already).
