@@ -19,7 +19,8 @@ namespace EventSourced.Bench;
 /// <summary>#6: the local server fanning out group messages to many WebSocket clients on loopback, and its ceiling: one connection's echo round trips.</summary>
 public static class FanOut
 {
-    public sealed record Result(double DeliveredPerSecond, double P99Ms, long Lost, long Delivered);
+    /// <summary>The sustained phase's delivered rate and p99, the half-rate phase's, and what either lost.</summary>
+    public sealed record Result(double DeliveredPerSecond, double SaturatedP99Ms, double HalfRatePerSecond, double P99Ms, long Lost);
 
     // A raw protocol peer on the client's own WebSocket transport (framing, send lock, read loop).
     internal sealed class Peer : IAsyncDisposable
@@ -82,12 +83,20 @@ public static class FanOut
     /// <summary>A token for a user of <see cref="Config"/>'s project, valid for an hour.</summary>
     internal static string Token(string user) => TokenIssuer.Issue(Config.DefaultKey, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 3600, user);
 
-    /// <summary>clients in groups of groupSize, each sending for the duration; every message must reach the other members.</summary>
-    public static async Task<Result> RunAsync(int clients, int groupSize, TimeSpan duration)
+    /// <summary>
+    /// The sustained rate: clients in groups of groupSize, each sending as fast as its answers come back for the duration
+    /// (every message must reach the other members). Then the latency: the same clients paced to half the delivered rate
+    /// found, each message timed from when its schedule said to send it (a sender held up is late, not skipped).
+    /// </summary>
+    public static async Task<Result> RunAsync(string cli, int clients, int groupSize, TimeSpan duration)
     {
-        await using var server = await StringeeServer.StartAsync(Config);
+        // The server in a process of its own (the CLI's server command, in memory, as it is deployed): its collections
+        // are not the hundred clients', and the clients' are not its.
+        await using var server = await ServerProcess.StartAsync(cli);
         var peers = new List<Peer>();
-        var latencies = new ConcurrentBag<double>();
+        // Latencies in a fixed histogram of 0.1 ms buckets (up to 60 s): a hundred clients' millions of samples add nothing to the
+        // measuring process's heap, whose collections would otherwise be timed as the server's latency.
+        var latencies = new long[600_000];
         long delivered = 0;
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < clients; i++)
@@ -98,7 +107,8 @@ public static class FanOut
             {
                 if (body["message"].Case is Json.Obj m && m["sentAt"].Case is Json.Number t)
                 {
-                    latencies.Add(clock.Elapsed.TotalMilliseconds - (double)t.Value);
+                    var bucket = (long)((clock.Elapsed.TotalMilliseconds - (double)t.Value) * 10);
+                    Interlocked.Increment(ref latencies[Math.Clamp(bucket, 0, latencies.Length - 1)]);
                     Interlocked.Increment(ref delivered);
                 }
             };
@@ -112,28 +122,61 @@ public static class FanOut
                 .Select(k => (Json)$"load{peers.IndexOf(g[k])}")).Strict())), ("isGroup", true), ("distinct", false)));
             convs.Add(((Json.Str)created["convId"].Case!).Value);
         }
-        delivered = 0;
-        latencies.Clear();
-        long sent = 0;
-        var stop = clock.Elapsed + duration;
-        var senders = groups.SelectMany((g, gi) => g.Select(p => Task.Run(async () =>
+
+        // One phase: every client sends for the duration, at most one message per interval (none: as fast as answered);
+        // what was sent, what arrived, and how late.
+        async Task<(long Expected, long Delivered, double P99)> Phase(TimeSpan? interval)
         {
-            while (clock.Elapsed < stop)
+            delivered = 0;
+            System.Array.Clear(latencies);
+            long sent = 0;
+            var start = clock.Elapsed;
+            var stop = start + duration;
+            var senders = groups.SelectMany((g, gi) => g.Select((p, pi) => Task.Run(async () =>
             {
-                var body = Json.Object(("convId", convs[gi]), ("type", 1L), ("message", Json.Object(("content", "x"), ("sentAt", (long)clock.Elapsed.TotalMilliseconds))));
-                var r = await p.RequestAsync(Service.ChatMessage, body);
-                if (r["r"] == Some<Json>(0L)) Interlocked.Increment(ref sent);
-            }
-        }))).ToList();
-        await Task.WhenAll(senders);
-        var elapsed = duration.TotalSeconds;
-        var expected = sent * (groupSize - 1);
-        var deadline = clock.Elapsed + TimeSpan.FromSeconds(10);
-        while (Interlocked.Read(ref delivered) < expected && clock.Elapsed < deadline) await Task.Delay(50);
+                // Paced senders start spread over one interval, not all at once.
+                var due = start + (interval is { } first ? first * ((gi * groupSize + pi) / (double)clients) : TimeSpan.Zero);
+                while (clock.Elapsed < stop)
+                {
+                    if (interval is not null)
+                    {
+                        var wait = due - clock.Elapsed;
+                        if (wait > TimeSpan.Zero) await Task.Delay(wait);
+                    }
+                    var sentAt = interval is null ? clock.Elapsed.TotalMilliseconds : due.TotalMilliseconds;
+                    var body = Json.Object(("convId", convs[gi]), ("type", 1L), ("message", Json.Object(("content", "x"), ("sentAt", (Json)new Json.Number((decimal)sentAt)))));
+                    var r = await p.RequestAsync(Service.ChatMessage, body);
+                    if (r["r"] == Some<Json>(0L)) Interlocked.Increment(ref sent);
+                    if (interval is { } next) due += next;
+                }
+            }))).ToList();
+            await Task.WhenAll(senders);
+            var expected = sent * (groupSize - 1);
+            var deadline = clock.Elapsed + TimeSpan.FromSeconds(10);
+            while (Interlocked.Read(ref delivered) < expected && clock.Elapsed < deadline) await Task.Delay(50);
+            return (expected, Interlocked.Read(ref delivered), Percentile(latencies, 0.99));
+        }
+
+        var sustained = await Phase(null);
+        var rate = sustained.Delivered / duration.TotalSeconds;
+        // Half the delivered rate: each client sends (rate / 2) / (groupSize - 1) / clients messages a second.
+        var perClient = rate / 2 / (groupSize - 1) / clients;
+        var half = await Phase(perClient > 0 ? TimeSpan.FromSeconds(1 / perClient) : TimeSpan.FromSeconds(1));
         foreach (var p in peers) await p.DisposeAsync();
-        var sorted = latencies.Order().ToList();
-        var p99 = sorted.Count == 0 ? 0 : sorted[(int)Math.Min(sorted.Count - 1, sorted.Count * 0.99)];
-        return new Result(Interlocked.Read(ref delivered) / elapsed, p99, expected - Interlocked.Read(ref delivered), Interlocked.Read(ref delivered));
+        return new Result(rate, sustained.P99, half.Delivered / duration.TotalSeconds, half.P99,
+            sustained.Expected - sustained.Delivered + (half.Expected - half.Delivered));
+    }
+
+    // The upper edge (ms) of the bucket holding the given fraction of the samples.
+    static double Percentile(long[] buckets, double fraction)
+    {
+        var total = buckets.Sum();
+        if (total == 0) return 0;
+        var rank = (long)Math.Ceiling(total * fraction);
+        long seen = 0;
+        for (var i = 0; i < buckets.Length; i++)
+            if ((seen += buckets[i]) >= rank) return (i + 1) / 10.0;
+        return buckets.Length / 10.0;
     }
 
     /// <summary>The ceiling: round trips of one WebSocket connection to an echo endpoint on the same machine.</summary>
