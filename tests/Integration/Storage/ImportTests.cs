@@ -91,4 +91,29 @@ public sealed class ImportTests
         Assert.Equal(good.Take(3).Select(r => r.Event).ToArray(), stored.Select(r => r.Event).ToArray());
         Assert.Equal(new[] { "m1", "m2", "m3" }, (await log.MessageRowsAsync("amy")).Select(r => r.MsgId).ToArray());
     }
+
+    [Fact]
+    public async Task Row_ids_that_meet_across_users_never_fail_the_events_of_their_transaction()
+    {
+        // "a/b" in "c" and "a" in "b/c" name the same row ("a/b/c/m1"). The rows are written set-based, and one statement may not
+        // touch a row twice: the events of the chunk (and of a group commit) must be stored all the same.
+        await using var log = await ClientLogs.OpenAsync(Postgres.Schema());
+        var history = new[]
+        {
+            Recording.Local("a/b", Scenario.Received("c", "m1", 1, "bob", "first"), 1),
+            Recording.Local("a", Scenario.Received("b/c", "m1", 1, "bob", "second"), 2),
+        }.ToList();
+        var imported = await log.ImportAsync(history);
+        Assert.True(imported.IsSucc, imported.ToString());
+        var later = new[]
+        {
+            Recording.Local("a/b", Scenario.Received("c", "m2", 2, "bob", "third"), 3),
+            Recording.Local("a", Scenario.Received("b/c", "m2", 2, "bob", "fourth"), 4),
+        };
+        var appended = await Task.WhenAll(later.Select(r => log.AppendAsync(r.Meta.Stream, ExpectedVersion.Any, [r])));
+        Assert.All(appended, a => Assert.True(a.IsSucc, a.ToString()));
+        var stored = new List<Recorded>();
+        await foreach (var r in log.ReadAllAsync()) stored.Add(r);
+        Assert.Equal(4, stored.Count);
+    }
 }

@@ -61,11 +61,15 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
             await RowsCopy.WriteAsync(connection, Schema, Store.Options.Serializer(), WithoutEvidence ? changes : await SealedAsync(connection, changes, token).ConfigureAwait(false), token).ConfigureAwait(false);
     }
 
-    /// <summary>An append writes the rows its events change through the session that saves them.</summary>
+    /// <summary>
+    /// An append writes the rows its events change on the transaction's connection, set-based as an import does
+    /// (<see cref="RowsCopy"/>): one statement per table, where the session's upsert of each document cost more than the events.
+    /// </summary>
     protected override async Task BesideAppendAsync(IDocumentOperations session, Npgsql.NpgsqlConnection conn, IReadOnlyList<(string Stream, Recorded Record)> appended, CancellationToken ct)
     {
         var changes = await rows.PlanAsync(appended.Select(a => (a.Stream, a.Record.Event, 0L)), ct).ConfigureAwait(false);
-        foreach (var change in WithoutEvidence ? changes : await SealedAsync(conn, changes, ct).ConfigureAwait(false)) RowsProjection.Write(session, change);
+        if (changes.TrueForAll(c => c.IsEmpty)) return;
+        await RowsCopy.WriteAsync(conn, Schema, Store.Options.Serializer(), WithoutEvidence ? changes : await SealedAsync(conn, changes, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
     }
 
     /// <summary>Another process recorded since this one's last transaction: the users' remembered states are caught up before use.</summary>

@@ -341,7 +341,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     }
 
     /// <summary>
-    /// What the log keeps beside appended events (a projection's rows), written through the session that saves them, so in
+    /// What the log keeps beside appended events (a projection's rows), written through the session that saves them or on its connection, so in
     /// the same transaction; <paramref name="appended"/> are the events in plaintext, in order. The connection is the
     /// transaction's, free to use before the session saves (keys for what the rows seal).
     /// </summary>

@@ -85,16 +85,6 @@ public sealed class RowsProjection : ICommitObserver
                     tentative[user] = t with { AsOf = position };
     }
 
-    /// <summary>Writes a change through a session (in its transaction).</summary>
-    internal static void Write(IDocumentOperations operations, Rows.Change change)
-    {
-        if (change.IsEmpty) return;
-        foreach (var id in change.DeletedConversations) operations.Delete<Rows.ConversationRow>(id);
-        foreach (var id in change.DeletedMessages) operations.Delete<Rows.MessageRow>(id);
-        if (!change.Conversations.IsEmpty) operations.Store(change.Conversations.ToArray());
-        if (!change.Messages.IsEmpty) operations.Store(change.Messages.ToArray());
-    }
-
     async Task<Known> StateOfAsync(string user, CancellationToken ct)
     {
         Known? known;
