@@ -255,7 +255,7 @@ public static class Changes
     }
 
     /// <summary>The edit history view of one conversation: its messages' edit entries, by message id.</summary>
-    public static Seq<EditHistory.Entry> EditsOf(ReadModels m, string convId) => m.Edits.ByMsg.Values.Filter(x => x.ConvId == convId).ToSeq();
+    public static Seq<EditHistory.Entry> EditsOf(ReadModels m, string convId) => EditHistory.In(m.Edits, convId);
 
     /// <summary>The edit history view's keys.</summary>
     public static Keys<string> EditKeys(ReadModels m, string convId) => Keys<string>.Of(EditsOf(m, convId).Map(e => e.MsgId), StringComparer.Ordinal);
@@ -291,5 +291,5 @@ public static class Changes
     }
 
     static Option<(string, EditHistory.Entry)> Entry(ReadModels m, string convId, string id) =>
-        m.Edits.ByMsg.Find(id).Filter(e => e.ConvId == convId).Map(e => (e.MsgId, e));
+        EditHistory.Of(m.Edits, convId, id).Map(e => (e.MsgId, e));
 }

@@ -1,17 +1,26 @@
 namespace EventSourced.Projections;
 
-/// <summary>Every edit of every message, in the order the client learned of them (the original lives in the timeline).</summary>
+/// <summary>
+/// Every edit of every message, in the order the client learned of them (the original lives in the timeline), by
+/// conversation and then message id: a message id names a message within its conversation only.
+/// </summary>
 public static class EditHistory
 {
     /// <summary>The edits of one message, oldest first.</summary>
     public sealed record Entry(string ConvId, string MsgId, Seq<Json.Obj> Edits);
 
-    /// <summary>Read model state.</summary>
-    public sealed record State(Map<OrdStringOrdinal, string, Entry> ByMsg)
+    /// <summary>Read model state: each conversation's edited messages, by message id.</summary>
+    public sealed record State(Map<OrdStringOrdinal, string, Map<OrdStringOrdinal, string, Entry>> ByConv)
     {
         /// <summary>No edit.</summary>
-        public static readonly State Initial = new(Map<OrdStringOrdinal, string, Entry>());
+        public static readonly State Initial = new(Map<OrdStringOrdinal, string, Map<OrdStringOrdinal, string, Entry>>());
     }
+
+    /// <summary>The edits of one message of one conversation, if it was edited.</summary>
+    public static Option<Entry> Of(State s, string convId, string msgId) => s.ByConv.Find(convId).Bind(m => m.Find(msgId));
+
+    /// <summary>The edited messages of one conversation, by message id.</summary>
+    public static Seq<Entry> In(State s, string convId) => s.ByConv.Find(convId).Map(m => m.Values.ToSeq()).IfNone(Seq<Entry>());
 
     /// <summary>The reducer.</summary>
     public static readonly Reducer<State> Reducer = new("edit-history", State.Initial, Apply);
@@ -30,14 +39,16 @@ public static class EditHistory
 
     static State Reloaded(State s, MessageInfo m) =>
         m.Edited.IfNone(0) > 0 && m.Revoked.IfNone(0) == 0 && m.ConvId.IsSome && m.Content.IsSome
-        && Chat.ContentOf((Json)m.Content) is var content && !s.ByMsg.Find(m.Id).Exists(e => e.Edits.Exists(x => x == content))
+        && Chat.ContentOf((Json)m.Content) is var content && !Of(s, (string)m.ConvId, m.Id).Exists(e => e.Edits.Exists(x => x == content))
             ? Add(s, (string)m.ConvId, m.Id, content)
             : s;
 
     static State Add(State s, string convId, string msgId, Json.Obj content)
     {
-        var entry = s.ByMsg.Find(msgId).IfNone(new Entry(convId, msgId, Seq<Json.Obj>()));
+        var conversation = s.ByConv.Find(convId).IfNone(Map<OrdStringOrdinal, string, Entry>());
+        var entry = conversation.Find(msgId).IfNone(new Entry(convId, msgId, Seq<Json.Obj>()));
         // The server's notice of our own acknowledged edit, or a duplicate packet, is the same edit again.
-        return entry.Edits.LastOrNone() == Some(content) ? s : s with { ByMsg = s.ByMsg.AddOrUpdate(msgId, entry with { Edits = entry.Edits.Add(content) }) };
+        return entry.Edits.LastOrNone() == Some(content) ? s
+            : s with { ByConv = s.ByConv.AddOrUpdate(convId, conversation.AddOrUpdate(msgId, entry with { Edits = entry.Edits.Add(content) })) };
     }
 }

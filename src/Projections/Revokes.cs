@@ -1,17 +1,23 @@
 namespace EventSourced.Projections;
 
-/// <summary>Every revoked message, and by whom when the client knows (its own revokes).</summary>
+/// <summary>
+/// Every revoked message, and by whom when the client knows (its own revokes), by conversation and then message id:
+/// a message id names a message within its conversation only.
+/// </summary>
 public static class Revokes
 {
     /// <summary>A revocation.</summary>
     public sealed record Revocation(string ConvId, string MsgId, Option<string> By);
 
-    /// <summary>Read model state.</summary>
-    public sealed record State(Option<string> Me, Map<OrdStringOrdinal, string, Revocation> ByMsg)
+    /// <summary>Read model state: each conversation's revoked messages, by message id.</summary>
+    public sealed record State(Option<string> Me, Map<OrdStringOrdinal, string, Map<OrdStringOrdinal, string, Revocation>> ByConv)
     {
         /// <summary>Nothing revoked.</summary>
-        public static readonly State Initial = new(None, Map<OrdStringOrdinal, string, Revocation>());
+        public static readonly State Initial = new(None, Map<OrdStringOrdinal, string, Map<OrdStringOrdinal, string, Revocation>>());
     }
+
+    /// <summary>The revocation of one message of one conversation, if it was revoked.</summary>
+    public static Option<Revocation> Of(State s, string convId, string msgId) => s.ByConv.Find(convId).Bind(m => m.Find(msgId));
 
     /// <summary>The reducer.</summary>
     public static readonly Reducer<State> Reducer = new("revokes", State.Initial, Apply);
@@ -31,7 +37,11 @@ public static class Revokes
     };
 
     // The first report wins, except that knowing who revoked is added when our own answer arrives.
-    static State Add(State s, Revocation r) => s.ByMsg.Find(r.MsgId).Match(
-        Some: existing => existing.By.IsNone && r.By.IsSome ? s with { ByMsg = s.ByMsg.SetItem(r.MsgId, r) } : s,
-        None: () => s with { ByMsg = s.ByMsg.Add(r.MsgId, r) });
+    static State Add(State s, Revocation r)
+    {
+        var conversation = s.ByConv.Find(r.ConvId).IfNone(Map<OrdStringOrdinal, string, Revocation>());
+        return conversation.Find(r.MsgId).Match(
+            Some: existing => existing.By.IsNone && r.By.IsSome ? s with { ByConv = s.ByConv.SetItem(r.ConvId, conversation.SetItem(r.MsgId, r)) } : s,
+            None: () => s with { ByConv = s.ByConv.AddOrUpdate(r.ConvId, conversation.Add(r.MsgId, r)) });
+    }
 }

@@ -102,7 +102,7 @@ public static class Rows
     /// <summary>One message's row.</summary>
     public static MessageRow Message(string user, ReadModels s, Timeline.Conversation c, Timeline.Message m) =>
         new(MessageId(user, c.Id, m.Id), user, c.Id, m.Id, m.Seq, m.Sender, m.Type, m.Created, m.Edited, m.Revoked,
-            N(s.Revokes.ByMsg.Find(m.Id).Filter(r => r.ConvId == c.Id).Bind(r => r.By)), m.Deleted, c.Pinned == Some(m.Id),
+            N(Revokes.Of(s.Revokes, c.Id, m.Id).Bind(r => r.By)), m.Deleted, c.Pinned == Some(m.Id),
             m.Versions.Map(v => v.ToJsonString()).ToArray());
 
     /// <summary>Folds events into the read models, noting which messages they may have touched.</summary>

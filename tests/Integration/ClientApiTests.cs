@@ -118,7 +118,7 @@ public sealed class ClientApiTests(ServerFixture f) : IClassFixture<ServerFixtur
         (await alice.EditMessageAsync(conv.Id, sent[1].Id, "m2 (edited)")).Ok();
         await bob.Until(m => Timeline.View(m.Timeline, conv.Id).Exists(x => x.Id == sent[1].Id && x.Edited));
         (await alice.RevokeMessageAsync(conv.Id, sent[2].Id)).Ok();
-        await bob.Until(m => m.Revokes.ByMsg.ContainsKey(sent[2].Id));
+        await bob.Until(m => Revokes.Of(m.Revokes, conv.Id, sent[2].Id).IsSome);
 
         var began = alice.OnUserBeginTyping.First(t => t.ConvId == conv.Id);
         var ended = alice.OnUserEndTyping.First(t => t.ConvId == conv.Id);

@@ -13,8 +13,8 @@ public sealed class ReadModelSnapshots
     [Fact] public void Timeline_user_view() => Snapshot.Match(Plain.Of(Timeline.View(After.Timeline, "c1"))!);
     [Fact] public void Timeline_audit_view() => Snapshot.Match(Plain.Of(Timeline.Audit(After.Timeline, "c1"))!);
     [Fact] public void Pins() => Snapshot.Match(Plain.Of(After.Pins.ByConv)!);
-    [Fact] public void Edit_history() => Snapshot.Match(Plain.Of(After.Edits.ByMsg)!);
-    [Fact] public void Revokes() => Snapshot.Match(Plain.Of(After.Revokes.ByMsg)!);
+    [Fact] public void Edit_history() => Snapshot.Match(Plain.Of(After.Edits.ByConv)!);
+    [Fact] public void Revokes() => Snapshot.Match(Plain.Of(After.Revokes.ByConv)!);
     [Fact] public void Coverage() => Snapshot.Match(Plain.Of(new { Held = Projections.Coverage.Of(After.Coverage, "c1").Held, Gaps = Projections.Coverage.Of(After.Coverage, "c1").Gaps })!);
     [Fact] public void Session() => Snapshot.Match(Plain.Of(After.Session)!);
     [Fact] public void Object_changes() => Snapshot.Match(Plain.Of(Scenario.Canonical.Bind(ObjectChanges.Derive))!);

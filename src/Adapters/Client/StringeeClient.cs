@@ -169,7 +169,7 @@ public sealed partial class StringeeClient : IAsyncDisposable
     /// <summary>One conversation's pinned message and pin history.</summary>
     public IObservable<Pins.Conversation> Pins(string convId) => Models.Select(m => m.Pins.ByConv.Find(convId).IfNone(new Pins.Conversation(None, Seq<Pins.PinAction>()))).DistinctUntilChanged();
     /// <summary>One conversation's edits, by message.</summary>
-    public IObservable<Seq<EditHistory.Entry>> EditHistory(string convId) => Models.Select(m => m.Edits.ByMsg.Values.Filter(x => x.ConvId == convId).ToSeq()).DistinctUntilChanged();
+    public IObservable<Seq<EditHistory.Entry>> EditHistory(string convId) => Models.Select(m => Projections.EditHistory.In(m.Edits, convId)).DistinctUntilChanged();
 
     /// <summary>The conversation list as change sets: a reset with the list now, then what each event changed (insert, update, remove at an index).</summary>
     public IObservable<Seq<VectorDiff<ConversationList.Conversation>>> ConversationChanges =>

@@ -127,7 +127,7 @@ public sealed class ClientCoreProperties
         var t = m.Timeline.Conversations.Find("c1");
         var msgs = t.Map(c => c.BySeq.Values.ToSeq()).IfNone(Seq<Timeline.Message>());
         return $"pins: timeline {t.Bind(c => c.Pinned)}, pins {m.Pins.ByConv.Find("c1").Bind(p => p.Current)}, list {m.Conversations.ById.Find("c1").Bind(c => c.PinnedMsgId)}, chat {chat.Conversations.Find("c1").Bind(c => c.PinnedMsgId)}; "
-            + string.Join("; ", msgs.Map(x => $"{x.Id}: '{Chat.TextOf(x.Content)}' chat '{chat.Messages.Find(x.Id).Map(d => d.Text).IfNone("-")}' history '{m.Edits.ByMsg.Find(x.Id).Map(h => Chat.TextOf(h.Edits.Last)).IfNone("-")}' revoked {x.Revoked}/{m.Revokes.ByMsg.ContainsKey(x.Id)}/{chat.Messages.Find(x.Id).Map(d => d.Revoked)}"));
+            + string.Join("; ", msgs.Map(x => $"{x.Id}: '{Chat.TextOf(x.Content)}' chat '{chat.Messages.Find(x.Id).Map(d => d.Text).IfNone("-")}' history '{EditHistory.Of(m.Edits, "c1", x.Id).Map(h => Chat.TextOf(h.Edits.Last)).IfNone("-")}' revoked {x.Revoked}/{Revokes.Of(m.Revokes, "c1", x.Id).IsSome}/{chat.Messages.Find(x.Id).Map(d => d.Revoked)}"));
     }
 
     /// <summary>Timeline, conversation list, pins, edit history, revokes and the decider's own facts say the same.</summary>
@@ -142,8 +142,8 @@ public sealed class ClientCoreProperties
             && pinned == chat.Conversations.Find("c1").Bind(c => c.PinnedMsgId);
         var messages = timeline.Map(c => c.BySeq.Values.ToSeq()).IfNone(Seq<Timeline.Message>());
         var editsAgree = messages.ForAll(x => chat.Messages.Find(x.Id).Map(d => d.Text == Chat.TextOf(x.Content)).IfNone(true)
-            && m.Edits.ByMsg.Find(x.Id).Map(h => h.Edits.Last == x.Content).IfNone(!x.Edited));
-        var revokesAgree = messages.ForAll(x => x.Revoked == m.Revokes.ByMsg.ContainsKey(x.Id) && chat.Messages.Find(x.Id).Map(d => d.Revoked == x.Revoked).IfNone(true));
+            && EditHistory.Of(m.Edits, "c1", x.Id).Map(h => h.Edits.Last == x.Content).IfNone(!x.Edited));
+        var revokesAgree = messages.ForAll(x => x.Revoked == Revokes.Of(m.Revokes, "c1", x.Id).IsSome && chat.Messages.Find(x.Id).Map(d => d.Revoked == x.Revoked).IfNone(true));
         return pinsAgree && editsAgree && revokesAgree;
     }
 }
