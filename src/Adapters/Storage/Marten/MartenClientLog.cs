@@ -57,8 +57,7 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
     protected override async Task<Func<Npgsql.NpgsqlConnection, CancellationToken, Task>> BesideImportAsync(IReadOnlyList<Recorded> stored, CancellationToken ct)
     {
         var changes = await rows.PlanAsync(stored.Select(r => (r.Meta.Stream, r.Event, r.Meta.Position)), ct).ConfigureAwait(false);
-        return async (connection, token) =>
-            await RowsCopy.WriteAsync(connection, Schema, Store.Options.Serializer(), WithoutEvidence ? changes : await SealedAsync(connection, changes, token).ConfigureAwait(false), token).ConfigureAwait(false);
+        return (connection, token) => WriteRowsAsync(connection, changes, token);
     }
 
     /// <summary>
@@ -68,9 +67,12 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
     protected override async Task BesideAppendAsync(IDocumentOperations session, Npgsql.NpgsqlConnection conn, IReadOnlyList<(string Stream, Recorded Record)> appended, CancellationToken ct)
     {
         var changes = await rows.PlanAsync(appended.Select(a => (a.Stream, a.Record.Event, 0L)), ct).ConfigureAwait(false);
-        if (changes.TrueForAll(c => c.IsEmpty)) return;
-        await RowsCopy.WriteAsync(conn, Schema, Store.Options.Serializer(), WithoutEvidence ? changes : await SealedAsync(conn, changes, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+        await WriteRowsAsync(conn, changes, ct).ConfigureAwait(false);
     }
+
+    // A transaction's rows, written on its connection (nothing when nothing changed), their content versions sealed unless the log writes no evidence.
+    async Task WriteRowsAsync(Npgsql.NpgsqlConnection conn, List<Rows.Change> changes, CancellationToken ct) =>
+        await RowsCopy.WriteAsync(conn, Schema, Store.Options.Serializer(), WithoutEvidence ? changes : await SealedAsync(conn, changes, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
 
     /// <summary>Another process recorded since this one's last transaction: the users' remembered states are caught up before use.</summary>
     protected override void OthersWrote() => rows.OthersWrote();
