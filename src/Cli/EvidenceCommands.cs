@@ -21,7 +21,8 @@ public static class EvidenceCommands
 
     /// <summary>
     /// <c>migrate</c>: every log's events stored as JSON text become jsonb objects where that keeps their leaf exactly (as the
-    /// database owner); says how many moved and how many stay text. Running it again moves nothing more. Exit 0, or 2 when the
+    /// database owner); says how many moved and how many stay text; rows written before row ids were encoded are written again.
+    /// Running it again moves nothing more. Exit 0, or 2 when the
     /// database cannot be opened.
     /// </summary>
     public static async Task<int> MigrateAsync(string? pg, string? data, bool json, CancellationToken ct)
@@ -40,12 +41,16 @@ public static class EvidenceCommands
                     w.WriteString("log", log);
                     w.WriteNumber("converted", result.Converted);
                     w.WriteNumber("keptAsText", result.KeptAsText);
+                    w.WriteNumber("rowsDeleted", result.RowsDeleted);
+                    w.WriteNumber("usersRewritten", result.UsersRewritten);
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
             });
         foreach (var (log, result) in results)
             Console.WriteLine($"{log}: {result.Converted} event(s) now stored as jsonb objects, {result.KeptAsText} kept as text (jsonb cannot hold them as they are)");
+        foreach (var (log, result) in results.Where(r => r.Result.RowsDeleted > 0))
+            Console.WriteLine($"{log}: {result.RowsDeleted} row(s) written before row ids were encoded deleted, the rows of {result.UsersRewritten} user(s) written again from their events");
         return 0;
     }
 

@@ -8,7 +8,7 @@ namespace EventSourced.Projections;
 /// </summary>
 public static class Rows
 {
-    /// <summary>A conversation as one user's client knows it. <c>Id</c> is <c>user/convId</c>.</summary>
+    /// <summary>A conversation as one user's client knows it. <c>Id</c> is <c>user/convId</c>, encoded (<see cref="ConversationId"/>).</summary>
     public sealed record ConversationRow(string Id, string User, string ConvId, string? Name, string? Creator, long Created, bool IsGroup,
         int ChannelType, long LastSeq, long ReadSeq, int Unread, long LastUpdate, string? PinnedMsgId, bool Ended, string? EndedBy,
         bool Left, bool Deleted, IReadOnlyList<string> Participants)
@@ -24,7 +24,7 @@ public static class Rows
     }
 
     /// <summary>
-    /// A message with its history as one user's client knows it. <c>Id</c> is <c>user/convId/msgId</c>;
+    /// A message with its history as one user's client knows it. <c>Id</c> is <c>user/convId/msgId</c>, encoded (<see cref="MessageId"/>);
     /// <c>Versions</c> holds the original content (JSON) first, then every edit; revoked and deleted
     /// messages keep them all.
     /// </summary>
@@ -79,11 +79,19 @@ public static class Rows
         public static readonly Touched Nothing = new(Set<OrdConvMsg, (string, string)>(), false);
     }
 
-    /// <summary>The row id of a user's conversation.</summary>
-    public static string ConversationId(string user, string convId) => $"{user}/{convId}";
+    /// <summary>
+    /// The row id of a user's conversation: its parts encoded as in stream keys (<see cref="Recording.KeyPart"/>), so
+    /// two users' rows never share an id whatever their ids hold (<c>a/b</c> in <c>c</c> and <c>a</c> in <c>b/c</c> are
+    /// <c>a%2Fb/c</c> and <c>a/b%2Fc</c>), and no id holds U+0000.
+    /// </summary>
+    public static string ConversationId(string user, string convId) => $"{Recording.KeyPart(user)}/{Recording.KeyPart(convId)}";
 
-    /// <summary>The row id of a user's message.</summary>
-    public static string MessageId(string user, string convId, string msgId) => $"{user}/{convId}/{msgId}";
+    /// <summary>The row id of a user's message, its parts encoded as in <see cref="ConversationId"/>.</summary>
+    public static string MessageId(string user, string convId, string msgId) =>
+        $"{Recording.KeyPart(user)}/{Recording.KeyPart(convId)}/{Recording.KeyPart(msgId)}";
+
+    /// <summary>The text every row id of a user starts with, and no other user's does.</summary>
+    public static string IdPrefix(string user) => Recording.UserPrefix(user);
 
     /// <summary>Every conversation row of a user's read models, by id.</summary>
     public static Seq<ConversationRow> ConversationsOf(string user, ReadModels s) =>

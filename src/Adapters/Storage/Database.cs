@@ -116,6 +116,7 @@ public sealed class Database : IAsyncDisposable
     /// <summary>
     /// Moves the events each log stores as text to jsonb objects (<see cref="MartenEventLog{T}.MigrateStorageAsync"/>), as the
     /// owner: the application role may not change a recorded event. Leaves, chains and signed tree heads stay as they are.
+    /// The client log's rows written before row ids were encoded are written again (<see cref="MartenClientLog.MigrateRowsAsync"/>).
     /// </summary>
     public async Task<IReadOnlyList<(string Log, MigrationResult Result)>> MigrateStorageAsync(IProgress<(string Log, long Done)>? progress = null,
         CancellationToken ct = default)
@@ -131,6 +132,13 @@ public sealed class Database : IAsyncDisposable
             }
         }
         await Migrate("client_log", ClientLog(OwnerConnectionString, true)).ConfigureAwait(false);
+        // The client log's rows, where any was written before row ids were encoded.
+        await using (var client = ClientLog(OwnerConnectionString, true))
+        {
+            await client.InitializeAsync(ct).ConfigureAwait(false);
+            var (deleted, users) = await client.MigrateRowsAsync(ct).ConfigureAwait(false);
+            results[0] = (results[0].Item1, results[0].Item2 with { RowsDeleted = deleted, UsersRewritten = users });
+        }
         await Migrate("server_log", ServerLog(OwnerConnectionString, true)).ConfigureAwait(false);
         await Migrate("compliance_log", ComplianceLog(OwnerConnectionString, true)).ConfigureAwait(false);
         return results;

@@ -20,12 +20,14 @@ public enum FrameForm
 public static class Recording
 {
     /// <summary>
-    /// A user or conversation id as it stands in a stream key: <c>%</c> and <c>/</c> percent-encoded, so
+    /// A user or conversation id as it stands in a stream key: <c>%</c>, <c>/</c> and U+0000 percent-encoded, so
     /// the key splits back into exactly the ids it was made of whatever they contain (a user named
-    /// <c>alice/conversation/x</c> is <c>alice%2Fconversation%2Fx</c>, never alice's stream).
+    /// <c>alice/conversation/x</c> is <c>alice%2Fconversation%2Fx</c>, never alice's stream), and a database's
+    /// text, which holds no U+0000, holds every key.
     /// </summary>
     public static string KeyPart(string id) =>
-        id.AsSpan().IndexOfAny('%', '/') < 0 ? id : id.Replace("%", "%25", StringComparison.Ordinal).Replace("/", "%2F", StringComparison.Ordinal);
+        id.AsSpan().IndexOfAny('%', '/', '\0') < 0 ? id
+            : id.Replace("%", "%25", StringComparison.Ordinal).Replace("/", "%2F", StringComparison.Ordinal).Replace("\0", "%00", StringComparison.Ordinal);
 
     /// <summary>The inverse of <see cref="KeyPart"/> (None for text <see cref="KeyPart"/> does not give).</summary>
     public static Option<string> FromKeyPart(string part)
@@ -38,6 +40,7 @@ public static class Recording
             if (part[i] != '%') b.Append(part[i]);
             else if (string.CompareOrdinal(part, i, "%25", 0, 3) == 0) { b.Append('%'); i += 2; }
             else if (string.CompareOrdinal(part, i, "%2F", 0, 3) == 0) { b.Append('/'); i += 2; }
+            else if (string.CompareOrdinal(part, i, "%00", 0, 3) == 0) { b.Append('\0'); i += 2; }
             else return None;
         }
         return b.ToString();

@@ -177,20 +177,83 @@ public sealed class MartenClientLog : MartenEventLog<Recorded>, IEventLog
         return (state, asOf);
     }
 
+    /// <summary>
+    /// Rewrites the rows where any was written before row ids were encoded (<see cref="Rows.MessageId"/>): ids holding a
+    /// <c>/</c> or <c>%</c> named rows that two users could share, the last writer's winning. Every row whose id is not the
+    /// encoded id of its fields is deleted, then every user's rows are written again from that user's events, one user per
+    /// transaction under the tree's lock (appends wait for it). A log whose ids all match does nothing. Returns the rows
+    /// deleted and the users rewritten.
+    /// </summary>
+    public async Task<(long Deleted, int Users)> MigrateRowsAsync(CancellationToken ct = default)
+    {
+        // An id as encoded from the row's fields; U+0000 (encoded %00 in ids) is U+FFFD in the fields (RowsCopy.Text).
+        static string Encoded(string field) => $"replace(replace(data->>'{field}', '%', '%25'), '/', '%2F')";
+        var stale = new[]
+        {
+            ("mt_doc_conversation_row", $"{Encoded("User")} || '/' || {Encoded("ConvId")}"),
+            ("mt_doc_message_row", $"{Encoded("User")} || '/' || {Encoded("ConvId")} || '/' || {Encoded("MsgId")}"),
+        }.Select(t => (Table: $"{Schema}.{t.Item1}", Condition: $"replace(id, '%00', U&'\\FFFD') <> {t.Item2}")).ToList();
+        var deleted = await UnderTreeLockAsync(async conn =>
+        {
+            long n = 0;
+            foreach (var (table, condition) in stale)
+            {
+                await using var delete = new Npgsql.NpgsqlCommand($"delete from {table} where {condition}", conn);
+                n += await delete.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            return n;
+        }, ct).ConfigureAwait(false);
+        if (deleted == 0) return (0, 0);
+        var users = new SortedSet<string>(StringComparer.Ordinal);
+        await using (var conn = DataSource.CreateConnection())
+        {
+            await conn.OpenAsync(ct).ConfigureAwait(false);
+            await using var streams = new Npgsql.NpgsqlCommand($"select id from {Schema}.mt_streams", conn);
+            await using var reader = await streams.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                if (Recording.UserOfStream(reader.GetString(0)).Case is string user) users.Add(user);
+        }
+        foreach (var user in users)
+            await UnderTreeLockAsync(async conn =>
+            {
+                var state = (await FoldedOfAsync(user, ct).ConfigureAwait(false)).State;
+                await WriteRowsAsync(conn, [new Rows.Change(Rows.ConversationsOf(user, state), Rows.MessagesOf(user, state), Seq<string>(), Seq<string>())], ct)
+                    .ConfigureAwait(false);
+                return 0;
+            }, ct).ConfigureAwait(false);
+        return (deleted, users.Count);
+    }
+
     /// <summary>Conversation rows of a user, as the inline projection keeps them.</summary>
     public async Task<IReadOnlyList<Rows.ConversationRow>> ConversationRowsAsync(string user, CancellationToken ct = default)
     {
         await using var session = Store.QuerySession();
-        return await session.Query<Rows.ConversationRow>().Where(r => r.User == user).OrderBy(r => r.ConvId).ToListAsync(ct).ConfigureAwait(false);
+        var stored = RowsCopy.Text(user);
+        var rows = await session.Query<Rows.ConversationRow>().Where(r => r.User == stored).OrderBy(r => r.ConvId).ToListAsync(ct).ConfigureAwait(false);
+        return OfUser(rows, user, r => r.Id);
+    }
+
+    // The user column shows U+0000 as U+FFFD (RowsCopy.Text): the ids, encoded, say which of the rows found are this user's.
+    static IReadOnlyList<TRow> OfUser<TRow>(IReadOnlyList<TRow> rows, string user, Func<TRow, string> id)
+    {
+        var prefix = Rows.IdPrefix(user);
+        return rows.All(r => id(r).StartsWith(prefix, StringComparison.Ordinal)) ? rows : rows.Where(r => id(r).StartsWith(prefix, StringComparison.Ordinal)).ToList();
     }
 
     /// <summary>Message rows of a user (one conversation, or all when <paramref name="convId"/> is null), by conversation and seq.</summary>
     public async Task<IReadOnlyList<Rows.MessageRow>> MessageRowsAsync(string user, string? convId = null, CancellationToken ct = default)
     {
         await using var session = Store.QuerySession();
-        var q = session.Query<Rows.MessageRow>().Where(r => r.User == user);
-        if (convId is not null) q = q.Where(r => r.ConvId == convId);
-        var rows = await q.OrderBy(r => r.ConvId).ThenBy(r => r.Seq).ToListAsync(ct).ConfigureAwait(false);
+        var storedUser = RowsCopy.Text(user);
+        var q = session.Query<Rows.MessageRow>().Where(r => r.User == storedUser);
+        var storedConv = convId is null ? null : RowsCopy.Text(convId);
+        if (storedConv is not null) q = q.Where(r => r.ConvId == storedConv);
+        var rows = OfUser(await q.OrderBy(r => r.ConvId).ThenBy(r => r.Seq).ToListAsync(ct).ConfigureAwait(false), user, r => r.Id);
+        if (convId is not null && !ReferenceEquals(storedConv, convId))
+        {
+            var prefix = Rows.ConversationId(user, convId) + "/";
+            rows = rows.Where(r => r.Id.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        }
         // The rows keep content as the events hold it, sealed: opened here with the keys that still exist.
         var ids = rows.SelectMany(r => r.Versions).Choose(v => Erasure.Sealer.KeyIdOf(v)).ToList();
         if (ids.Count == 0) return rows;

@@ -5,7 +5,9 @@ namespace EventSourced.Adapters.Storage.Marten;
 /// <summary>What a storage migration did.</summary>
 /// <param name="Converted">Events whose JSON text became a jsonb object.</param>
 /// <param name="KeptAsText">Events left as text: jsonb cannot hold them as they are, or their text is not the canonical text of their value.</param>
-public sealed record MigrationResult(long Converted, long KeptAsText);
+/// <param name="RowsDeleted">Rows written before row ids were encoded, deleted (the client log's; <see cref="MartenClientLog.MigrateRowsAsync"/>).</param>
+/// <param name="UsersRewritten">Users whose rows were written again from their events, where any row was deleted.</param>
+public sealed record MigrationResult(long Converted, long KeptAsText, long RowsDeleted = 0, int UsersRewritten = 0);
 
 public partial class MartenEventLog<T>
 {

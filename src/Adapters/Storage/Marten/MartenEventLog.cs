@@ -438,6 +438,22 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
         return result;
     }
 
+    /// <summary>
+    /// Work in a transaction of its own that holds the tree's lock (as every append and import takes it first), so no event
+    /// commits while it runs: what it reads of the log is what the log holds when it writes. It appends nothing, and what the
+    /// inline projection planned for a transaction is left to that transaction. (A log written without evidence takes no lock.)
+    /// </summary>
+    protected async Task<TResult> UnderTreeLockAsync<TResult>(Func<Npgsql.NpgsqlConnection, Task<TResult>> work, CancellationToken ct)
+    {
+        await using var conn = dataSource.CreateConnection();
+        await conn.OpenAsync(ct).ConfigureAwait(false);
+        await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+        if (!WithoutEvidence) await ledger.LockAsync(conn, ct).ConfigureAwait(false);
+        var result = await work(conn).ConfigureAwait(false);
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return result;
+    }
+
     // Under the publish gate: the feed's subscribers see committed events once, in position order.
     void Emit(T r)
     {

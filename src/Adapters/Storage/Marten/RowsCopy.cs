@@ -16,8 +16,8 @@ static class RowsCopy
 {
     public static async Task WriteAsync(NpgsqlConnection conn, string schema, ISerializer serializer, IReadOnlyList<Rows.Change> changes, CancellationToken ct)
     {
-        var conversations = changes.SelectMany(c => c.Conversations).ToList();
-        var messages = changes.SelectMany(c => c.Messages).ToList();
+        var conversations = changes.SelectMany(c => c.Conversations).Select(Storable).ToList();
+        var messages = changes.SelectMany(c => c.Messages).Select(Storable).ToList();
         await DeleteAsync(conn, $"{schema}.mt_doc_conversation_row", changes.SelectMany(c => c.DeletedConversations).ToArray(), ct).ConfigureAwait(false);
         await DeleteAsync(conn, $"{schema}.mt_doc_message_row", changes.SelectMany(c => c.DeletedMessages).ToArray(), ct).ConfigureAwait(false);
         if (conversations.Count > 0)
@@ -25,6 +25,34 @@ static class RowsCopy
         if (messages.Count > 0)
             await UpsertAsync(conn, $"{schema}.mt_doc_message_row", ["conv_id"], messages, r => r.Id, r => [r.User, r.ConvId], r => r.Seq, serializer, ct).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// PostgreSQL's text and jsonb hold no U+0000: in a row's fields it reads as U+FFFD, as in the analytics views. The ids
+    /// are encoded (<see cref="Rows.MessageId"/>), so rows stay apart; the events keep the exact text.
+    /// </summary>
+    public static string Text(string s) => s.Contains('\0', StringComparison.Ordinal) ? s.Replace('\0', '\uFFFD') : s;
+
+    static string? TextOrNull(string? s) => s is null ? null : Text(s);
+
+    static bool HoldsNul(string? s) => s is not null && s.Contains('\0', StringComparison.Ordinal);
+
+    static Rows.ConversationRow Storable(Rows.ConversationRow r) =>
+        HoldsNul(r.User) || HoldsNul(r.ConvId) || HoldsNul(r.Name) || HoldsNul(r.Creator) || HoldsNul(r.PinnedMsgId) || HoldsNul(r.EndedBy) || r.Participants.Any(HoldsNul)
+            ? r with
+            {
+                User = Text(r.User), ConvId = Text(r.ConvId), Name = TextOrNull(r.Name), Creator = TextOrNull(r.Creator), PinnedMsgId = TextOrNull(r.PinnedMsgId),
+                EndedBy = TextOrNull(r.EndedBy), Participants = r.Participants.Select(Text).ToArray(),
+            }
+            : r;
+
+    static Rows.MessageRow Storable(Rows.MessageRow r) =>
+        HoldsNul(r.User) || HoldsNul(r.ConvId) || HoldsNul(r.MsgId) || HoldsNul(r.Sender) || HoldsNul(r.RevokedBy) || r.Versions.Any(HoldsNul)
+            ? r with
+            {
+                User = Text(r.User), ConvId = Text(r.ConvId), MsgId = Text(r.MsgId), Sender = Text(r.Sender), RevokedBy = TextOrNull(r.RevokedBy),
+                Versions = r.Versions.Select(Text).ToArray(),
+            }
+            : r;
 
     static async Task DeleteAsync(NpgsqlConnection conn, string table, string[] ids, CancellationToken ct)
     {

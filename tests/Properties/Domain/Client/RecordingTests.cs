@@ -17,7 +17,7 @@ public sealed class RecordingTests
     // Ids with slashes, percent signs and the key's own words: the ones that forged a recording before keys were encoded.
     static readonly Gen<string> HostileId = Gen.OneOf(
         ArbMap.Default.GeneratorFor<NonEmptyString>().Select(s => s.Get),
-        Gen.Elements("alice", "alice/conversation/x", "alice/session", "a%2Fb", "%", "%25", "/", "conversation", "a/b/c", "..", "x%2"));
+        Gen.Elements("alice", "alice/conversation/x", "alice/session", "a%2Fb", "%", "%25", "/", "conversation", "a/b/c", "..", "x%2", "nul\u0000", "%00", "\u0000/%00"));
 
     [Property(MaxTest = 500)]
     public Property A_stream_key_gives_back_exactly_the_user_it_was_made_for() =>
@@ -31,6 +31,11 @@ public sealed class RecordingTests
             (user == other
              || (!Recording.ConversationStream(other, conv).StartsWith(Recording.UserPrefix(user), StringComparison.Ordinal)
                  && !Recording.SessionStream(other).StartsWith(Recording.UserPrefix(user), StringComparison.Ordinal))).ToProperty());
+
+    [Property(MaxTest = 500)]
+    public Property No_stream_key_holds_U0000_which_a_database_text_cannot() =>
+        Prop.ForAll(HostileId.ToArbitrary(), HostileId.ToArbitrary(), (user, conv) =>
+            (!Recording.ConversationStream(user, conv).Contains('\0') && !Recording.SessionStream(user).Contains('\0')).ToProperty());
 
     [Fact]
     public void A_user_named_like_a_path_into_alices_recording_gets_a_stream_of_its_own()
