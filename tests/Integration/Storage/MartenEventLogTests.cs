@@ -61,6 +61,32 @@ public sealed class MartenEventLogTests : EventLogContract
     }
 
     [Fact]
+    public async Task A_users_read_gives_its_connection_back_to_the_pool_with_the_settings_it_came_with()
+    {
+        // A pool of two: the connection the user's pages were read on is one of the two asked afterwards. An application's data
+        // source may keep session state across uses (No Reset On Close): then only the log's own care keeps its settings its own.
+        var pg = await Postgres.Instance;
+        await using var log = new MartenClientLog(pg.ConnectionString + ";Maximum Pool Size=2;No Reset On Close=true", Postgres.Schema());
+        await log.InitializeAsync();
+        var r = Recording.Local("u", new Event.MessageReceived(new MessageNotice("c", "m", "peer", 1_000, 1, 1,
+            Json.Object(("content", "hi")), None, None, None, None, None, None)), 1_000);
+        Assert.True((await log.AppendAsync(r.Meta.Stream, ExpectedVersion.Any, [r])).IsSucc);
+        Assert.Single((await log.ReadModelsOfAsync("u")).Timeline.Conversations["c"].BySeq);
+        await using var first = log.DataSource.CreateConnection();
+        await using var second = log.DataSource.CreateConnection();
+        await first.OpenAsync();
+        await second.OpenAsync();
+        foreach (var conn in new[] { first, second })
+        {
+            // What the session has now beside what it started with.
+            await using var show = new Npgsql.NpgsqlCommand("select setting, reset_val from pg_settings where name = 'work_mem'", conn);
+            await using var row = await show.ExecuteReaderAsync();
+            Assert.True(await row.ReadAsync());
+            Assert.Equal(row.GetString(1), row.GetString(0));
+        }
+    }
+
+    [Fact]
     public void Every_event_type_has_a_stable_storage_name() =>
         Assert.Equal(EventNames.All.Count(), EventNames.All.Distinct().Count());
 }

@@ -520,17 +520,25 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
     {
         await using var conn = dataSource.CreateConnection();
         await conn.OpenAsync(ct).ConfigureAwait(false);
-        await using var cmd = new Npgsql.NpgsqlCommand(
+        await using var batch = new Npgsql.NpgsqlBatch(conn);
+        // A user's page is the user's rows found by the key-range index, sorted by position: with PostgreSQL's default
+        // work_mem (4 MB) a 5,000-event page sorts on disk (measured: 79 ms a page, 34 ms in memory). The setting is local
+        // to the batch's one implicit transaction, so the pooled connection goes back as it came.
+        if (streamPrefix is not null) batch.BatchCommands.Add(new Npgsql.NpgsqlBatchCommand("select set_config('work_mem', '64MB', true)"));
+        var cmd = new Npgsql.NpgsqlBatchCommand(
             // Marten writes tombstones where a failed transaction had reserved positions: they are no one's events.
             $"select seq_id, stream_id, version, data from {schema}.mt_events where seq_id >= @from and not is_archived and type <> 'tombstone'"
-            + (streamPrefix is null ? "" : " and " + PrefixCondition(streamPrefix)) + " order by seq_id limit @size", conn);
+            + (streamPrefix is null ? "" : " and " + PrefixCondition(streamPrefix)) + " order by seq_id limit @size");
+        batch.BatchCommands.Add(cmd);
         cmd.Parameters.AddWithValue("from", from);
         cmd.Parameters.AddWithValue("size", size);
-        if (streamPrefix is not null) AddPrefix(cmd, streamPrefix);
+        if (streamPrefix is not null) AddPrefix(cmd.Parameters, streamPrefix);
         var rows = new List<(string Stream, StoredRecord Record, long Position, long Version)>(size);
         var read = 0;
         var last = from - 1;
-        await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        await using (var reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            if (streamPrefix is not null) await reader.NextResultAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
                 read++;
@@ -538,6 +546,7 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
                 var stream = reader.GetString(1);
                 if (keep(stream)) rows.Add((stream, StoredRecord.FromRow(reader, 3), last, reader.GetInt64(2)));
             }
+        }
         if (keys is not null) await OpenAsync(conn, rows.Select(r => (r.Stream, r.Record)).ToList(), keys, ct).ConfigureAwait(false);
         return new Page(rows.Select(r => Decode(r.Record, r.Stream, r.Position, r.Version)).ToList(), read, last);
     }
@@ -551,10 +560,12 @@ public partial class MartenEventLog<T> : IEventLog<T> where T : class, IRecorded
         ? "stream_id collate \"C\" >= @prefix and stream_id collate \"C\" < @beyond and starts_with(stream_id, @prefix)"
         : "starts_with(stream_id, @prefix)";
 
-    static void AddPrefix(Npgsql.NpgsqlCommand cmd, string prefix)
+    static void AddPrefix(Npgsql.NpgsqlCommand cmd, string prefix) => AddPrefix(cmd.Parameters, prefix);
+
+    static void AddPrefix(Npgsql.NpgsqlParameterCollection parameters, string prefix)
     {
-        cmd.Parameters.AddWithValue("prefix", prefix);
-        if (AsRange(prefix)) cmd.Parameters.AddWithValue("beyond", prefix[..^1] + (char)(prefix[^1] + 1));
+        parameters.AddWithValue("prefix", prefix);
+        if (AsRange(prefix)) parameters.AddWithValue("beyond", prefix[..^1] + (char)(prefix[^1] + 1));
     }
 
     /// <summary>The tamper evidence kept beside the events.</summary>
