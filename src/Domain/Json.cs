@@ -252,8 +252,15 @@ public abstract record Json
     public byte[] ToUtf8()
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer, WriterOptions)) Write(w);
+        WriteUtf8(buffer);
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Appends the bytes of <see cref="ToUtf8"/> to a caller's buffer (which a loop can reuse: no copy per value).</summary>
+    public void WriteUtf8(IBufferWriter<byte> buffer)
+    {
+        using var w = new Utf8JsonWriter(buffer, WriterOptions);
+        Write(w);
     }
 
     /// <summary>Compact JSON text.</summary>

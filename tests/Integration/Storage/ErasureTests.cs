@@ -142,6 +142,34 @@ public sealed class ErasureTests
         Assert.Equal([(made.Id, false)], (await SubjectKeys.OfAsync(first, erin, CancellationToken.None)).ToArray());
     }
 
+    [Theory]
+    [InlineData(10)]
+    [InlineData(5_000)]
+    public async Task Equal_values_of_one_subject_seal_to_one_digest_and_every_token_opens_to_its_own_value(int count)
+    {
+        // Small appends seal in order, large ones on every core with a cipher state per worker: either way each token is its own
+        // value's, and the keyed digest SQL compares (same()) is equal exactly where the subject and the value are.
+        var subjects = new[] { Unique("fay"), Unique("gil") };
+        var texts = new[] { "{\"content\":\"hello\"}", "{\"content\":\"bye\"}", "{\"content\":\"" + new string('x', 1_500) + "\"}", "\"a\\u0000b\"" };
+        var values = Enumerable.Range(0, count).Select(i => (Subject: subjects[i % 2], Text: texts[i / 2 % texts.Length])).ToList();
+        await using var conn = new Npgsql.NpgsqlConnection((await Postgres.Instance).ConnectionString);
+        await conn.OpenAsync();
+        var tokens = await Sealer.SealAsync(conn, values.Select(v => (v.Subject, System.Text.Encoding.UTF8.GetBytes(v.Text), 'o')).ToList(), CancellationToken.None);
+        var parsed = tokens.Select(t => (Token: Sealer.Token.Parse(t), Digest: t.Split(':')[4])).ToArray();
+        Assert.All(parsed, p => Assert.True(p.Token.IsSome));
+        var cache = new Sealer.KeyCache();
+        await Sealer.LoadAsync(conn, cache, parsed.Select(p => ((Sealer.Token)p.Token).KeyId).Distinct(), CancellationToken.None);
+        for (var i = 0; i < count; i++)
+        {
+            Assert.Equal(Json.Parse(System.Text.Encoding.UTF8.GetBytes(values[i].Text)), Json.Parse(System.Text.Encoding.UTF8.GetBytes(Sealer.OpenText(new Json.Str(tokens[i]).ToJsonString(), cache))));
+            // The next value (the other subject), two on (another text), eight on (the same subject and text, where there is one).
+            foreach (var j in new[] { (i + 1) % count, (i + 2) % count, (i + 8) % count })
+                Assert.Equal(values[i] == values[j], parsed[i].Digest == parsed[j].Digest);
+        }
+        Assert.Contains(Enumerable.Range(0, count), i => values[i] == values[(i + 8) % count]);
+        Assert.Equal(tokens.Length, tokens.Distinct().Count());
+    }
+
     static async Task AppendAsync(MartenClientLog log, Recorded r)
     {
         var appended = await log.AppendAsync(r.Meta.Stream, ExpectedVersion.Any, [r]);

@@ -51,15 +51,23 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
             if (fields.IsEmpty && rawSubjects.IsEmpty) return;
             found[i] = (json, fields, rawSubjects);
         });
-        // Who sent what, from this append, only when an edit here needs it.
+        // Who sent what, from this append, only when an edit here needs it: each record's walk on the cores, merged in order
+        // (a later record's word on a message wins, as it would folded in turn).
         if (found.Any(f => f is { } x && x.Fields.Exists(y => y.SenderOf.IsSome)))
+        {
+            var walked = new Seq<(string ConvId, string MsgId, string Sender)>[items.Count];
+            Each(items.Count, i =>
+            {
+                if (found[i] is var (json, _, _)) walked[i] = Personal.Senders(json);
+            });
             for (var i = 0; i < items.Count; i++)
             {
-                if (found[i] is not var (json, fields, _)) continue;
-                foreach (var (conv, msg, sender) in Personal.Senders(json)) sent[(conv, msg)] = sender;
+                if (found[i] is not var (_, fields, _)) continue;
+                foreach (var (conv, msg, sender) in walked[i]) sent[(conv, msg)] = sender;
                 foreach (var f in fields)
                     foreach (var (conv, msg) in f.SenderOf) unknown.Add((items[i].Stream, conv, msg));
             }
+        }
         // An edit that does not say whose message it edits is its sender's: from this append, else from what the log knows, else the custodian's.
         unknown.RemoveWhere(m => sent.ContainsKey((m.ConvId, m.MsgId)));
         var known = unknown.Count > 0 && senders is not null ? await senders(conn, unknown, ct).ConfigureAwait(false) : [];
@@ -85,12 +93,12 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
                 foreach (var f in fields)
                 {
                     var value = (Json)Personal.At(json, f.Path);
-                    json = Personal.SetAt(json, f.Path, Personal.Stored(SealValue(ciphers, keys[f.Subject], value.ToUtf8(), Personal.KindOf(value)), Personal.KindOf(value)));
+                    var kind = Personal.KindOf(value);
+                    json = Personal.SetAt(json, f.Path, Personal.Stored(SealValue(ciphers, keys[f.Subject], ciphers.Utf8(value), kind), kind));
                 }
                 record.Body = json;
             }
-            if (record.Raw.Length > 0)
-                record.Raw = SealRaw(ciphers, fields.Map(f => f.Subject).Concat(rawSubjects).Select(s => keys[s]).DistinctBy(k => k.Id).OrderBy(k => k.Id).ToArray(), record.Raw);
+            if (record.Raw.Length > 0) record.Raw = SealRaw(ciphers, RawKeys(fields, rawSubjects, keys), record.Raw);
         });
     }
 
@@ -118,17 +126,59 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
         }, ciphers => ciphers.Dispose());
     }
 
+    // Values up to this size are sealed on the stack; larger ones in rented buffers (the token is the only allocation).
+    const int OnStack = 1_024;
+
     // plain: the value's JSON text; kind: its kind (what an erasure leaves in its place).
-    static string SealValue(Ciphers ciphers, SubjectKeys.Key key, byte[] plain, char kind)
+    static string SealValue(Ciphers ciphers, SubjectKeys.Key key, ReadOnlySpan<byte> plain, char kind)
     {
-        var blob = new byte[NonceSize + TagSize + plain.Length];
-        var nonce = blob.AsSpan(0, NonceSize);
-        RandomNumberGenerator.Fill(nonce);
-        ciphers.Value(key.Id, key.Bytes).Encrypt(nonce, plain, blob.AsSpan(NonceSize + TagSize), blob.AsSpan(NonceSize, TagSize), Aad(key.Id, kind));
-        // A keyed digest beside the ciphertext: equal values of one subject compare equal in SQL (two recordings of one
-        // edit are one edit) without revealing them; once the key is gone it links to nothing.
-        var same = Convert.ToHexStringLower(HMACSHA256.HashData(key.Bytes, plain).AsSpan(0, 12));
-        return $"{SubjectKeys.TokenPrefix}v1:{key.Id}:{kind}:{same}:{Convert.ToBase64String(blob)}";
+        var size = NonceSize + TagSize + plain.Length;
+        var rented = size > OnStack ? System.Buffers.ArrayPool<byte>.Shared.Rent(size) : null;
+        var blob = rented is null ? stackalloc byte[size] : rented.AsSpan(0, size);
+        try
+        {
+            var nonce = blob[..NonceSize];
+            RandomNumberGenerator.Fill(nonce);
+            ciphers.Value(key.Id, key.Bytes).Encrypt(nonce, plain, blob[(NonceSize + TagSize)..], blob.Slice(NonceSize, TagSize), ciphers.Aad(key.Id, kind));
+            // A keyed digest beside the ciphertext: equal values of one subject compare equal in SQL (two recordings of one
+            // edit are one edit) without revealing them; once the key is gone it links to nothing.
+            Span<byte> mac = stackalloc byte[32];
+            ciphers.Mac(key.Id, key.Bytes, plain, mac);
+            Span<char> same = stackalloc char[24];
+            Convert.TryToHexStringLower(mac[..12], same, out _);
+            // The token: prefix, version, key id, kind, digest, then the blob in base64.
+            var length = SubjectKeys.TokenPrefix.Length + 64 + (size + 2) / 3 * 4;
+            var chars = System.Buffers.ArrayPool<char>.Shared.Rent(length);
+            try
+            {
+                chars.AsSpan().TryWrite(System.Globalization.CultureInfo.InvariantCulture, $"{SubjectKeys.TokenPrefix}v1:{key.Id}:{kind}:{same}:", out var head);
+                Convert.TryToBase64Chars(blob, chars.AsSpan(head), out var body);
+                return new string(chars, 0, head + body);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<char>.Shared.Return(chars);
+            }
+        }
+        finally
+        {
+            if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    // The keys a raw packet is sealed under: every subject's of the event and of the packet, once each, by key id.
+    static SubjectKeys.Key[] RawKeys(Seq<PersonalField> fields, Seq<string> rawSubjects, IReadOnlyDictionary<string, SubjectKeys.Key> keys)
+    {
+        var chosen = new List<SubjectKeys.Key>(2);
+        void Add(string subject)
+        {
+            var key = keys[subject];
+            if (!chosen.Exists(k => k.Id == key.Id)) chosen.Add(key);
+        }
+        foreach (var f in fields) Add(f.Subject);
+        foreach (var r in rawSubjects) Add(r);
+        chosen.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return chosen.ToArray();
     }
 
     static byte[] Aad(long keyId, char kind) => Encoding.UTF8.GetBytes($"stringee-es value v1\n{keyId}\n{kind}");
@@ -156,17 +206,40 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
         readonly Dictionary<long, AesGcm> values = new();
         readonly Dictionary<string, AesGcm> raws = new(StringComparer.Ordinal);
 
+        readonly Dictionary<long, IncrementalHash> macs = new();
+        readonly Dictionary<(long, char), byte[]> aads = new();
+        readonly System.Buffers.ArrayBufferWriter<byte> text = new(256);
+
         public AesGcm Value(long id, byte[] key) => values.TryGetValue(id, out var c) ? c : values[id] = new AesGcm(key, TagSize);
+
+        // HMAC-SHA256 of the value under its subject's key, into mac: one keyed state per key, reset by each digest.
+        public void Mac(long id, byte[] key, ReadOnlySpan<byte> value, Span<byte> mac)
+        {
+            if (!macs.TryGetValue(id, out var h)) macs[id] = h = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+            h.AppendData(value);
+            h.GetHashAndReset(mac);
+        }
+
+        public byte[] Aad(long id, char kind) => aads.TryGetValue((id, kind), out var a) ? a : aads[(id, kind)] = Sealer.Aad(id, kind);
+
+        // A value's JSON text, in this instance's buffer: valid until the next call.
+        public ReadOnlySpan<byte> Utf8(Json value)
+        {
+            text.ResetWrittenCount();
+            value.WriteUtf8(text);
+            return text.WrittenSpan;
+        }
 
         public AesGcm Raw(long[] ids, Func<byte[][]> keys)
         {
-            var name = string.Join(',', ids);
+            var name = ids.Length == 1 ? ids[0].ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Join(',', ids);
             return raws.TryGetValue(name, out var c) ? c : raws[name] = new AesGcm(RawKey(keys()), TagSize);
         }
 
         public void Dispose()
         {
             foreach (var c in values.Values.Concat(raws.Values)) c.Dispose();
+            foreach (var h in macs.Values) h.Dispose();
         }
     }
 
@@ -309,8 +382,9 @@ public sealed class Sealer(Func<string, Option<string>> custodian, Sealer.Sender
     public static async Task<string[]> SealAsync(NpgsqlConnection conn, IReadOnlyList<(string Subject, byte[] Json, char Kind)> values, CancellationToken ct)
     {
         var keys = await SubjectKeys.ForAsync(conn, values.Select(v => v.Subject).ToHashSet(StringComparer.Ordinal), ct).ConfigureAwait(false);
-        using var ciphers = new Ciphers();
-        return values.Select(v => SealValue(ciphers, keys[v.Subject], v.Json, v.Kind)).ToArray();
+        var tokens = new string[values.Count];
+        Each(values.Count, () => new Ciphers(), (i, ciphers) => tokens[i] = SealValue(ciphers, keys[values[i].Subject], values[i].Json, values[i].Kind));
+        return tokens;
     }
 
     /// <summary>A value sealed by <see cref="SealAsync(NpgsqlConnection, IReadOnlyList{ValueTuple{string, byte[], char}}, CancellationToken)"/> (a JSON string holding a token), opened; anything else is returned as it is.</summary>
