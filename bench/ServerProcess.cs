@@ -18,11 +18,15 @@ internal sealed class ServerProcess : IAsyncDisposable
         var psi = new ProcessStartInfo("dotnet", ["exec", cli, "server", "--config", config, "--port", "0", "--in-memory"])
             { RedirectStandardOutput = true, RedirectStandardError = true };
         var p = Process.Start(psi) ?? throw new InvalidOperationException("the server process did not start");
-        _ = p.StandardError.ReadToEndAsync();
+        var errors = p.StandardError.ReadToEndAsync();
         string? line;
         do line = await p.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
         while (line is not null && !line.Contains("listening on ws://", StringComparison.Ordinal));
-        if (line is null) throw new InvalidOperationException("the server process ended before listening");
+        if (line is null)
+        {
+            var said = await errors.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            throw new InvalidOperationException($"the server process ({cli}) ended before listening: {said.Trim()}");
+        }
         var url = line[line.IndexOf("ws://", StringComparison.Ordinal)..].Split(' ')[0];
         _ = p.StandardOutput.ReadToEndAsync();
         return new ServerProcess(p, config, url);
